@@ -1,0 +1,128 @@
+/*
+ * backend.h — the private contract between the core and each backend.
+ * A backend exports exactly one `const uniws__backend` symbol (the registry
+ * lists them); everything else in its folder is static.
+ *
+ * Two kinds of backend exist:
+ *  - STREAM backends (lws, curl, loopback) move bytes: they connect a
+ *    transport (DNS, TCP, TLS, proxy) and the core speaks RFC 6455 over it
+ *    (handshake, framing, masking, UTF-8, close rules: core/wsproto.c).
+ *  - MESSAGE backends (emscripten) sit on a WebSocket implementation that
+ *    frames messages itself (the browser); the core keeps the same event and
+ *    state rules on top.
+ * The core calls every function below on the loop thread, never re-entrantly
+ * from inside one of the backend's own calls into the core.
+ */
+#ifndef UNIWS_CORE_BACKEND_H
+#define UNIWS_CORE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "uniws/uniws.h"
+#include "core/url.h"
+
+enum uniws__backend_kind { UNIWS__STREAM = 1, UNIWS__MESSAGE = 2 };
+
+/* What a backend needs to open a connection; owned by the core, valid until
+ * destroy(). */
+typedef struct uniws__connect_req {
+    const uniws__url *url;        /* parsed and validated */
+    const uniws_options *opts;    /* copy with core-owned strings */
+    const char *protocols_joined; /* "a, b" or NULL */
+} uniws__connect_req;
+
+typedef struct uniws__backend {
+    const char *name;
+    const char *description;
+    unsigned caps;     /* UNIWS_CAP_* */
+    int auto_select;   /* 0: demand only (loopback) */
+    int kind;          /* enum uniws__backend_kind */
+    int does_upgrade;  /* STREAM: the library performs the HTTP upgrade itself */
+    size_t priv_size;  /* zeroed per-socket state, see uniws__sock_priv() */
+    const char *(*version)(void);
+
+    /* Optional per-loop state. */
+    int (*loop_init)(uniws_loop *loop, void **state);
+    void (*loop_free)(uniws_loop *loop, void *state);
+    /* Optional: called before the loop waits (re-arm timers etc.). */
+    void (*loop_prepare)(uniws_loop *loop, void *state);
+
+    /* Starts connecting. Return 0, or an error (e.g. UNIWS_ENOMEM,
+     * UNIWS_EUNSUPPORTED); on error no event fires and destroy() still runs.
+     * Must not call back into the core synchronously. */
+    int (*connect)(uniws_socket *s, const uniws__connect_req *req);
+    /* Drops the transport at once and frees everything the backend holds for
+     * s. After it returns the backend never mentions s again. Always called
+     * exactly once per socket whose connect() was called. */
+    void (*destroy)(uniws_socket *s);
+
+    /* STREAM: the core has bytes to write; when the transport is writable,
+     * take them with uniws__stream_out_peek/_consume. */
+    void (*want_write)(uniws_socket *s);
+
+    /* MESSAGE: hand over one whole message / start the close handshake /
+     * report bytes not yet sent / send a ping. */
+    int (*msg_send)(uniws_socket *s, uniws_msg_type type, const void *data, size_t len);
+    int (*msg_close)(uniws_socket *s, int code, const char *reason, size_t reason_len);
+    size_t (*msg_buffered)(uniws_socket *s);
+} uniws__backend;
+
+/* The backend's private per-socket block (priv_size bytes, zeroed). */
+void *uniws__sock_priv(uniws_socket *s);
+uniws_loop *uniws__sock_loop(uniws_socket *s);
+const uniws__backend *uniws__sock_backend(const uniws_socket *s);
+
+/* ---- STREAM backends report to the core (loop thread only) ------------- */
+
+/* The transport is up (TCP connected, TLS and proxy done). */
+void uniws__stream_connected(uniws_socket *s);
+/* Bytes arrived. Returns 0 to go on reading, or a negative value when the
+ * core no longer wants data for s (it failed or closed; the core will call
+ * destroy() later from a safe point). */
+int uniws__stream_recv(uniws_socket *s, const void *data, size_t len);
+/* The transport ended: err is UNIWS_EDNS, UNIWS_EREFUSED, UNIWS_ETLS,
+ * UNIWS_EPROXY, UNIWS_EIO, UNIWS_ETIMEOUT, or UNIWS_ERESET for an orderly
+ * end of stream. msg may be NULL. */
+void uniws__stream_fail(uniws_socket *s, int err, const char *msg);
+/* Output: the next contiguous run of bytes to write (0 when none). The
+ * pointer stays valid until the matching consume. */
+size_t uniws__stream_out_peek(uniws_socket *s, const uint8_t **p);
+void uniws__stream_out_consume(uniws_socket *s, size_t n);
+
+/* ---- STREAM backends whose library does the HTTP upgrade (does_upgrade) - */
+
+/* Header lines ("Name: value", no CRLF) the upgrade request must carry:
+ * Sec-WebSocket-Key, -Version, -Protocol, -Extensions and the custom ones.
+ * Valid until destroy(). */
+const char *const *uniws__stream_upgrade_headers(uniws_socket *s, size_t *n);
+/* Looks up a response header by name (case-insensitive); NULL when absent. */
+typedef const char *(*uniws__header_get)(void *ctx, const char *name);
+/* The upgrade answer arrived. The core checks it exactly as it checks its own
+ * (101, Sec-WebSocket-Accept, subprotocol, extensions). Returns 0 (the socket
+ * is open; uniws__stream_recv now takes raw frames) or a negative value (the
+ * socket failed; stop, destroy() follows). */
+int uniws__stream_upgraded(uniws_socket *s, int http_status, uniws__header_get get, void *ctx);
+
+/* ---- MESSAGE backends report to the core (loop thread only) ------------ */
+
+void uniws__msg_opened(uniws_socket *s, const char *protocol, const char *extensions);
+void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data, size_t len);
+/* An error (err, http_status may be 0); a close event must follow. */
+void uniws__msg_error(uniws_socket *s, int err, int http_status, const char *msg);
+void uniws__msg_closed(uniws_socket *s, int code, const char *reason, size_t reason_len,
+                       int was_clean);
+
+/* ---- The registry -------------------------------------------------------- */
+
+/* NULL-terminated list of compiled backends (core/registry.c). */
+extern const uniws__backend *const uniws__backends[];
+/* Resolves the backend for a connect: explicit name > UNIWS_BACKEND env >
+ * build default > first auto-selectable. Returns 0 or UNIWS_ENO_BACKEND. */
+int uniws__backend_select(const char *name, const uniws__backend **out);
+
+extern const uniws__backend uniws__backend_lws;
+extern const uniws__backend uniws__backend_curl;
+extern const uniws__backend uniws__backend_emscripten;
+extern const uniws__backend uniws__backend_loopback;
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * platform.h — OS services the core needs, declared once and implemented in
+ * platforms/posix/ and platforms/web/ under the same names (CMake picks the
+ * folder at build time).
+ */
+#ifndef UNIWS_CORE_PLATFORM_H
+#define UNIWS_CORE_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic milliseconds. */
+uint64_t uniws__plat_now_ms(void);
+/* Fills buf with cryptographically random bytes. Returns 0 or UNIWS_EIO. */
+int uniws__plat_random(void *buf, size_t n);
+
+/* A mutex (recursive is not needed). */
+typedef struct uniws__mutex uniws__mutex;
+uniws__mutex *uniws__mutex_new(void);
+void uniws__mutex_free(uniws__mutex *m);
+void uniws__mutex_lock(uniws__mutex *m);
+void uniws__mutex_unlock(uniws__mutex *m);
+
+/* Thread identity. */
+typedef uintptr_t uniws__thread_id;
+uniws__thread_id uniws__thread_self(void);
+
+/* The poller behind a loop: waits on file descriptors and a wake-up. */
+typedef struct uniws__poller uniws__poller;
+typedef struct uniws__poll_event {
+    void *data;       /* as given to add/mod */
+    unsigned revents; /* UNIWS__IO_* */
+} uniws__poll_event;
+int uniws__poller_new(uniws__poller **out);
+void uniws__poller_free(uniws__poller *p);
+/* A descriptor readable when the poller has events or was woken; -1 if none. */
+int uniws__poller_fd(const uniws__poller *p);
+int uniws__poller_add(uniws__poller *p, int fd, unsigned events, void *data);
+int uniws__poller_mod(uniws__poller *p, int fd, unsigned events, void *data);
+void uniws__poller_del(uniws__poller *p, int fd);
+/* Waits up to timeout_ms (-1 forever) and returns how many events it stored
+ * (<= max), 0 on timeout or wake-up, or a negative error. */
+int uniws__poller_wait(uniws__poller *p, uniws__poll_event *ev, int max, int timeout_ms);
+/* Wakes a waiting poller from any thread. */
+void uniws__poller_wake(uniws__poller *p);
+
+#endif

@@ -1,0 +1,791 @@
+/*
+ * wsproto.c — RFC 6455 client side over a STREAM backend's bytes: the opening
+ * handshake (request, and a strict check of the answer), frame parsing with
+ * every validity rule, message reassembly under max_message_size, UTF-8
+ * checks, automatic pongs, the closing handshake, and the output queue with
+ * masking. Backends only move bytes, so every backend behaves the same here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "core/handshake.h"
+#include "core/socket.h"
+#include "core/validate.h"
+
+#define HS_MAX 16384
+#define MAX_HEADERS 64
+
+/* ---- output queue (mu held by callers unless said otherwise) -------------- */
+
+static uniws__chunk *chunk_for(uniws_socket *s, size_t need, int single)
+{
+    uniws__chunk *t = s->out_tail;
+    /* Small frames share a chunk; the bytes in it never move. */
+    if (!single && t && t->hdr == SIZE_MAX && t->cap - t->len >= need)
+        return t;
+    size_t cap = need < 4096 && !single ? 4096 : need;
+    uniws__chunk *c = malloc(sizeof *c + cap);
+    if (!c)
+        return NULL;
+    c->next = NULL;
+    c->len = c->off = c->payload = 0;
+    c->cap = cap;
+    c->hdr = SIZE_MAX;
+    if (t)
+        t->next = c;
+    else
+        s->out_head = c;
+    s->out_tail = c;
+    return c;
+}
+
+static void next_mask(uniws_socket *s, uint8_t mask[4])
+{
+    if (s->rnd_off + 4 > sizeof s->rnd) {
+        if (uniws__plat_random(s->rnd, sizeof s->rnd) != 0) {
+            /* No entropy source: still never send an unmasked frame. */
+            for (size_t i = 0; i < sizeof s->rnd; i++)
+                s->rnd[i] = (uint8_t)(rand() & 0xff);
+        }
+        s->rnd_off = 0;
+    }
+    memcpy(mask, s->rnd + s->rnd_off, 4);
+    s->rnd_off += 4;
+}
+
+static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *data, size_t len,
+                           int counts)
+{
+    uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
+    next_mask(s, mask);
+    size_t hl = uniws__frame_header(hdr, 1, rsv, opcode, len, mask);
+    int single = len >= 2048;
+    uniws__chunk *c = chunk_for(s, hl + len, single);
+    if (!c)
+        return UNIWS_ENOMEM;
+    memcpy(c->data + c->len, hdr, hl);
+    if (len)
+        uniws__mask_copy(c->data + c->len + hl, data, len, mask, 0);
+    if (single)
+        c->hdr = hl;
+    c->len += hl + len;
+    if (counts) {
+        c->payload += len;
+        s->buffered += len;
+    }
+    return 0;
+}
+
+int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
+{
+    if (s->pmd && (opcode == UNIWS__OP_TEXT || opcode == UNIWS__OP_BINARY)) {
+#ifdef UNIWS_HAVE_ZLIB
+        uint8_t *z;
+        size_t zlen;
+        int r = uniws__pmd_deflate(s->pmd, data, len, &z, &zlen);
+        if (r)
+            return r;
+        r = queue_raw_frame(s, 4, opcode, z, zlen, 1);
+        free(z);
+        return r;
+#endif
+    }
+    return queue_raw_frame(s, 0, opcode, data, len, opcode != UNIWS__OP_PING);
+}
+
+int uniws__ws_queue_close(uniws_socket *s, int code, const char *reason, size_t len)
+{
+    uint8_t p[125];
+    size_t n = 0;
+    if (code) {
+        p[0] = (uint8_t)(code >> 8);
+        p[1] = (uint8_t)code;
+        if (len > 123)
+            len = 123;
+        if (len)
+            memcpy(p + 2, reason, len);
+        n = 2 + len;
+    }
+    return queue_raw_frame(s, 0, UNIWS__OP_CLOSE, p, n, 0);
+}
+
+static int queue_bytes(uniws_socket *s, const char *data, size_t len)
+{
+    uniws__chunk *c = chunk_for(s, len, 1);
+    if (!c)
+        return UNIWS_ENOMEM;
+    memcpy(c->data, data, len);
+    c->len = len;
+    return 0;
+}
+
+size_t uniws__stream_out_peek(uniws_socket *s, const uint8_t **p)
+{
+    size_t n = 0;
+    uniws__mutex_lock(s->mu);
+    uniws__chunk *c = s->out_head;
+    if (c && !s->destroyed) {
+        *p = c->data + c->off;
+        n = c->len - c->off;
+    }
+    uniws__mutex_unlock(s->mu);
+    return n;
+}
+
+static void flushed(uniws_socket *s);
+
+void uniws__stream_out_consume(uniws_socket *s, size_t n)
+{
+    int empty;
+    uniws__mutex_lock(s->mu);
+    while (n > 0 && s->out_head) {
+        uniws__chunk *c = s->out_head;
+        size_t take = c->len - c->off < n ? c->len - c->off : n;
+        size_t before = c->off;
+        c->off += take;
+        n -= take;
+        if (c->hdr != SIZE_MAX) {
+            /* One big frame: count payload bytes out as they are written. */
+            size_t p0 = before > c->hdr ? before - c->hdr : 0;
+            size_t p1 = c->off > c->hdr ? c->off - c->hdr : 0;
+            size_t d = p1 - p0 < c->payload ? p1 - p0 : c->payload;
+            c->payload -= d;
+            s->buffered -= d;
+        }
+        if (c->off == c->len && (c->next || c->off == c->cap || c->hdr != SIZE_MAX)) {
+            s->buffered -= c->payload;
+            s->out_head = c->next;
+            if (!s->out_head)
+                s->out_tail = NULL;
+            free(c);
+        } else if (c->off == c->len) {
+            /* The shared tail chunk stays for more small frames. */
+            s->buffered -= c->payload;
+            c->payload = 0;
+        }
+    }
+    empty = !s->out_head || s->out_head->off == s->out_head->len;
+    uniws__mutex_unlock(s->mu);
+    if (empty)
+        flushed(s);
+}
+
+/* ---- failing and closing ------------------------------------------------ */
+
+void uniws__ws_fail(uniws_socket *s, int err, int wire_code, const char *msg)
+{
+    if (uniws__sock_done(s))
+        return;
+    if (wire_code && s->transport_up && s->hs_done) {
+        uniws__mutex_lock(s->mu);
+        int send = !s->close_sent;
+        if (send && uniws__ws_queue_close(s, wire_code, "", 0) == 0) {
+            s->close_sent = 1;
+            s->want_kick = 1;
+            /* Keep the transport until the close frame is out (bounded). */
+            s->linger = 1;
+        }
+        uniws__mutex_unlock(s->mu);
+        if (s->linger) {
+            uniws__timer_start(s->loop, &s->close_timer, 1000);
+            uniws__sock_post(s);
+        }
+    }
+    uniws__sock_fail(s, err, 0, msg);
+}
+
+static void finish_clean(uniws_socket *s)
+{
+    int code = s->peer_code ? s->peer_code : UNIWS_CLOSE_NO_STATUS;
+    uniws__sock_emit_close(s, code, s->peer_reason, s->peer_reason_len, 1);
+}
+
+static void flushed(uniws_socket *s)
+{
+    if (s->linger && !s->linger_done) {
+        s->linger_done = 1;
+        uniws__sock_post(s);
+    } else if (s->close_after_flush && !uniws__sock_done(s)) {
+        finish_clean(s);
+    }
+}
+
+void uniws__ws_close_timeout(uniws_socket *s)
+{
+    if (s->close_received)
+        finish_clean(s); /* our reply could not be flushed in time */
+    else
+        uniws__ws_fail(s, UNIWS_ETIMEOUT, 0, "the peer did not answer the close frame in time");
+}
+
+void uniws__stream_fail(uniws_socket *s, int err, const char *msg)
+{
+    s->transport_up = 0;
+    if (uniws__sock_done(s))
+        return;
+    if (s->close_received) {
+        finish_clean(s);
+        return;
+    }
+    if (err == UNIWS_ERESET && !msg)
+        msg = s->hs_done ? "the connection closed without a close frame"
+                         : "the connection closed during the handshake";
+    uniws__ws_fail(s, err, 0, msg);
+}
+
+/* ---- the opening handshake ------------------------------------------------- */
+
+int uniws__ws_init(uniws_socket *s)
+{
+    int r = uniws__ws_key(s->key);
+    if (r)
+        return r;
+    s->utf8 = (uniws__utf8)UNIWS__UTF8_INIT;
+    s->rnd_off = sizeof s->rnd;
+    if (!s->backend->does_upgrade)
+        return 0;
+    /* Lines for a library that writes the upgrade request itself. */
+    size_t n = 0, size;
+    size = 256 + (s->protocols_joined ? strlen(s->protocols_joined) : 0);
+    for (size_t i = 0; i < s->nhdrs; i++)
+        size += strlen(s->hdrs[i].name) + strlen(s->hdrs[i].value) + 4;
+    s->upgrade_store = malloc(size);
+    s->upgrade_lines = calloc(4 + s->nhdrs, sizeof *s->upgrade_lines);
+    if (!s->upgrade_store || !s->upgrade_lines)
+        return UNIWS_ENOMEM;
+    char *w = s->upgrade_store;
+#define UNIWS__LINE(...)                                                                           \
+    do {                                                                                           \
+        s->upgrade_lines[n++] = w;                                                                 \
+        w += snprintf(w, size - (size_t)(w - s->upgrade_store), __VA_ARGS__) + 1;                   \
+    } while (0)
+    UNIWS__LINE("Sec-WebSocket-Key: %s", s->key);
+    UNIWS__LINE("Sec-WebSocket-Version: 13");
+    if (s->protocols_joined)
+        UNIWS__LINE("Sec-WebSocket-Protocol: %s", s->protocols_joined);
+#ifdef UNIWS_HAVE_ZLIB
+    if (s->opts.permessage_deflate)
+        UNIWS__LINE("Sec-WebSocket-Extensions: %s", uniws__pmd_offer());
+#endif
+    for (size_t i = 0; i < s->nhdrs; i++)
+        UNIWS__LINE("%s: %s", s->hdrs[i].name, s->hdrs[i].value);
+#undef UNIWS__LINE
+    s->nupgrade_lines = n;
+    return 0;
+}
+
+void uniws__ws_cleanup(uniws_socket *s)
+{
+    uniws__chunk *c = s->out_head;
+    while (c) {
+        uniws__chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    s->out_head = s->out_tail = NULL;
+    free(s->hsbuf);
+    free(s->msg);
+    free(s->upgrade_store);
+    free(s->upgrade_lines);
+    s->hsbuf = NULL;
+    s->msg = NULL;
+    s->upgrade_store = NULL;
+    s->upgrade_lines = NULL;
+#ifdef UNIWS_HAVE_ZLIB
+    uniws__pmd_free(s->pmd);
+#endif
+    s->pmd = NULL;
+}
+
+const char *const *uniws__stream_upgrade_headers(uniws_socket *s, size_t *n)
+{
+    *n = s->nupgrade_lines;
+    return s->upgrade_lines;
+}
+
+void uniws__stream_connected(uniws_socket *s)
+{
+    if (uniws__sock_done(s))
+        return;
+    s->transport_up = 1;
+    if (s->backend->does_upgrade)
+        return;
+    size_t size = 512 + strlen(s->url.path) + strlen(s->url.host_header) +
+                  (s->protocols_joined ? strlen(s->protocols_joined) : 0);
+    for (size_t i = 0; i < s->nhdrs; i++)
+        size += strlen(s->hdrs[i].name) + strlen(s->hdrs[i].value) + 4;
+    char *req = malloc(size);
+    if (!req) {
+        uniws__ws_fail(s, UNIWS_ENOMEM, 0, NULL);
+        return;
+    }
+    size_t n = (size_t)snprintf(req, size,
+                                "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                                "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                                "Sec-WebSocket-Version: 13\r\n",
+                                s->url.path, s->url.host_header, s->key);
+    if (s->protocols_joined)
+        n += (size_t)snprintf(req + n, size - n, "Sec-WebSocket-Protocol: %s\r\n",
+                              s->protocols_joined);
+#ifdef UNIWS_HAVE_ZLIB
+    if (s->opts.permessage_deflate)
+        n += (size_t)snprintf(req + n, size - n, "Sec-WebSocket-Extensions: %s\r\n",
+                              uniws__pmd_offer());
+#endif
+    for (size_t i = 0; i < s->nhdrs; i++)
+        n += (size_t)snprintf(req + n, size - n, "%s: %s\r\n", s->hdrs[i].name,
+                              s->hdrs[i].value);
+    n += (size_t)snprintf(req + n, size - n, "\r\n");
+    uniws__mutex_lock(s->mu);
+    int r = queue_bytes(s, req, n);
+    uniws__mutex_unlock(s->mu);
+    free(req);
+    if (r) {
+        uniws__ws_fail(s, r, 0, NULL);
+        return;
+    }
+    uniws__sock_kick(s);
+}
+
+/* 1 when the comma-separated list `v` holds `token` (case-insensitive). */
+static int has_token(const char *v, const char *token)
+{
+    size_t tl = strlen(token);
+    while (v && *v) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        const char *e = v;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > v && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        if ((size_t)(t - v) == tl && strncasecmp(v, token, tl) == 0)
+            return 1;
+        v = e;
+    }
+    return 0;
+}
+
+static int upgrade_fail(uniws_socket *s, int status, const char *msg)
+{
+    uniws__sock_fail(s, UNIWS_EHANDSHAKE, status, msg);
+    return -1;
+}
+
+static char *trim_dup(const char *v)
+{
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, v, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, void *ctx)
+{
+    char msg[160];
+    if (uniws__sock_done(s))
+        return -1;
+    if (status != 101) {
+        snprintf(msg, sizeof msg, "the server answered HTTP %d instead of 101", status);
+        return upgrade_fail(s, status, msg);
+    }
+    const char *up = get(ctx, "Upgrade"), *conn = get(ctx, "Connection");
+    if (!up || !has_token(up, "websocket"))
+        return upgrade_fail(s, status, "the answer lacks 'Upgrade: websocket'");
+    if (!conn || !has_token(conn, "upgrade"))
+        return upgrade_fail(s, status, "the answer lacks 'Connection: Upgrade'");
+    char expect[29];
+    uniws__ws_accept(s->key, expect);
+    const char *acc = get(ctx, "Sec-WebSocket-Accept");
+    char *acc_t = acc ? trim_dup(acc) : NULL;
+    int ok = acc_t && strcmp(acc_t, expect) == 0;
+    free(acc_t);
+    if (!ok)
+        return upgrade_fail(s, status, "wrong or missing Sec-WebSocket-Accept");
+
+    const char *proto = get(ctx, "Sec-WebSocket-Protocol");
+    if (proto) {
+        char *p = trim_dup(proto);
+        int found = 0;
+        for (size_t i = 0; p && i < s->nprotos; i++)
+            if (strcmp(s->protos[i], p) == 0)
+                found = 1;
+        if (!p || !found) {
+            free(p);
+            return upgrade_fail(s, status, "the server selected a subprotocol that was not offered");
+        }
+        free(s->protocol);
+        s->protocol = p;
+    }
+    const char *ext = get(ctx, "Sec-WebSocket-Extensions");
+    if (ext) {
+        char *e = trim_dup(ext);
+        if (!e)
+            return upgrade_fail(s, status, "out of memory");
+        if (!*e) {
+            free(e);
+        } else {
+#ifdef UNIWS_HAVE_ZLIB
+            size_t nl = strlen("permessage-deflate");
+            if (s->opts.permessage_deflate && strncasecmp(e, "permessage-deflate", nl) == 0 &&
+                (e[nl] == 0 || e[nl] == ';' || e[nl] == ' ') && !strchr(e, ',')) {
+                int r = uniws__pmd_accept(e + nl, &s->pmd);
+                free(e);
+                if (r)
+                    return upgrade_fail(s, status, "unacceptable permessage-deflate parameters");
+                free(s->extensions);
+                s->extensions = trim_dup(uniws__pmd_describe(s->pmd));
+                if (!s->extensions)
+                    return upgrade_fail(s, status, "out of memory");
+            } else
+#endif
+            {
+                free(e);
+                return upgrade_fail(s, status, "the server accepted an extension that was not offered");
+            }
+        }
+    }
+    s->hs_done = 1;
+    uniws__sock_emit_open(s);
+    return uniws__sock_done(s) ? -1 : 0;
+}
+
+struct hs_headers {
+    size_t n;
+    const char *name[MAX_HEADERS];
+    const char *value[MAX_HEADERS];
+};
+
+static const char *hs_get(void *ctx, const char *name)
+{
+    struct hs_headers *h = ctx;
+    for (size_t i = 0; i < h->n; i++)
+        if (strcasecmp(h->name[i], name) == 0)
+            return h->value[i];
+    return NULL;
+}
+
+/* Parses the answer head in s->hsbuf (NUL-terminated, ending in CRLFCRLF). */
+static int parse_answer(uniws_socket *s)
+{
+    struct hs_headers h = {0};
+    char *line = s->hsbuf, *eol = strstr(line, "\r\n");
+    int status = 0;
+    *eol = 0;
+    if (strncmp(line, "HTTP/1.", 7) != 0 || !(line[7] == '0' || line[7] == '1') ||
+        line[8] != ' ' || sscanf(line + 9, "%3d", &status) != 1 || status < 100 || status > 999)
+        return upgrade_fail(s, 0, "the server's answer is not HTTP");
+    line = eol + 2;
+    while (*line && strncmp(line, "\r\n", 2) != 0) {
+        eol = strstr(line, "\r\n");
+        *eol = 0;
+        char *colon = strchr(line, ':');
+        if (!colon || colon == line)
+            return upgrade_fail(s, status, "malformed header line in the server's answer");
+        *colon = 0;
+        if (h.n < MAX_HEADERS) {
+            /* A repeated WebSocket header would be ambiguous: refuse it. */
+            if (strncasecmp(line, "Sec-WebSocket-", 14) == 0 && hs_get(&h, line))
+                return upgrade_fail(s, status, "repeated Sec-WebSocket header in the answer");
+            h.name[h.n] = line;
+            h.value[h.n] = colon + 1;
+            h.n++;
+        }
+        line = eol + 2;
+    }
+    return uniws__stream_upgraded(s, status, hs_get, &h);
+}
+
+/* Returns bytes of `p` used by the handshake, or -1 when the socket failed. */
+static long hs_feed(uniws_socket *s, const uint8_t *p, size_t len)
+{
+    size_t old = s->hslen;
+    size_t take = len < HS_MAX - old ? len : HS_MAX - old;
+    char *nb = realloc(s->hsbuf, old + take + 1);
+    if (!nb) {
+        uniws__ws_fail(s, UNIWS_ENOMEM, 0, NULL);
+        return -1;
+    }
+    s->hsbuf = nb;
+    memcpy(nb + old, p, take);
+    s->hslen = old + take;
+    nb[s->hslen] = 0;
+    size_t from = old > 3 ? old - 3 : 0;
+    char *end = NULL;
+    for (size_t i = from; i + 4 <= s->hslen; i++)
+        if (memcmp(nb + i, "\r\n\r\n", 4) == 0) {
+            end = nb + i;
+            break;
+        }
+    if (!end) {
+        if (s->hslen >= HS_MAX) {
+            upgrade_fail(s, 0, "the server's answer head is too large");
+            return -1;
+        }
+        return (long)take;
+    }
+    size_t head = (size_t)(end - nb) + 4;
+    if (memchr(nb, 0, head)) {
+        upgrade_fail(s, 0, "NUL byte in the server's answer");
+        return -1;
+    }
+    nb[head] = 0;
+    if (parse_answer(s) < 0)
+        return -1;
+    free(s->hsbuf);
+    s->hsbuf = NULL;
+    s->hslen = 0;
+    return (long)(head - old);
+}
+
+/* ---- frames ----------------------------------------------------------------- */
+
+static int fail_protocol(uniws_socket *s, int wire, int err, const char *msg)
+{
+    uniws__ws_fail(s, err, wire, msg);
+    return -1;
+}
+
+static int check_header(uniws_socket *s, const uniws__frame_hdr *h)
+{
+    int op = h->opcode;
+    if (h->masked)
+        return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "the server sent a masked frame");
+    if (op >= 3 && op <= 7)
+        return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "reserved data opcode");
+    if (op > 0xA)
+        return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "reserved control opcode");
+    int ctrl = op >= 8;
+    int rsv_ok = h->rsv == 0 || (h->rsv == 4 && s->pmd && (op == 1 || op == 2));
+    if (!rsv_ok)
+        return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "reserved bits set without an extension");
+    if (ctrl && (!h->fin || h->len > 125))
+        return fail_protocol(s, 1002, UNIWS_EPROTOCOL,
+                             h->fin ? "control frame longer than 125 bytes"
+                                    : "fragmented control frame");
+    if (op == UNIWS__OP_CONT && !s->frag_op)
+        return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "continuation frame without a message");
+    if ((op == 1 || op == 2) && s->frag_op)
+        return fail_protocol(s, 1002, UNIWS_EPROTOCOL,
+                             "new message inside an unfinished fragmented message");
+    if (!ctrl && h->len > (uint64_t)(s->max_msg - s->msg_len))
+        return fail_protocol(s, 1009, UNIWS_ETOO_BIG, "message exceeds max_message_size");
+    if (op == 1 || op == 2) {
+        s->frag_op = op;
+        s->frag_compressed = h->rsv == 4;
+        s->msg_len = 0;
+        s->utf8 = (uniws__utf8)UNIWS__UTF8_INIT;
+    }
+    if (!ctrl) {
+        size_t need = s->msg_len + (size_t)h->len + 1;
+        if (need > s->msg_cap) {
+            size_t cap = s->msg_cap ? s->msg_cap : 256;
+            while (cap < need)
+                cap *= 2;
+            if (cap > s->max_msg + 1 && need <= s->max_msg + 1)
+                cap = s->max_msg + 1;
+            uint8_t *m = realloc(s->msg, cap);
+            if (!m)
+                return fail_protocol(s, 1011, UNIWS_ENOMEM, "out of memory for a message");
+            s->msg = m;
+            s->msg_cap = cap;
+        }
+    }
+    return 0;
+}
+
+static int handle_close(uniws_socket *s)
+{
+    const uint8_t *p = s->ctrl;
+    size_t n = s->ctrl_len;
+    if (n == 1)
+        return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "close frame with a 1-byte payload");
+    int code = 0;
+    if (n >= 2) {
+        code = (p[0] << 8) | p[1];
+        if (!uniws__close_code_receivable(code))
+            return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "invalid close code from the server");
+        if (!uniws__utf8_valid(p + 2, n - 2))
+            return fail_protocol(s, 1007, UNIWS_EUTF8, "close reason is not valid UTF-8");
+        memcpy(s->peer_reason, p + 2, n - 2);
+        s->peer_reason_len = n - 2;
+    }
+    s->peer_code = code;
+    s->close_received = 1;
+    uniws__mutex_lock(s->mu);
+    int reply = !s->close_sent;
+    if (reply) {
+        /* Echo the code (RFC 6455 5.5.1), after anything already queued. */
+        if (uniws__ws_queue_close(s, code, "", 0) == 0)
+            s->close_sent = 1;
+        s->close_after_flush = 1;
+        s->want_kick = 1;
+        __atomic_store_n(&s->state, UNIWS_CLOSING, __ATOMIC_RELEASE);
+    }
+    uniws__mutex_unlock(s->mu);
+    if (!reply) {
+        finish_clean(s);
+        return -1;
+    }
+    uniws__sock_post(s);
+    /* Bound the wait for our reply to drain. */
+    int ms = s->opts.close_timeout_ms ? s->opts.close_timeout_ms : UNIWS_DEFAULT_CLOSE_TIMEOUT_MS;
+    uniws__timer_start(s->loop, &s->close_timer, (uint64_t)ms);
+    return 0;
+}
+
+static int frame_done(uniws_socket *s)
+{
+    const uniws__frame_hdr *h = &s->fh;
+    s->in_frame = 0;
+    if (h->opcode == UNIWS__OP_CLOSE)
+        return handle_close(s);
+    if (h->opcode == UNIWS__OP_PING) {
+        uniws__mutex_lock(s->mu);
+        int ok = !s->close_sent && uniws__ws_queue(s, UNIWS__OP_PONG, s->ctrl, s->ctrl_len) == 0;
+        if (ok)
+            s->want_kick = 1;
+        uniws__mutex_unlock(s->mu);
+        if (ok)
+            uniws__sock_post(s);
+        return 0;
+    }
+    if (h->opcode == UNIWS__OP_PONG)
+        return 0;
+    if (!h->fin)
+        return 0;
+    /* A whole message. */
+    int type = s->frag_op == UNIWS__OP_TEXT ? UNIWS_TEXT : UNIWS_BINARY;
+    s->frag_op = 0;
+    uint8_t *data = s->msg;
+    size_t len = s->msg_len;
+    uint8_t *inflated = NULL;
+    s->msg_len = 0;
+    if (s->frag_compressed) {
+#ifdef UNIWS_HAVE_ZLIB
+        int r = uniws__pmd_inflate(s->pmd, data, len, s->max_msg, &inflated, &len);
+        if (r == UNIWS_ETOO_BIG)
+            return fail_protocol(s, 1009, r, "message exceeds max_message_size");
+        if (r)
+            return fail_protocol(s, 1007, r, "corrupt permessage-deflate data");
+        data = inflated;
+        if (type == UNIWS_TEXT && !uniws__utf8_valid(data, len)) {
+            free(inflated);
+            return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
+        }
+#endif
+    } else if (type == UNIWS_TEXT && !uniws__utf8_done(&s->utf8)) {
+        return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
+    }
+    if (data)
+        data[len] = 0;
+    uniws__mutex_lock(s->mu);
+    int deliver = !s->close_sent;
+    uniws__mutex_unlock(s->mu);
+    if (deliver)
+        uniws__sock_emit_message(s, (uniws_msg_type)type, data ? (void *)data : (void *)"", len);
+    free(inflated);
+    /* Do not keep a huge buffer around after a huge message. */
+    if (s->msg_cap > 1u << 20) {
+        free(s->msg);
+        s->msg = NULL;
+        s->msg_cap = 0;
+    }
+    return uniws__sock_done(s) ? -1 : 0;
+}
+
+static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        if (uniws__sock_done(s))
+            return -1;
+        if (s->close_received)
+            return 0; /* nothing may follow a close frame; ignore it */
+        if (!s->in_frame) {
+            int r;
+            if (s->hdr_have == 0) {
+                r = uniws__frame_parse(p, len, &s->fh);
+                if (r > 0) {
+                    p += r;
+                    len -= (size_t)r;
+                }
+            } else {
+                r = 0;
+            }
+            if (r == 0) {
+                /* Header split across reads: gather it. */
+                size_t take = UNIWS__FRAME_MAX_HEADER - s->hdr_have;
+                if (take > len)
+                    take = len;
+                memcpy(s->hdr + s->hdr_have, p, take);
+                size_t have = s->hdr_have + take;
+                r = uniws__frame_parse(s->hdr, have, &s->fh);
+                if (r == 0) {
+                    s->hdr_have = have;
+                    return 0;
+                }
+                if (r > 0) {
+                    size_t used = (size_t)r - s->hdr_have;
+                    p += used;
+                    len -= used;
+                    s->hdr_have = 0;
+                }
+            }
+            if (r < 0)
+                return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "malformed frame header");
+            if (check_header(s, &s->fh) < 0)
+                return -1;
+            s->in_frame = 1;
+            s->remaining = s->fh.len;
+            s->ctrl_len = 0;
+            if (s->remaining == 0 && frame_done(s) < 0)
+                return -1;
+            continue;
+        }
+        size_t take = (uint64_t)len < s->remaining ? len : (size_t)s->remaining;
+        if (s->fh.opcode >= 8) {
+            memcpy(s->ctrl + s->ctrl_len, p, take);
+            s->ctrl_len += take;
+        } else {
+            memcpy(s->msg + s->msg_len, p, take);
+            if (s->frag_op == UNIWS__OP_TEXT && !s->frag_compressed &&
+                uniws__utf8_feed(&s->utf8, p, take) < 0)
+                return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
+            s->msg_len += take;
+        }
+        p += take;
+        len -= take;
+        s->remaining -= take;
+        if (s->remaining == 0 && frame_done(s) < 0)
+            return -1;
+    }
+    return uniws__sock_done(s) ? -1 : 0;
+}
+
+int uniws__stream_recv(uniws_socket *s, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    if (uniws__sock_done(s))
+        return -1;
+    if (!s->hs_done) {
+        if (s->backend->does_upgrade)
+            return upgrade_fail(s, 0, "data before the upgrade completed");
+        long used = hs_feed(s, p, len);
+        if (used < 0)
+            return -1;
+        if (!s->hs_done)
+            return 0;
+        p += used;
+        len -= (size_t)used;
+    }
+    return rx_frames(s, p, len);
+}
