@@ -1,0 +1,1280 @@
+/*
+ * peer.c — the scripted test peer: an I/O-free WebSocket server engine written
+ * from RFC 6455. The URL path of each upgrade request picks what it does
+ * (docs/peer.md); drivers feed it client bytes and carry out its actions.
+ */
+#include "backends/loopback/peer.h"
+
+#include "core/frame.h"
+#include "core/handshake.h"
+#include "core/utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PEER_MAX_HEAD     (16 * 1024)
+#define PEER_MAX_MESSAGE  ((uint64_t)1 << 30)
+#define PEER_MAX_COUNT    (1u << 20) /* fragments, pings: keeps scripts from exhausting memory */
+#define PEER_MAX_SLEEP_MS 600000u
+/* Echoed messages are built with their header in front of the payload, so a
+ * large one can be handed out without another copy. */
+#define PEER_HEADROOM UNIWS__FRAME_MAX_HEADER
+#define PEER_SWAP_MIN 65536u
+/* Buffers grown past this are released once drained, so idle connections that
+ * once echoed a huge message do not keep it. */
+#define PEER_KEEP_CAP (1u << 20)
+
+/* A byte buffer holding [off, off + len) of cap bytes. */
+typedef struct peer_buf {
+    uint8_t *p;
+    size_t off, len, cap;
+} peer_buf;
+
+enum peer_cmd_kind {
+    /* handshake commands: applied before the 101, skipped when the script runs */
+    C_STATUS,
+    C_BAD_ACCEPT,
+    C_NO_UPGRADE,
+    C_PROTO,
+    C_NO_PROTO,
+    C_EXT,
+    C_SILENT,
+    C_SAME_SEGMENT,
+    /* after the handshake */
+    C_TEXT,
+    C_TEXTN,
+    C_BIN,
+    C_FRAG,
+    C_FRAGBIN,
+    C_FRAME,
+    C_PING,
+    C_PONG,
+    C_PINGFLOOD,
+    C_CLOSE,
+    C_CLOSE_HEX,
+    C_SLEEP,
+    C_BYTEWISE,
+    C_FIN,
+    C_RST,
+    C_HEADERS,
+    C_HOLD,
+    C_NO_CLOSE_REPLY,
+    C_REPORT,
+    C_ECHO
+};
+
+/* How a command's text after the first ':' is read. */
+enum peer_arg_kind {
+    A_NONE,    /* no argument allowed */
+    A_NUM,     /* N */
+    A_STR,     /* percent-decoded text; may be missing (empty) */
+    A_HEX,     /* raw bytes */
+    A_NUM_STR, /* N:STR */
+    A_NUM_NUM, /* N:M */
+    A_CLOSE    /* nothing, CODE or CODE:REASON */
+};
+
+static const struct peer_cmd_def {
+    const char *name;
+    int kind;
+    int args;
+    uint64_t max; /* bound of the (first) number */
+} peer_cmd_defs[] = {
+    {"status", C_STATUS, A_NUM, 999},
+    {"bad-accept", C_BAD_ACCEPT, A_NONE, 0},
+    {"no-upgrade", C_NO_UPGRADE, A_NONE, 0},
+    {"proto", C_PROTO, A_STR, 0},
+    {"no-proto", C_NO_PROTO, A_NONE, 0},
+    {"ext", C_EXT, A_STR, 0},
+    {"silent", C_SILENT, A_NONE, 0},
+    {"same-segment", C_SAME_SEGMENT, A_NONE, 0},
+    {"text", C_TEXT, A_STR, 0},
+    {"textn", C_TEXTN, A_NUM, PEER_MAX_MESSAGE},
+    {"bin", C_BIN, A_NUM, PEER_MAX_MESSAGE},
+    {"frag", C_FRAG, A_NUM_STR, PEER_MAX_COUNT},
+    {"fragbin", C_FRAGBIN, A_NUM_NUM, PEER_MAX_COUNT},
+    {"frame", C_FRAME, A_HEX, 0},
+    {"ping", C_PING, A_STR, 0},
+    {"pong", C_PONG, A_STR, 0},
+    {"pingflood", C_PINGFLOOD, A_NUM, PEER_MAX_COUNT},
+    {"close", C_CLOSE, A_CLOSE, 65535},
+    {"close-hex", C_CLOSE_HEX, A_HEX, 0},
+    {"sleep", C_SLEEP, A_NUM, PEER_MAX_SLEEP_MS},
+    {"bytewise", C_BYTEWISE, A_NONE, 0},
+    {"fin", C_FIN, A_NONE, 0},
+    {"rst", C_RST, A_NONE, 0},
+    {"headers", C_HEADERS, A_NONE, 0},
+    {"hold", C_HOLD, A_NONE, 0},
+    {"no-close-reply", C_NO_CLOSE_REPLY, A_NONE, 0},
+    {"report", C_REPORT, A_NONE, 0},
+    {"echo", C_ECHO, A_NONE, 0},
+};
+
+typedef struct peer_cmd {
+    int kind;
+    uint64_t n, m;
+    int has_n;
+    uint8_t *data; /* NUL-terminated so proto/ext can be used as strings */
+    size_t len;
+} peer_cmd;
+
+enum peer_state { S_HEAD, S_OPEN, S_SILENT, S_DONE };
+enum peer_mode { M_ECHO, M_HOLD, M_NO_CLOSE_REPLY, M_REPORT };
+/* Besides the public action kinds: write what is queued before going on. */
+#define PEER_FLUSH 100
+
+struct uniws__peer {
+    int state;
+    int mode;
+    peer_buf in, out, handed, msg;
+    uint8_t ctl[125];
+
+    char *path;    /* decoded request path (HTTP action) */
+    char *headers; /* the header lines as received */
+    size_t headers_len;
+
+    peer_cmd *cmds;
+    size_t ncmds, next_cmd;
+    int same_segment;
+
+    int bytewise;
+    int pending; /* action waiting for the queued output to be written */
+    unsigned pending_ms;
+    int terminal; /* FIN or RESET: the connection is over */
+    int eof, oom;
+    size_t head_scanned; /* bytes of the head already searched for its end */
+
+    /* frame parser */
+    int have_hdr;
+    uniws__frame_hdr hdr;
+    uint64_t pay_done;
+    int msg_op; /* opcode of the message being received, 0 when none */
+    size_t msg_len;
+    uniws__utf8 utf8;
+    int sent_close, got_close;
+    uint64_t report_msgs, report_bytes;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+/* Makes the buffer hold at least total bytes in all. */
+static int buf_grow(uniws__peer *p, peer_buf *b, size_t total)
+{
+    if (total <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < total)
+        cap = cap > SIZE_MAX / 2 ? total : cap * 2;
+    uint8_t *n = realloc(b->p, cap);
+    if (!n) {
+        p->oom = 1;
+        return -1;
+    }
+    b->p = n;
+    b->cap = cap;
+    return 0;
+}
+
+/* Makes room for extra more bytes after the data. */
+static int buf_reserve(uniws__peer *p, peer_buf *b, size_t extra)
+{
+    if (b->cap - b->off - b->len >= extra)
+        return 0;
+    if (b->off > 0 && b->cap - b->len >= extra) {
+        memmove(b->p, b->p + b->off, b->len);
+        b->off = 0;
+        return 0;
+    }
+    if (extra > SIZE_MAX - b->off - b->len) {
+        p->oom = 1;
+        return -1;
+    }
+    return buf_grow(p, b, b->off + b->len + extra);
+}
+
+static int buf_append(uniws__peer *p, peer_buf *b, const void *data, size_t n)
+{
+    if (buf_reserve(p, b, n) < 0)
+        return -1;
+    if (n)
+        memcpy(b->p + b->off + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+static void buf_recycle(peer_buf *b)
+{
+    b->off = b->len = 0;
+    if (b->cap > PEER_KEEP_CAP) {
+        free(b->p);
+        b->p = NULL;
+        b->cap = 0;
+    }
+}
+
+static void buf_swap(peer_buf *a, peer_buf *b)
+{
+    peer_buf t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes s[0..n) into a new NUL-terminated string; a '%' not
+ * followed by two hex digits stays as it is. */
+static uint8_t *pct_decode(const char *s, size_t n, size_t *out_len)
+{
+    uint8_t *d = malloc(n + 1);
+    size_t j = 0;
+    if (!d)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            d[j++] = (uint8_t)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            d[j++] = (uint8_t)s[i];
+        }
+    }
+    d[j] = 0;
+    if (out_len)
+        *out_len = j;
+    return d;
+}
+
+static uint8_t *hex_decode(const char *s, size_t n, size_t *out_len)
+{
+    if (n % 2)
+        return NULL;
+    uint8_t *d = malloc(n / 2 + 1);
+    if (!d)
+        return NULL;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(d);
+            return NULL;
+        }
+        d[i / 2] = (uint8_t)(hi * 16 + lo);
+    }
+    d[n / 2] = 0;
+    *out_len = n / 2;
+    return d;
+}
+
+/* Strict decimal: digits only, no sign, at most max. */
+static int parse_num(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 20)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+        if (v > max)
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int ieq(const char *a, size_t an, const char *b)
+{
+    size_t bn = strlen(b);
+    if (an != bn)
+        return 0;
+    for (size_t i = 0; i < an; i++)
+        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
+static int is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n && is_ows(**s)) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n && is_ows((*s)[*n - 1]))
+        (*n)--;
+}
+
+/* 1 when the comma-separated list v[0..n) holds token (case-insensitive). */
+static int has_token(const char *v, size_t n, const char *token)
+{
+    while (n) {
+        const char *comma = memchr(v, ',', n);
+        size_t len = comma ? (size_t)(comma - v) : n;
+        const char *t = v;
+        size_t tn = len;
+        trim(&t, &tn);
+        if (ieq(t, tn, token))
+            return 1;
+        if (!comma)
+            break;
+        v += len + 1;
+        n -= len + 1;
+    }
+    return 0;
+}
+
+static int is_b64(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+}
+
+/* Sec-WebSocket-Key must be the base64 of exactly 16 bytes. */
+static int valid_key(const char *k, size_t n)
+{
+    if (n != 24 || k[22] != '=' || k[23] != '=')
+        return 0;
+    for (size_t i = 0; i < 22; i++)
+        if (!is_b64(k[i]))
+            return 0;
+    return 1;
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 426:
+        return "Upgrade Required";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Status";
+    }
+}
+
+int uniws__peer_http_head(char *buf, size_t size, int status, const char *content_type,
+                          size_t content_length)
+{
+    int n;
+    if (content_type)
+        n = snprintf(buf, size,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n",
+                     status, reason_phrase(status), content_type, content_length);
+    else
+        n = snprintf(buf, size,
+                     "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
+                     reason_phrase(status), content_length);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    return n;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+/* Queues a server frame header and returns where its len payload bytes go
+ * (NULL when out of memory). */
+static uint8_t *out_frame_space(uniws__peer *p, int fin, int opcode, uint64_t len)
+{
+    uint8_t h[UNIWS__FRAME_MAX_HEADER];
+    size_t hn = uniws__frame_header(h, fin, 0, opcode, len, NULL);
+    if (len > SIZE_MAX - hn || buf_reserve(p, &p->out, hn + (size_t)len) < 0) {
+        p->oom = 1;
+        return NULL;
+    }
+    uint8_t *d = p->out.p + p->out.off + p->out.len;
+    memcpy(d, h, hn);
+    p->out.len += hn + (size_t)len;
+    return d + hn;
+}
+
+static void out_frame(uniws__peer *p, int fin, int opcode, const void *payload, size_t len)
+{
+    uint8_t *d = out_frame_space(p, fin, opcode, len);
+    if (d && len)
+        memcpy(d, payload, len);
+}
+
+static void out_close(uniws__peer *p, int code, const char *reason, size_t reason_len)
+{
+    uint8_t pl[125];
+    if (reason_len > sizeof pl - 2)
+        reason_len = sizeof pl - 2;
+    pl[0] = (uint8_t)(code >> 8);
+    pl[1] = (uint8_t)code;
+    if (reason_len)
+        memcpy(pl + 2, reason, reason_len);
+    out_frame(p, 1, UNIWS__OP_CLOSE, pl, 2 + reason_len);
+    p->sent_close = 1;
+}
+
+static void http_response(uniws__peer *p, int status, const char *extra, const char *body)
+{
+    char head[512];
+    size_t bl = strlen(body);
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n%s\r\n",
+                     status, reason_phrase(status), bl, extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof head)
+        n = 0;
+    buf_append(p, &p->out, head, (size_t)n);
+    buf_append(p, &p->out, body, bl);
+    p->state = S_DONE;
+    p->pending = UNIWS__PEER_FIN;
+}
+
+static void bad_request(uniws__peer *p, const char *why, const char *detail, size_t detail_len)
+{
+    char body[256];
+    if (detail_len > 100)
+        detail_len = 100;
+    snprintf(body, sizeof body, "bad request: %s%.*s\n", why, (int)detail_len,
+             detail ? detail : "");
+    http_response(p, 400, NULL, body);
+}
+
+static void fill_text(uint8_t *d, uint64_t n, uint64_t start)
+{
+    for (uint64_t i = 0; i < n; i++)
+        d[i] = (uint8_t)('a' + (start + i) % 26);
+}
+
+static void fill_bin(uint8_t *d, uint64_t n, uint64_t start)
+{
+    for (uint64_t i = 0; i < n; i++)
+        d[i] = (uint8_t)(start + i);
+}
+
+/* ---- the script ---------------------------------------------------------- */
+
+static void free_cmds(uniws__peer *p)
+{
+    for (size_t i = 0; i < p->ncmds; i++)
+        free(p->cmds[i].data);
+    free(p->cmds);
+    p->cmds = NULL;
+    p->ncmds = 0;
+}
+
+/* Parses one command s[0..n). Returns 0, -1 on a bad command, -2 on OOM. */
+static int parse_cmd(const char *s, size_t n, peer_cmd *c)
+{
+    const char *colon = memchr(s, ':', n);
+    size_t name_len = colon ? (size_t)(colon - s) : n;
+    const char *arg = colon ? colon + 1 : NULL;
+    size_t arg_len = colon ? n - name_len - 1 : 0;
+    const struct peer_cmd_def *def = NULL;
+
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < sizeof peer_cmd_defs / sizeof peer_cmd_defs[0]; i++) {
+        if (strlen(peer_cmd_defs[i].name) == name_len &&
+            memcmp(peer_cmd_defs[i].name, s, name_len) == 0) {
+            def = &peer_cmd_defs[i];
+            break;
+        }
+    }
+    if (!def)
+        return -1;
+    c->kind = def->kind;
+    switch (def->args) {
+    case A_NONE:
+        return arg ? -1 : 0;
+    case A_NUM:
+        c->has_n = 1;
+        if (!arg || parse_num(arg, arg_len, def->max, &c->n) < 0)
+            return -1;
+        return c->kind == C_STATUS && c->n < 100 ? -1 : 0;
+    case A_STR:
+        c->data = pct_decode(arg ? arg : "", arg_len, &c->len);
+        return c->data ? 0 : -2;
+    case A_HEX:
+        if (!arg)
+            return -1;
+        c->data = hex_decode(arg, arg_len, &c->len);
+        return c->data ? 0 : -1;
+    case A_NUM_STR:
+    case A_NUM_NUM:
+    case A_CLOSE: {
+        if (!arg)
+            return def->args == A_CLOSE ? 0 : -1;
+        const char *c2 = memchr(arg, ':', arg_len);
+        size_t first = c2 ? (size_t)(c2 - arg) : arg_len;
+        c->has_n = 1;
+        if (parse_num(arg, first, def->max, &c->n) < 0)
+            return -1;
+        if (def->args != A_CLOSE && c->n == 0)
+            return -1; /* N fragments: at least one */
+        if (!c2)
+            return def->args == A_CLOSE ? 0 : -1;
+        if (def->args == A_NUM_NUM)
+            return parse_num(c2 + 1, arg_len - first - 1, PEER_MAX_MESSAGE, &c->m);
+        c->data = pct_decode(c2 + 1, arg_len - first - 1, &c->len);
+        return c->data ? 0 : -2;
+    }
+    }
+    return -1;
+}
+
+/* Splits "/CMD/CMD/..." (raw, still percent-encoded) into commands. On a bad
+ * command returns -1 and points *bad at it. */
+static int parse_script(uniws__peer *p, const char *s, size_t n, const char **bad, size_t *bad_len)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += s[i] == '/';
+    p->cmds = calloc(count + 1, sizeof *p->cmds);
+    if (!p->cmds) {
+        p->oom = 1;
+        return -2;
+    }
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && s[i] == '/')
+            i++;
+        size_t start = i;
+        while (i < n && s[i] != '/')
+            i++;
+        if (i == start)
+            break;
+        int r = parse_cmd(s + start, i - start, &p->cmds[p->ncmds]);
+        if (r < 0) {
+            free(p->cmds[p->ncmds].data);
+            if (r == -2)
+                p->oom = 1;
+            *bad = s + start;
+            *bad_len = i - start;
+            return r;
+        }
+        p->ncmds++;
+    }
+    return 0;
+}
+
+/* Runs the command at next_cmd; leaves next_cmd in place when it must wait for
+ * the queued output to be written first. */
+static void run_cmd(uniws__peer *p)
+{
+    peer_cmd *c = &p->cmds[p->next_cmd];
+    switch (c->kind) {
+    case C_TEXT:
+        out_frame(p, 1, UNIWS__OP_TEXT, c->data, c->len);
+        break;
+    case C_TEXTN:
+    case C_BIN: {
+        uint8_t *d =
+            out_frame_space(p, 1, c->kind == C_TEXTN ? UNIWS__OP_TEXT : UNIWS__OP_BINARY, c->n);
+        if (d && c->kind == C_TEXTN)
+            fill_text(d, c->n, 0);
+        else if (d)
+            fill_bin(d, c->n, 0);
+        break;
+    }
+    case C_FRAG:
+    case C_FRAGBIN: {
+        uint64_t total = c->kind == C_FRAG ? c->len : c->m;
+        for (uint64_t k = 0; k < c->n && !p->oom; k++) {
+            uint64_t a = total * k / c->n, b = total * (k + 1) / c->n;
+            int op =
+                k == 0 ? (c->kind == C_FRAG ? UNIWS__OP_TEXT : UNIWS__OP_BINARY) : UNIWS__OP_CONT;
+            int fin = k + 1 == c->n;
+            if (c->kind == C_FRAG) {
+                out_frame(p, fin, op, c->data + a, (size_t)(b - a));
+            } else {
+                uint8_t *d = out_frame_space(p, fin, op, b - a);
+                if (d)
+                    fill_bin(d, b - a, a);
+            }
+        }
+        break;
+    }
+    case C_FRAME:
+        buf_append(p, &p->out, c->data, c->len);
+        /* A raw close still starts the closing handshake for the echo logic. */
+        if (c->len && (c->data[0] & 0x0f) == UNIWS__OP_CLOSE)
+            p->sent_close = 1;
+        break;
+    case C_PING:
+    case C_PONG:
+        out_frame(p, 1, c->kind == C_PING ? UNIWS__OP_PING : UNIWS__OP_PONG, c->data, c->len);
+        break;
+    case C_PINGFLOOD:
+        for (uint64_t i = 0; i < c->n && !p->oom; i++) {
+            char num[24];
+            int len = snprintf(num, sizeof num, "%llu", (unsigned long long)i);
+            out_frame(p, 1, UNIWS__OP_PING, num, (size_t)len);
+        }
+        break;
+    case C_CLOSE:
+        if (c->has_n)
+            out_close(p, (int)c->n, (const char *)c->data, c->len);
+        else
+            out_frame(p, 1, UNIWS__OP_CLOSE, NULL, 0);
+        p->sent_close = 1;
+        break;
+    case C_CLOSE_HEX:
+        out_frame(p, 1, UNIWS__OP_CLOSE, c->data, c->len);
+        p->sent_close = 1;
+        break;
+    case C_SLEEP:
+        p->pending = UNIWS__PEER_SLEEP;
+        p->pending_ms = (unsigned)c->n;
+        break;
+    case C_BYTEWISE:
+        if (p->out.len) {
+            p->pending = PEER_FLUSH; /* what is queued was meant to go out whole */
+            return;
+        }
+        p->bytewise = 1;
+        break;
+    case C_FIN:
+    case C_RST:
+        p->pending = c->kind == C_FIN ? UNIWS__PEER_FIN : UNIWS__PEER_RESET;
+        p->state = S_DONE;
+        break;
+    case C_HEADERS:
+        out_frame(p, 1, UNIWS__OP_TEXT, p->headers, p->headers_len);
+        break;
+    case C_HOLD:
+        p->mode = M_HOLD;
+        break;
+    case C_NO_CLOSE_REPLY:
+        p->mode = M_NO_CLOSE_REPLY;
+        break;
+    case C_REPORT:
+        p->mode = M_REPORT;
+        break;
+    case C_ECHO:
+        p->mode = M_ECHO;
+        break;
+    default: /* handshake commands were applied before the 101 */
+        break;
+    }
+    p->next_cmd++;
+}
+
+/* ---- the opening handshake ----------------------------------------------- */
+
+typedef struct peer_req {
+    const char *upgrade, *connection, *key, *version, *proto;
+    size_t upgrade_len, connection_len, key_len, version_len, proto_len;
+} peer_req;
+
+static void write_101(uniws__peer *p, const peer_req *r)
+{
+    int bad_accept = 0, no_upgrade = 0, no_proto = 0;
+    const peer_cmd *proto = NULL, *ext = NULL;
+    for (size_t i = 0; i < p->ncmds; i++) {
+        const peer_cmd *c = &p->cmds[i];
+        if (c->kind == C_BAD_ACCEPT)
+            bad_accept = 1;
+        else if (c->kind == C_NO_UPGRADE)
+            no_upgrade = 1;
+        else if (c->kind == C_NO_PROTO) {
+            no_proto = 1;
+            proto = NULL;
+        } else if (c->kind == C_PROTO) {
+            proto = c;
+            no_proto = 0;
+        } else if (c->kind == C_EXT)
+            ext = c;
+    }
+
+    char key[32], accept[29];
+    memcpy(key, r->key, r->key_len);
+    key[r->key_len] = 0;
+    uniws__ws_accept(key, accept);
+    if (bad_accept)
+        accept[0] = accept[0] == 'A' ? 'B' : 'A'; /* still base64, certainly wrong */
+
+    static const char status[] = "HTTP/1.1 101 Switching Protocols\r\n";
+    buf_append(p, &p->out, status, sizeof status - 1);
+    if (!no_upgrade)
+        buf_append(p, &p->out, "Upgrade: websocket\r\n", 20);
+    buf_append(p, &p->out, "Connection: Upgrade\r\nSec-WebSocket-Accept: ", 43);
+    buf_append(p, &p->out, accept, strlen(accept));
+    buf_append(p, &p->out, "\r\n", 2);
+    if (proto) {
+        buf_append(p, &p->out, "Sec-WebSocket-Protocol: ", 24);
+        buf_append(p, &p->out, proto->data, proto->len);
+        buf_append(p, &p->out, "\r\n", 2);
+    } else if (!no_proto && r->proto_len) {
+        /* the first protocol the client offered */
+        const char *comma = memchr(r->proto, ',', r->proto_len);
+        const char *t = r->proto;
+        size_t tn = comma ? (size_t)(comma - r->proto) : r->proto_len;
+        trim(&t, &tn);
+        buf_append(p, &p->out, "Sec-WebSocket-Protocol: ", 24);
+        buf_append(p, &p->out, t, tn);
+        buf_append(p, &p->out, "\r\n", 2);
+    }
+    if (ext) {
+        buf_append(p, &p->out, "Sec-WebSocket-Extensions: ", 26);
+        buf_append(p, &p->out, ext->data, ext->len);
+        buf_append(p, &p->out, "\r\n", 2);
+    }
+    buf_append(p, &p->out, "\r\n", 2);
+}
+
+/* After a complete upgrade request: route, parse the script, answer. */
+static void start_websocket(uniws__peer *p, const char *path, size_t path_len, const peer_req *r)
+{
+    if (!r->upgrade || !has_token(r->upgrade, r->upgrade_len, "websocket")) {
+        bad_request(p, "Upgrade is not websocket", NULL, 0);
+        return;
+    }
+    if (!r->connection || !has_token(r->connection, r->connection_len, "upgrade")) {
+        bad_request(p, "Connection does not list upgrade", NULL, 0);
+        return;
+    }
+    if (!r->version || !ieq(r->version, r->version_len, "13")) {
+        bad_request(p, "Sec-WebSocket-Version is not 13", NULL, 0);
+        return;
+    }
+    if (!r->key || !valid_key(r->key, r->key_len)) {
+        bad_request(p, "bad Sec-WebSocket-Key", NULL, 0);
+        return;
+    }
+
+    if (ieq(path, path_len, "/") || (path_len == 5 && memcmp(path, "/echo", 5) == 0)) {
+        /* plain echo */
+    } else if (path_len >= 7 && memcmp(path, "/script", 7) == 0 &&
+               (path_len == 7 || path[7] == '/')) {
+        const char *bad = NULL;
+        size_t bad_len = 0;
+        int rc = parse_script(p, path + 7, path_len - 7, &bad, &bad_len);
+        if (rc == -2)
+            return;
+        if (rc < 0) {
+            bad_request(p, "bad script command: ", bad, bad_len);
+            return;
+        }
+    } else {
+        {
+            http_response(p, 404, NULL, "no such WebSocket path (use /echo or /script/...)\n");
+            return;
+        }
+    }
+
+    int status = 101, silent = 0;
+    for (size_t i = 0; i < p->ncmds; i++) {
+        if (p->cmds[i].kind == C_STATUS)
+            status = (int)p->cmds[i].n;
+        else if (p->cmds[i].kind == C_SILENT)
+            silent = 1;
+        else if (p->cmds[i].kind == C_SAME_SEGMENT)
+            p->same_segment = 1;
+    }
+    if (silent) {
+        p->state = S_SILENT;
+        return;
+    }
+    if (status != 101) {
+        char body[64];
+        int no_body = status < 200 || status == 204 || status == 304;
+        snprintf(body, sizeof body, "%d %s\n", status, reason_phrase(status));
+        {
+            http_response(p, status, status >= 300 && status < 400 ? "Location: /echo\r\n" : NULL,
+                          no_body ? "" : body);
+            return;
+        }
+    }
+    write_101(p, r);
+    p->state = S_OPEN;
+    if (!p->same_segment)
+        p->pending = PEER_FLUSH; /* the 101 goes out in its own write */
+}
+
+/* Parses the request head once it is complete. */
+static void parse_head(uniws__peer *p)
+{
+    const char *h = (const char *)p->in.p + p->in.off;
+    size_t avail = p->in.len, end = 0, i = p->head_scanned;
+    for (; i + 3 < avail && i < PEER_MAX_HEAD; i++) {
+        if (h[i] == '\r' && h[i + 1] == '\n' && h[i + 2] == '\r' && h[i + 3] == '\n') {
+            end = i + 4;
+            break;
+        }
+    }
+    p->head_scanned = i;
+    if (!end) {
+        if (avail >= PEER_MAX_HEAD) {
+            bad_request(p, "request head larger than 16 KiB", NULL, 0);
+            return;
+        }
+        if (p->eof) {
+            p->state = S_DONE;
+            p->pending = UNIWS__PEER_FIN;
+        }
+        return;
+    }
+
+    /* request line: METHOD SP TARGET SP VERSION */
+    const char *line_end = memchr(h, '\r', end);
+    size_t ll = (size_t)(line_end - h);
+    const char *sp1 = memchr(h, ' ', ll);
+    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - h)) : NULL;
+    if (!sp1 || !sp2 || sp1 == h) {
+        bad_request(p, "malformed request line", NULL, 0);
+        return;
+    }
+    const char *target = sp1 + 1;
+    size_t target_len = (size_t)(sp2 - target);
+    const char *version = sp2 + 1;
+    size_t version_len = ll - (size_t)(version - h);
+    if (version_len != 8 || memcmp(version, "HTTP/1.", 7) != 0) {
+        bad_request(p, "not HTTP/1.x", NULL, 0);
+        return;
+    }
+    if ((size_t)(sp1 - h) != 3 || memcmp(h, "GET", 3) != 0) {
+        bad_request(p, "only GET is served", NULL, 0);
+        return;
+    }
+    if (target_len == 0 || target[0] != '/') {
+        bad_request(p, "request target must be a path", NULL, 0);
+        return;
+    }
+    const char *q = memchr(target, '?', target_len);
+    size_t path_len = q ? (size_t)(q - target) : target_len;
+
+    /* header lines: from after the request line up to the final CRLFCRLF */
+    peer_req r;
+    memset(&r, 0, sizeof r);
+    const char *lines = line_end + 2;
+    const char *stop = h + end - 2; /* each line, the last included, ends with CRLF */
+    size_t block = stop > lines ? (size_t)(stop - lines) - 2 : 0;
+    free(p->headers);
+    p->headers = malloc(block + 1);
+    if (!p->headers) {
+        p->oom = 1;
+        return;
+    }
+    memcpy(p->headers, lines, block);
+    p->headers[block] = 0;
+    p->headers_len = block;
+
+    int upgrade_present = 0;
+    for (const char *s = lines; s < stop;) {
+        const char *e = s;
+        while (!(e[0] == '\r' && e[1] == '\n'))
+            e++;
+        const char *colon = memchr(s, ':', (size_t)(e - s));
+        if (!colon || colon == s) {
+            bad_request(p, "malformed header line", NULL, 0);
+            return;
+        }
+        size_t nl = (size_t)(colon - s);
+        const char *v = colon + 1;
+        size_t vl = (size_t)(e - v);
+        trim(&v, &vl);
+        if (ieq(s, nl, "upgrade")) {
+            upgrade_present = 1;
+            r.upgrade = v;
+            r.upgrade_len = vl;
+        } else if (ieq(s, nl, "connection")) {
+            r.connection = v;
+            r.connection_len = vl;
+        } else if (ieq(s, nl, "sec-websocket-key")) {
+            r.key = v;
+            r.key_len = vl;
+        } else if (ieq(s, nl, "sec-websocket-version")) {
+            r.version = v;
+            r.version_len = vl;
+        } else if (ieq(s, nl, "sec-websocket-protocol") && !r.proto_len) {
+            r.proto = v;
+            r.proto_len = vl;
+        }
+        s = e + 2;
+    }
+
+    /* The head is consumed before answering (what follows are frames); the
+     * pointers into it stay valid because nothing is appended to `in` here. */
+    p->in.off += end;
+    p->in.len -= end;
+
+    if (!upgrade_present) {
+        p->path = (char *)pct_decode(target, path_len, NULL);
+        if (!p->path) {
+            p->oom = 1;
+            return;
+        }
+        p->state = S_DONE;
+        p->pending = UNIWS__PEER_HTTP;
+        return;
+    }
+    start_websocket(p, target, path_len, &r);
+}
+
+/* ---- client frames ------------------------------------------------------- */
+
+static void fail(uniws__peer *p, int code, const char *why)
+{
+    if (!p->sent_close)
+        out_close(p, code, why, strlen(why));
+    p->state = S_DONE;
+    p->pending = UNIWS__PEER_FIN;
+}
+
+static void echo_message(uniws__peer *p)
+{
+    uint8_t h[UNIWS__FRAME_MAX_HEADER];
+    size_t hn = uniws__frame_header(h, 1, 0, p->msg_op, p->msg_len, NULL);
+    if (p->out.len == 0 && p->msg_len >= PEER_SWAP_MIN) {
+        /* The header fits in the headroom before the payload: hand the
+         * reassembly buffer out as it is. */
+        memcpy(p->msg.p + PEER_HEADROOM - hn, h, hn);
+        buf_swap(&p->out, &p->msg);
+        p->out.off = PEER_HEADROOM - hn;
+        p->out.len = hn + p->msg_len;
+        p->msg.off = p->msg.len = 0;
+        return;
+    }
+    uint8_t *d = out_frame_space(p, 1, p->msg_op, p->msg_len);
+    if (d)
+        memcpy(d, p->msg.p + PEER_HEADROOM, p->msg_len);
+}
+
+static void got_close_frame(uniws__peer *p, size_t len)
+{
+    if (len == 1) {
+        fail(p, 1002, "close payload of 1 byte");
+        return;
+    }
+    if (len > 2 && !uniws__utf8_valid(p->ctl + 2, len - 2)) {
+        fail(p, 1007, "close reason is not UTF-8");
+        return;
+    }
+    p->got_close = 1;
+    if (p->mode == M_NO_CLOSE_REPLY)
+        return;
+    if (!p->sent_close) {
+        if (p->mode == M_REPORT) {
+            char reason[100];
+            int code = len >= 2 ? (p->ctl[0] << 8) | p->ctl[1] : 1000;
+            int n =
+                snprintf(reason, sizeof reason, "msgs=%llu bytes=%llu",
+                         (unsigned long long)p->report_msgs, (unsigned long long)p->report_bytes);
+            out_close(p, code, reason, (size_t)n);
+        } else {
+            out_frame(p, 1, UNIWS__OP_CLOSE, p->ctl, len);
+            p->sent_close = 1;
+        }
+    }
+    p->state = S_DONE;
+    p->pending = UNIWS__PEER_FIN;
+}
+
+/* Checks a just-parsed header; returns 0 to go on reading its payload. */
+static int check_header(uniws__peer *p)
+{
+    const uniws__frame_hdr *h = &p->hdr;
+    if (!h->masked) {
+        fail(p, 1002, "client frames must be masked");
+        return -1;
+    }
+    if (h->rsv) {
+        fail(p, 1002, "RSV bits set, no extension negotiated");
+        return -1;
+    }
+    switch (h->opcode) {
+    case UNIWS__OP_CONT:
+        if (!p->msg_op) {
+            fail(p, 1002, "continuation without a message");
+            return -1;
+        }
+        break;
+    case UNIWS__OP_TEXT:
+    case UNIWS__OP_BINARY:
+        if (p->msg_op) {
+            fail(p, 1002, "new message inside a fragmented one");
+            return -1;
+        }
+        p->msg_op = h->opcode;
+        p->utf8 = (uniws__utf8)UNIWS__UTF8_INIT;
+        break;
+    case UNIWS__OP_CLOSE:
+    case UNIWS__OP_PING:
+    case UNIWS__OP_PONG:
+        if (!h->fin || h->len > 125) {
+            fail(p, 1002, "bad control frame");
+            return -1;
+        }
+        return 0;
+    default:
+        fail(p, 1002, "unknown opcode");
+        return -1;
+    }
+    if (p->mode == M_REPORT) {
+        p->report_bytes += h->len;
+        return 0;
+    }
+    if (h->len > PEER_MAX_MESSAGE - p->msg_len) {
+        fail(p, 1009, "message too big for the test peer");
+        return -1;
+    }
+    /* room for headroom + the message so far + this frame, all at once */
+    return buf_grow(p, &p->msg, PEER_HEADROOM + p->msg_len + (size_t)h->len);
+}
+
+static void frame_done(uniws__peer *p)
+{
+    const uniws__frame_hdr *h = &p->hdr;
+    size_t len = (size_t)h->len;
+    switch (h->opcode) {
+    case UNIWS__OP_PING:
+        if (!p->sent_close)
+            out_frame(p, 1, UNIWS__OP_PONG, p->ctl, len);
+        return;
+    case UNIWS__OP_PONG:
+        return;
+    case UNIWS__OP_CLOSE:
+        got_close_frame(p, len);
+        return;
+    }
+    if (p->mode == M_REPORT) {
+        if (h->fin) {
+            p->report_msgs++;
+            p->msg_op = 0;
+        }
+        return;
+    }
+    uint8_t *payload = p->msg.p + PEER_HEADROOM + p->msg_len;
+    p->msg_len += len;
+    if (p->msg_op == UNIWS__OP_TEXT && uniws__utf8_feed(&p->utf8, payload, len) < 0) {
+        fail(p, 1007, "text is not UTF-8");
+        return;
+    }
+    if (!h->fin)
+        return;
+    if (p->msg_op == UNIWS__OP_TEXT && !uniws__utf8_done(&p->utf8)) {
+        fail(p, 1007, "text is not UTF-8");
+        return;
+    }
+    if (!p->sent_close)
+        echo_message(p);
+    p->msg_op = 0;
+    p->msg_len = 0;
+}
+
+static void process_input(uniws__peer *p)
+{
+    if (p->mode == M_HOLD || p->got_close) {
+        p->in.off = p->in.len = 0; /* ignored */
+    }
+    while (p->in.len && !p->pending && !p->oom) {
+        const uint8_t *d = p->in.p + p->in.off;
+        if (!p->have_hdr) {
+            int r = uniws__frame_parse(d, p->in.len, &p->hdr);
+            if (r == 0)
+                break;
+            if (r < 0) {
+                fail(p, 1002, "malformed frame header");
+                return;
+            }
+            p->in.off += (size_t)r;
+            p->in.len -= (size_t)r;
+            p->have_hdr = 1;
+            p->pay_done = 0;
+            if (check_header(p) < 0)
+                return;
+            d += r;
+        }
+        uint64_t want = p->hdr.len - p->pay_done;
+        size_t n = p->in.len < want ? p->in.len : (size_t)want;
+        uint8_t *dst = NULL;
+        if (p->hdr.opcode & 8)
+            dst = p->ctl + p->pay_done;
+        else if (p->mode != M_REPORT)
+            dst = p->msg.p + PEER_HEADROOM + p->msg_len + p->pay_done;
+        if (dst && n)
+            uniws__mask_copy(dst, d, n, p->hdr.mask, p->pay_done);
+        p->pay_done += n;
+        p->in.off += n;
+        p->in.len -= n;
+        if (p->pay_done < p->hdr.len)
+            break;
+        p->have_hdr = 0;
+        frame_done(p);
+        if (p->got_close && !p->pending) {
+            p->in.off = p->in.len = 0; /* no-close-reply: nothing after a close matters */
+        }
+    }
+    if (p->in.len == 0)
+        p->in.off = 0;
+    if (p->eof && !p->pending && p->state != S_DONE) {
+        p->state = S_DONE;
+        p->pending = UNIWS__PEER_FIN;
+    }
+}
+
+/* ---- driving ------------------------------------------------------------- */
+
+/* Does whatever can be done now: answer the handshake, run script commands,
+ * handle client frames. Stops once an action is pending. */
+static void run(uniws__peer *p)
+{
+    while (!p->pending) {
+        if (p->oom) {
+            p->state = S_DONE;
+            p->pending = UNIWS__PEER_RESET;
+            return;
+        }
+        switch (p->state) {
+        case S_HEAD:
+            parse_head(p);
+            if (p->state == S_HEAD && !p->oom)
+                return; /* needs more bytes */
+            break;
+        case S_OPEN:
+            if (p->next_cmd < p->ncmds) {
+                run_cmd(p);
+                break;
+            }
+            process_input(p);
+            if (!p->oom)
+                return;
+            break;
+        case S_SILENT:
+            p->in.off = p->in.len = 0;
+            if (p->eof) {
+                p->state = S_DONE;
+                p->pending = UNIWS__PEER_FIN;
+            }
+            return;
+        default:
+            return;
+        }
+    }
+}
+
+uniws__peer *uniws__peer_new(void)
+{
+    uniws__peer *p = calloc(1, sizeof *p);
+    return p;
+}
+
+void uniws__peer_free(uniws__peer *p)
+{
+    if (!p)
+        return;
+    free(p->in.p);
+    free(p->out.p);
+    free(p->handed.p);
+    free(p->msg.p);
+    free(p->path);
+    free(p->headers);
+    free_cmds(p);
+    free(p);
+}
+
+int uniws__peer_feed(uniws__peer *p, const void *data, size_t len)
+{
+    if (p->state == S_DONE || p->state == S_SILENT || p->terminal)
+        return 0;
+    if (buf_append(p, &p->in, data, len) < 0) {
+        p->oom = 0; /* the caller learns it from the return value */
+        return -1;
+    }
+    return 0;
+}
+
+void uniws__peer_eof(uniws__peer *p)
+{
+    p->eof = 1;
+}
+
+void uniws__peer_next(uniws__peer *p, uniws__peer_action *a)
+{
+    memset(a, 0, sizeof *a);
+    buf_recycle(&p->handed);
+    for (;;) {
+        if (p->terminal) {
+            a->kind = p->terminal;
+            return;
+        }
+        if (!p->pending)
+            run(p);
+        if (p->out.len) {
+            a->kind = UNIWS__PEER_WRITE;
+            a->data = p->out.p + p->out.off;
+            a->len = p->out.len;
+            a->bytewise = p->bytewise;
+            buf_swap(&p->out, &p->handed);
+            p->out.off = p->out.len = 0;
+            return;
+        }
+        switch (p->pending) {
+        case UNIWS__PEER_NONE:
+            a->kind = UNIWS__PEER_NONE;
+            return;
+        case PEER_FLUSH:
+            p->pending = UNIWS__PEER_NONE;
+            continue;
+        case UNIWS__PEER_SLEEP:
+            p->pending = UNIWS__PEER_NONE;
+            a->kind = UNIWS__PEER_SLEEP;
+            a->ms = p->pending_ms;
+            return;
+        case UNIWS__PEER_HTTP:
+            a->kind = UNIWS__PEER_HTTP;
+            a->path = p->path;
+            p->terminal = UNIWS__PEER_FIN; /* the driver answers, then closes */
+            return;
+        default: /* FIN, RESET */
+            a->kind = p->pending;
+            p->terminal = p->pending;
+            return;
+        }
+    }
+}
