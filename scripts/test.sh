@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The README's "test" command (and CI's): installs dependencies (idempotent),
+# then runs every test: the native suite (unit, conformance matrix, CLI,
+# curl), the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# and the WebAssembly suite in Node.js and headless Chromium.
+# Set UNIWS_SKIP_WEB=1 or UNIWS_SKIP_SANITIZERS=1 to leave a part out locally.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+start=$(date +%s)
+if [ "${UNIWS_SKIP_WEB:-0}" = 1 ]; then
+  bash "$root/scripts/bootstrap.sh"
+else
+  bash "$root/scripts/bootstrap.sh" --web
+fi
+
+step() { printf '\n==== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
+
+step "native build (-Wall -Wextra -Werror)"
+bash "$root/scripts/build.sh" build
+step "native tests"
+(cd "$root/build" && ctest --output-on-failure -j2 --timeout 600)
+
+if [ "${UNIWS_SKIP_SANITIZERS:-0}" != 1 ]; then
+  step "AddressSanitizer + UndefinedBehaviorSanitizer build"
+  bash "$root/scripts/build.sh" build-asan -DCMAKE_BUILD_TYPE=Debug -DUNIWS_SANITIZE=address,undefined
+  step "tests under ASan + UBSan"
+  (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j2 --timeout 900)
+fi
+
+if [ "${UNIWS_SKIP_WEB:-0}" != 1 ] && [ -f "$root/scripts/test-web.sh" ]; then
+  step "WebAssembly build and tests (Node.js, headless Chromium)"
+  bash "$root/scripts/test-web.sh" "$root/build"
+fi
+
+step "conformance matrix"
+if [ -f "$root/build/conformance-matrix.md" ]; then
+  cat "$root/build/conformance-matrix.md"
+fi
+step "all tests passed"
