@@ -1,0 +1,1008 @@
+/*
+ * curl.c — the libcurl (>= 8.14.1) STREAM backend: curl does DNS, TCP, TLS,
+ * HTTP/HTTPS/SOCKS proxies and the HTTP/1.1 upgrade; the core speaks RFC 6455
+ * over the bytes (core/wsproto.c). All curl sockets of one uniws loop share
+ * ONE curl multi handle driven by CURLMOPT_SOCKETFUNCTION / TIMERFUNCTION
+ * through the loop's fd watchers and a timer: no thread per socket, no polling.
+ *
+ * Why this shape (read in curl 8.14.1's lib/ws.c and checked by experiment):
+ *  - CONNECT_ONLY=2 cannot give raw frames: curl_ws_recv() always decodes
+ *    (even with CURLWS_RAW_MODE; it rejects RSV bits, so permessage-deflate
+ *    breaks), and bytes that arrive in the same read as the 101 answer land
+ *    in curl's decoder where curl_easy_recv() never sees them (curl issue
+ *    #22107, still in 8.20.0). Frames sent right after the 101 get lost.
+ *  - So the upgrade runs as a normal transfer in the multi handle that never
+ *    ends: with CURLWS_RAW_MODE curl hands every byte after the 101, those of
+ *    the same read included, to our write callback untouched -> the core.
+ *  - Sending raw bytes in that mode is impossible outside a curl callback
+ *    (ws_send_raw() needs CONNECT_ONLY there) and blocking inside one. But
+ *    curl_ws_send() in framing mode is non-blocking outside callbacks and
+ *    reports partial sends, and CURLWS_RAW_MODE is read on every call. We
+ *    therefore parse the core's (masked) output frames and re-send each one
+ *    through curl_ws_send() with the same FIN/opcode/payload, switching
+ *    CURLOPT_WS_OPTIONS to framing mode just for that call. Curl masks with
+ *    its own key (8.14.1: one random key per connection) and cannot set RSV
+ *    bits: a compressed (permessage-deflate) frame from the core is inflated
+ *    again here and sent uncompressed, which RFC 7692 allows.
+ *  - Our Sec-WebSocket-Key/-Version headers replace curl's (Curl_ws_request()
+ *    only adds the ones the application did not supply); curl 8.14.1 checks
+ *    nothing in the 101 answer, so the header callback hands the answer to the
+ *    core via curl_easy_header(). A non-101 final answer fails the transfer
+ *    with CURLE_HTTP_RETURNED_ERROR; CURLINFO_RESPONSE_CODE still holds it.
+ *
+ * Proxies: an explicit uniws_options.proxy goes to CURLOPT_PROXY and wins over
+ * the environment (CURLOPT_NOPROXY ""). Without it the environment decides,
+ * in this order (first set one wins):
+ *   ws://   ws_proxy, WS_PROXY, http_proxy, all_proxy, ALL_PROXY
+ *   wss://  wss_proxy, WSS_PROXY, https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY
+ * and no_proxy (else NO_PROXY) lists hosts reached directly. HTTP_PROXY is
+ * never read (curl's "httpoxy" rule for CGI environments). curl 8.14.1 itself
+ * builds the variable name from its upper-case scheme ("WS" + "_proxy"), so
+ * it never sees lower-case ws_proxy / wss_proxy; we read those here. HTTP
+ * proxies are always used as a CONNECT tunnel: an upgrade does not survive a
+ * forwarding proxy.
+ */
+#include <curl/curl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#ifdef UNIWS_HAVE_ZLIB
+#include <zlib.h>
+#endif
+#include "core/backend.h"
+#include "core/frame.h"
+#include "core/loop.h"
+
+/* Bytes handed to one curl_ws_send() call: curl masks byte by byte, so a
+ * bounded window keeps one big message from stalling the other sockets. */
+#define TX_WINDOW (256u * 1024u)
+
+typedef struct cws_multi cws_multi;
+typedef struct cws_sock cws_sock;
+
+/* One descriptor curl asked us to watch (made in the socket callback). */
+typedef struct cws_fd {
+    uniws__io io;
+    cws_multi *m;
+    cws_sock *owner; /* the socket whose connection this is, or NULL */
+    unsigned curl;   /* UNIWS__IO_* bits curl wants */
+    unsigned ours;   /* UNIWS__IO_WRITE while the socket has output waiting */
+} cws_fd;
+
+struct cws_multi {
+    uniws_loop *loop;
+    CURLM *multi;
+    uniws__timer timer;
+    int in_curl;      /* inside curl_multi_socket_action(): no curl API calls */
+    CURL **graveyard; /* easy handles destroyed while in_curl */
+    size_t ngrave, capgrave;
+    uint8_t scratch[TX_WINDOW];
+};
+
+/* The frame being re-sent through curl_ws_send(). */
+typedef struct cws_tx {
+    int active;
+    uniws__frame_hdr h;
+    size_t hdr_pending; /* header bytes still in the core's queue */
+    uint64_t sent;      /* payload bytes curl has written */
+    unsigned flags;     /* CURLWS_* for this frame */
+    int started;        /* the first curl_ws_send() of the frame was made */
+    unsigned msg_type;  /* CURLWS_TEXT / _BINARY of a fragmented message */
+    uint8_t hbuf[UNIWS__FRAME_MAX_HEADER];
+    size_t hbuf_have; /* a header split over two queue chunks */
+#ifdef UNIWS_HAVE_ZLIB
+    int own;  /* payload comes from zout, not from the queue */
+    int zmsg; /* inside a compressed message */
+    uint8_t *zin, *zout;
+    size_t zin_len, zin_cap, zout_len, zout_cap;
+    z_stream zs;
+    int zs_ready;
+#endif
+} cws_tx;
+
+struct cws_sock {
+    uniws_socket *s;
+    cws_multi *m;
+    CURL *easy;
+    struct curl_slist *headers;
+    cws_fd *fd; /* curl's watcher for the connection socket */
+    uniws__job job;
+    int added;     /* in the multi handle */
+    int upgraded;  /* a 101 arrived: bytes after it are frames */
+    int rx_closed; /* the core wants no more bytes */
+    int finished;  /* the transport ended and the core was told */
+    int want_out;
+    int proxied; /* an explicit proxy was configured */
+    cws_tx tx;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+static cws_sock *sock_of(CURL *easy)
+{
+    char *p = NULL;
+    if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p) != CURLE_OK)
+        return NULL;
+    return (cws_sock *)p;
+}
+
+static void flush_out(cws_sock *k);
+static void process_done(cws_multi *m);
+
+/* ---- the multi handle: sockets, timer, actions ---------------------------- */
+
+static void bury_graveyard(cws_multi *m)
+{
+    while (m->ngrave > 0) {
+        CURL *e = m->graveyard[--m->ngrave];
+        curl_multi_remove_handle(m->multi, e);
+        curl_easy_cleanup(e);
+    }
+}
+
+static void socket_action(cws_multi *m, curl_socket_t fd, int bits)
+{
+    int running = 0;
+    m->in_curl++;
+    curl_multi_socket_action(m->multi, fd, bits, &running);
+    m->in_curl--;
+    if (m->in_curl == 0) {
+        bury_graveyard(m);
+        process_done(m);
+    }
+}
+
+static void on_io(uniws_loop *loop, uniws__io *io, unsigned revents)
+{
+    cws_fd *f = io->data;
+    cws_multi *m = f->m;
+    curl_socket_t fd = io->fd;
+    int bits = 0;
+    (void)loop;
+    if (revents & UNIWS__IO_READ)
+        bits |= CURL_CSELECT_IN;
+    if ((revents & UNIWS__IO_WRITE) && (f->curl & UNIWS__IO_WRITE))
+        bits |= CURL_CSELECT_OUT;
+    if (revents & UNIWS__IO_ERROR)
+        bits |= CURL_CSELECT_ERR;
+    if ((revents & (UNIWS__IO_WRITE | UNIWS__IO_ERROR)) && f->ours && f->owner)
+        flush_out(f->owner); /* never frees f: it makes no multi calls */
+    if (bits)
+        socket_action(m, fd, bits); /* may free f */
+}
+
+static void fd_update(cws_multi *m, cws_fd *f)
+{
+    unsigned ev = f->curl | f->ours;
+    if (f->io.active)
+        uniws__io_set(m->loop, &f->io, ev);
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    cws_multi *m = userp;
+    cws_fd *f = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        /* easy may be curl's internal handle here (connection teardown). */
+        if (f) {
+            uniws__io_stop(m->loop, &f->io);
+            if (f->owner && f->owner->fd == f)
+                f->owner->fd = NULL;
+            curl_multi_assign(m->multi, s, NULL);
+            free(f);
+        }
+        return 0;
+    }
+    unsigned want = 0;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+        want |= UNIWS__IO_READ;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+        want |= UNIWS__IO_WRITE;
+    if (!f) {
+        f = calloc(1, sizeof *f);
+        if (!f)
+            return -1;
+        f->m = m;
+        f->curl = want;
+        if (uniws__io_start(m->loop, &f->io, (int)s, want, on_io, f) != 0) {
+            free(f);
+            return -1;
+        }
+        curl_multi_assign(m->multi, s, f);
+    } else {
+        f->curl = want;
+    }
+    cws_sock *k = sock_of(easy);
+    if (k) {
+        /* The last descriptor curl reports for a transfer is its connection
+         * (resolver and happy-eyeballs sockets come and go before it). */
+        if (k->fd && k->fd != f) {
+            k->fd->owner = NULL;
+            if (k->fd->ours) {
+                k->fd->ours = 0;
+                fd_update(m, k->fd);
+            }
+        }
+        k->fd = f;
+        f->owner = k;
+        if (k->upgraded && k->want_out)
+            f->ours = UNIWS__IO_WRITE;
+    }
+    fd_update(m, f);
+    return 0;
+}
+
+static void on_timer(uniws_loop *loop, uniws__timer *t)
+{
+    (void)loop;
+    socket_action(t->data, CURL_SOCKET_TIMEOUT, 0);
+}
+
+static int on_timer_set(CURLM *multi, long timeout_ms, void *userp)
+{
+    cws_multi *m = userp;
+    (void)multi;
+    if (timeout_ms < 0) {
+        uniws__timer_stop(m->loop, &m->timer);
+        return 0;
+    }
+    /* Fired from the loop, never from inside this callback. */
+    return uniws__timer_start(m->loop, &m->timer, (uint64_t)timeout_ms) == 0 ? 0 : -1;
+}
+
+static int loop_init(uniws_loop *loop, void **state)
+{
+    /* Reference counted and thread-safe in curl >= 7.84 (CURL_VERSION_THREADSAFE). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return UNIWS_EIO;
+    cws_multi *m = calloc(1, sizeof *m);
+    if (!m) {
+        curl_global_cleanup();
+        return UNIWS_ENOMEM;
+    }
+    m->loop = loop;
+    m->multi = curl_multi_init();
+    if (!m->multi) {
+        free(m);
+        curl_global_cleanup();
+        return UNIWS_ENOMEM;
+    }
+    uniws__timer_init(&m->timer, on_timer, m);
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+    *state = m;
+    return 0;
+}
+
+static void loop_free(uniws_loop *loop, void *state)
+{
+    cws_multi *m = state;
+    if (!m)
+        return;
+    bury_graveyard(m);
+    uniws__timer_stop(loop, &m->timer);
+    curl_multi_cleanup(m->multi);
+    free(m->graveyard);
+    free(m);
+    curl_global_cleanup();
+}
+
+/* ---- handing the upgrade answer to the core ------------------------------- */
+
+typedef struct hdr_ctx {
+    CURL *easy;
+    char *joined[8]; /* values of repeated headers, joined with ", " */
+    size_t njoined;
+} hdr_ctx;
+
+static const char *get_header(void *ctx, const char *name)
+{
+    hdr_ctx *c = ctx;
+    struct curl_header *h = NULL;
+    unsigned origin = CURLH_HEADER | CURLH_1XX;
+    if (curl_easy_header(c->easy, name, 0, origin, -1, &h) != CURLHE_OK)
+        return NULL;
+    if (h->amount <= 1 || c->njoined == sizeof c->joined / sizeof c->joined[0])
+        return h->value;
+    /* A repeated header is one comma list (RFC 9110), which the core then
+     * rejects for Sec-WebSocket-Accept/-Protocol/-Extensions as it should. */
+    size_t amount = h->amount, size = 1;
+    for (size_t i = 0; i < amount; i++)
+        if (curl_easy_header(c->easy, name, i, origin, -1, &h) == CURLHE_OK)
+            size += strlen(h->value) + 2;
+    char *j = malloc(size);
+    if (!j)
+        return NULL;
+    j[0] = 0;
+    for (size_t i = 0; i < amount; i++) {
+        if (curl_easy_header(c->easy, name, i, origin, -1, &h) != CURLHE_OK)
+            continue;
+        if (j[0])
+            strcat(j, ", ");
+        strcat(j, h->value);
+    }
+    c->joined[c->njoined++] = j;
+    return j;
+}
+
+static int report_upgrade(cws_sock *k, int status)
+{
+    hdr_ctx c;
+    memset(&c, 0, sizeof c);
+    c.easy = k->easy;
+    int r = uniws__stream_upgraded(k->s, status, get_header, &c);
+    for (size_t i = 0; i < c.njoined; i++)
+        free(c.joined[i]);
+    return r;
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *userp)
+{
+    cws_sock *k = userp;
+    size_t len = size * n;
+    if (!k || k->upgraded || k->finished)
+        return len;
+    if (!(len == 2 && buf[0] == '\r' && buf[1] == '\n') && !(len == 1 && buf[0] == '\n'))
+        return len;
+    /* The end of one response head; a 101 ends the HTTP part. */
+    long code = 0;
+    curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code != 101)
+        return len; /* 1xx: more heads follow; others: curl fails the transfer */
+    k->upgraded = 1;
+    uniws__stream_connected(k->s);
+    if (report_upgrade(k, 101) != 0)
+        k->rx_closed = 1;
+    else if (k->want_out)
+        uniws__job_post(k->m->loop, &k->job); /* sending waits until curl returns */
+    return len;
+}
+
+static size_t on_write(char *buf, size_t size, size_t n, void *userp)
+{
+    cws_sock *k = userp;
+    size_t len = size * n;
+    if (!k || !k->upgraded || k->rx_closed || k->finished)
+        return len;
+    if (uniws__stream_recv(k->s, buf, len) < 0)
+        k->rx_closed = 1; /* keep the transport: the core may still flush a close */
+    return len;
+}
+
+/* ---- failures --------------------------------------------------------------- */
+
+static int is_tls_error(CURLcode r)
+{
+    switch (r) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int map_error(cws_sock *k, CURLcode r)
+{
+    long connect_code = 0, px = 0;
+    curl_easy_getinfo(k->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+    curl_easy_getinfo(k->easy, CURLINFO_USED_PROXY, &px);
+    if (connect_code && (connect_code < 200 || connect_code > 299))
+        return UNIWS_EPROXY; /* the proxy refused the CONNECT tunnel */
+    if (is_tls_error(r))
+        return UNIWS_ETLS;
+    switch (r) {
+    case CURLE_OK:
+    case CURLE_GOT_NOTHING:
+        return UNIWS_ERESET;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return UNIWS_EDNS;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_PROXY:
+        return UNIWS_EPROXY;
+    case CURLE_COULDNT_CONNECT:
+        return px || k->proxied ? UNIWS_EPROXY : UNIWS_EREFUSED;
+    case CURLE_OPERATION_TIMEDOUT:
+        return UNIWS_ETIMEOUT;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return k->upgraded ? UNIWS_EIO : UNIWS_EHANDSHAKE;
+    default:
+        return UNIWS_EIO;
+    }
+}
+
+/* The transfer ended (loop thread, outside curl). */
+static void transfer_done(cws_sock *k, CURLcode r)
+{
+    if (k->added) {
+        curl_multi_remove_handle(k->m->multi, k->easy);
+        k->added = 0;
+    }
+    if (k->finished)
+        return;
+    k->finished = 1;
+    if (!k->upgraded) {
+        long code = 0, connect_code = 0;
+        curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_getinfo(k->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+        int proxy_refused = connect_code && (connect_code < 200 || connect_code > 299);
+        if (code > 0 && code != 101 && !proxy_refused) {
+            report_upgrade(k, (int)code);
+            return;
+        }
+    }
+    const char *msg = k->errbuf[0] ? k->errbuf : (r != CURLE_OK ? curl_easy_strerror(r) : NULL);
+    uniws__stream_fail(k->s, map_error(k, r), msg);
+}
+
+static void process_done(cws_multi *m)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(m->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *e = msg->easy_handle;
+        CURLcode r = msg->data.result;
+        cws_sock *k = sock_of(e);
+        if (k)
+            transfer_done(k, r);
+        else
+            curl_multi_remove_handle(m->multi, e);
+    }
+}
+
+/* ---- output: the core's frames through curl_ws_send() -------------------- */
+
+static void want_writable(cws_sock *k, int on)
+{
+    cws_fd *f = k->fd;
+    if (!f)
+        return;
+    unsigned ours = on ? UNIWS__IO_WRITE : 0;
+    if (f->ours != ours) {
+        f->ours = ours;
+        fd_update(k->m, f);
+    }
+}
+
+/* Ends the transport from the sending side (outside curl). */
+static void send_failed(cws_sock *k, int err, const char *msg)
+{
+    if (k->finished)
+        return;
+    k->finished = 1;
+    want_writable(k, 0);
+    uniws__stream_fail(k->s, err, msg);
+}
+
+/* curl_ws_send() in framing mode, just for this call. Returns the CURLcode;
+ * *sent gets the payload bytes curl wrote (also on CURLE_AGAIN). */
+static CURLcode ws_send(cws_sock *k, const void *p, size_t n, curl_off_t total, unsigned flags,
+                        size_t *sent)
+{
+    *sent = 0;
+    curl_easy_setopt(k->easy, CURLOPT_WS_OPTIONS, (long)CURLWS_NOAUTOPONG);
+    CURLcode r = curl_ws_send(k->easy, p, n, sent, total, flags);
+    curl_easy_setopt(k->easy, CURLOPT_WS_OPTIONS, (long)(CURLWS_RAW_MODE | CURLWS_NOAUTOPONG));
+    return r;
+}
+
+static int frame_flags(cws_tx *t, const uniws__frame_hdr *h, unsigned *flags)
+{
+    switch (h->opcode) {
+    case UNIWS__OP_TEXT:
+    case UNIWS__OP_BINARY:
+        t->msg_type = h->opcode == UNIWS__OP_TEXT ? CURLWS_TEXT : CURLWS_BINARY;
+        *flags = t->msg_type | (h->fin ? 0 : CURLWS_CONT);
+        return 0;
+    case UNIWS__OP_CONT:
+        if (!t->msg_type)
+            return -1;
+        *flags = t->msg_type | (h->fin ? 0 : CURLWS_CONT);
+        return 0;
+    case UNIWS__OP_CLOSE:
+        *flags = CURLWS_CLOSE;
+        return 0;
+    case UNIWS__OP_PING:
+        *flags = CURLWS_PING;
+        return 0;
+    case UNIWS__OP_PONG:
+        *flags = CURLWS_PONG;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+#ifdef UNIWS_HAVE_ZLIB
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2;
+    uint8_t *b = realloc(*buf, c);
+    if (!b)
+        return -1;
+    *buf = b;
+    *cap = c;
+    return 0;
+}
+
+/* Inflates the compressed frame payload collected in zin into zout, with one
+ * inflater kept for the connection (it mirrors the core's deflater, context
+ * takeover or not). Returns 0 or -1. */
+static int tx_inflate(cws_tx *t, int fin)
+{
+    static const uint8_t tail[4] = {0x00, 0x00, 0xff, 0xff};
+    if (!t->zs_ready) {
+        memset(&t->zs, 0, sizeof t->zs);
+        if (inflateInit2(&t->zs, -15) != Z_OK)
+            return -1;
+        t->zs_ready = 1;
+    }
+    if (fin) {
+        if (grow(&t->zin, &t->zin_cap, t->zin_len + 4))
+            return -1;
+        memcpy(t->zin + t->zin_len, tail, 4);
+        t->zin_len += 4;
+    }
+    t->zout_len = 0;
+    t->zs.next_in = t->zin;
+    t->zs.avail_in = (uInt)t->zin_len;
+    for (;;) {
+        if (grow(&t->zout, &t->zout_cap, t->zout_len + 16384))
+            return -1;
+        t->zs.next_out = t->zout + t->zout_len;
+        t->zs.avail_out = (uInt)(t->zout_cap - t->zout_len);
+        int zr = inflate(&t->zs, Z_SYNC_FLUSH);
+        t->zout_len = t->zout_cap - t->zs.avail_out;
+        if (zr != Z_OK && zr != Z_BUF_ERROR && zr != Z_STREAM_END)
+            return -1;
+        if (t->zs.avail_in == 0 && t->zs.avail_out > 0)
+            break;
+        if (zr == Z_BUF_ERROR && t->zs.avail_out > 0)
+            break;
+    }
+    t->zin_len = 0;
+    return 0;
+}
+#endif
+
+/* Starts the next frame from the queue. Returns 1 (a frame is active), 0
+ * (nothing queued) or -1 (the socket failed). */
+static int tx_begin(cws_sock *k)
+{
+    cws_tx *t = &k->tx;
+    const uint8_t *p;
+    size_t n = uniws__stream_out_peek(k->s, &p);
+    if (n == 0)
+        return 0;
+    uniws__frame_hdr h;
+    int hl = 0;
+    if (t->hbuf_have == 0)
+        hl = uniws__frame_parse(p, n, &h);
+    if (hl > 0) {
+        t->hdr_pending = (size_t)hl; /* consumed with the payload, once sent */
+    } else if (hl == 0) {
+        /* A header split across queue chunks: take it over byte by byte. */
+        while (n > 0 && hl == 0 && t->hbuf_have < sizeof t->hbuf) {
+            t->hbuf[t->hbuf_have++] = *p++;
+            n--;
+            uniws__stream_out_consume(k->s, 1);
+            hl = uniws__frame_parse(t->hbuf, t->hbuf_have, &h);
+        }
+        if (hl == 0)
+            return 0;
+        t->hbuf_have = 0;
+        t->hdr_pending = 0;
+    }
+    if (hl < 0 || frame_flags(t, &h, &t->flags) != 0) {
+        send_failed(k, UNIWS_EINTERNAL, "the core queued a frame libcurl cannot send");
+        return -1;
+    }
+    t->h = h;
+    t->sent = 0;
+    t->started = 0;
+    t->active = 1;
+#ifdef UNIWS_HAVE_ZLIB
+    t->own = 0;
+    if (h.opcode == UNIWS__OP_TEXT || h.opcode == UNIWS__OP_BINARY)
+        t->zmsg = h.rsv == 4;
+    if (h.opcode <= UNIWS__OP_BINARY && t->zmsg && (h.rsv & 3) == 0) {
+        /* Collect the compressed payload, inflate it, send it plain. */
+        if (t->hdr_pending) {
+            uniws__stream_out_consume(k->s, t->hdr_pending);
+            t->hdr_pending = 0;
+        }
+        uint64_t need = h.len;
+        while (need > 0) {
+            n = uniws__stream_out_peek(k->s, &p);
+            if (n == 0)
+                break;
+            size_t take = n < need ? n : (size_t)need;
+            if (grow(&t->zin, &t->zin_cap, t->zin_len + take)) {
+                send_failed(k, UNIWS_ENOMEM, NULL);
+                return -1;
+            }
+            if (h.masked)
+                uniws__mask_copy(t->zin + t->zin_len, p, take, h.mask, h.len - need);
+            else
+                memcpy(t->zin + t->zin_len, p, take);
+            t->zin_len += take;
+            uniws__stream_out_consume(k->s, take);
+            need -= take;
+        }
+        if (need > 0 || tx_inflate(t, h.fin) != 0) {
+            send_failed(k, UNIWS_EINTERNAL, "could not re-inflate a compressed frame");
+            return -1;
+        }
+        t->own = 1;
+        t->h.len = t->zout_len;
+        t->h.rsv = 0;
+        return 1;
+    }
+#endif
+    if (h.rsv) {
+        send_failed(k, UNIWS_EINTERNAL, "libcurl cannot send RSV bits");
+        return -1;
+    }
+    return 1;
+}
+
+/* Pushes the active frame. Returns 1 when it is fully written, 0 when the
+ * socket is full, 2 when the rest of the frame is not queued yet, -1 when the
+ * socket failed. */
+static int tx_push(cws_sock *k)
+{
+    cws_tx *t = &k->tx;
+    for (;;) {
+        const uint8_t *src = NULL;
+        size_t avail = 0;
+        uint64_t left = t->h.len - t->sent;
+#ifdef UNIWS_HAVE_ZLIB
+        if (t->own) {
+            src = t->zout + t->sent;
+            avail = (size_t)left;
+        } else
+#endif
+        {
+            const uint8_t *p;
+            size_t n = uniws__stream_out_peek(k->s, &p);
+            if (n < t->hdr_pending)
+                return 0; /* cannot happen: the queue still holds the header */
+            src = p + t->hdr_pending;
+            avail = n - t->hdr_pending;
+            if (avail > left)
+                avail = (size_t)left;
+            if (avail == 0 && left > 0)
+                return 2; /* the next want_write() resumes it */
+        }
+        size_t win = avail < TX_WINDOW ? avail : TX_WINDOW;
+        const uint8_t *data = src;
+        if (win && t->h.masked
+#ifdef UNIWS_HAVE_ZLIB
+            && !t->own
+#endif
+        ) {
+            uniws__mask_copy(k->m->scratch, src, win, t->h.mask, t->sent);
+            data = k->m->scratch;
+        }
+        unsigned flags = 0;
+        curl_off_t total = 0;
+        if (!t->started) {
+            flags = t->flags;
+            if (win < left) {
+                flags |= CURLWS_OFFSET;
+                total = (curl_off_t)t->h.len;
+            }
+        }
+        size_t sent = 0;
+        CURLcode r =
+            ws_send(k, win ? (const void *)data : (const void *)"", win, total, flags, &sent);
+        if (r != CURLE_OK && r != CURLE_AGAIN) {
+            send_failed(k, r == CURLE_SEND_ERROR ? UNIWS_EIO : UNIWS_EINTERNAL,
+                        k->errbuf[0] ? k->errbuf : curl_easy_strerror(r));
+            return -1;
+        }
+        t->started = 1;
+        if (sent > win)
+            sent = win;
+        t->sent += sent;
+        size_t consume = sent ? t->hdr_pending + sent : 0;
+        if (r == CURLE_OK && t->h.len == 0)
+            consume = t->hdr_pending; /* an empty frame is out */
+        if (consume) {
+#ifdef UNIWS_HAVE_ZLIB
+            if (t->own)
+                consume = 0;
+#endif
+            if (consume)
+                uniws__stream_out_consume(k->s, consume);
+            t->hdr_pending = 0;
+        }
+        if (r == CURLE_OK && t->sent == t->h.len) {
+            t->active = 0;
+            return 1;
+        }
+        if (r == CURLE_AGAIN || sent < win)
+            return 0; /* the socket is full */
+    }
+}
+
+static void flush_out(cws_sock *k)
+{
+    if (!k->upgraded || k->finished)
+        return;
+    for (;;) {
+        if (!k->tx.active) {
+            int b = tx_begin(k);
+            if (b < 0)
+                return;
+            if (b == 0) {
+                k->want_out = 0;
+                want_writable(k, 0);
+                return;
+            }
+        }
+        int r = tx_push(k);
+        if (r < 0)
+            return;
+        if (r == 0 || r == 2) {
+            k->want_out = r == 0;
+            want_writable(k, r == 0);
+            return;
+        }
+    }
+}
+
+/* ---- the vtable ------------------------------------------------------------ */
+
+static void on_job(uniws_loop *loop, uniws__job *job)
+{
+    cws_sock *k = job->data;
+    (void)loop;
+    if (k->finished)
+        return;
+    if (!k->added) {
+        CURLMcode mr = curl_multi_add_handle(k->m->multi, k->easy);
+        if (mr != CURLM_OK) {
+            k->finished = 1;
+            uniws__stream_fail(k->s, UNIWS_EIO, curl_multi_strerror(mr));
+            return;
+        }
+        k->added = 1;
+        return;
+    }
+    if (k->upgraded && k->want_out)
+        flush_out(k);
+}
+
+static int proxy_scheme_ok(const char *proxy)
+{
+    static const char *const schemes[] = {"http://",    "https://",  "socks4://",
+                                          "socks4a://", "socks5://", "socks5h://"};
+    if (!strstr(proxy, "://"))
+        return 1; /* "host:port" means an HTTP proxy to curl */
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (strncasecmp(proxy, schemes[i], strlen(schemes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static int has_ws_protocols(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    int ws = 0, wss = 0;
+    for (const char *const *p = v->protocols; p && *p; p++) {
+        if (strcmp(*p, "ws") == 0)
+            ws = 1;
+        if (strcmp(*p, "wss") == 0)
+            wss = 1;
+    }
+    return ws && wss;
+}
+
+static int cws_connect(uniws_socket *s, const uniws__connect_req *req)
+{
+    cws_sock *k = uniws__sock_priv(s);
+    const uniws_options *o = req->opts;
+    uniws_loop *loop = uniws__sock_loop(s);
+    cws_multi *m = uniws__loop_backend_state(loop, &uniws__backend_curl);
+    if (!m)
+        return UNIWS_EINTERNAL;
+    if (!has_ws_protocols())
+        return UNIWS_EUNSUPPORTED;
+    if (o->proxy && !proxy_scheme_ok(o->proxy))
+        return UNIWS_EINVAL;
+    k->s = s;
+    k->m = m;
+    uniws__job_init(&k->job, on_job, k);
+    k->easy = curl_easy_init();
+    if (!k->easy)
+        return UNIWS_ENOMEM;
+
+    size_t nh = 0;
+    const char *const *lines = uniws__stream_upgrade_headers(s, &nh);
+    int user_accept = 0;
+    for (size_t i = 0; i < nh; i++) {
+        struct curl_slist *l = curl_slist_append(k->headers, lines[i]);
+        if (!l)
+            return UNIWS_ENOMEM;
+        k->headers = l;
+        if (strncasecmp(lines[i], "Accept:", 7) == 0)
+            user_accept = 1;
+    }
+    if (!user_accept) {
+        /* Send the same request as the core's own handshake: no Accept. */
+        struct curl_slist *l = curl_slist_append(k->headers, "Accept:");
+        if (!l)
+            return UNIWS_ENOMEM;
+        k->headers = l;
+    }
+
+    CURL *e = k->easy;
+    long timeout = o->connect_timeout_ms > 0    ? (long)o->connect_timeout_ms
+                   : o->connect_timeout_ms == 0 ? (long)UNIWS_DEFAULT_CONNECT_TIMEOUT_MS
+                                                : (long)INT_MAX;
+    CURLcode r = CURLE_OK;
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (r == CURLE_OK)                                                                         \
+            r = curl_easy_setopt(e, opt, val);                                                     \
+    } while (0)
+    SET(CURLOPT_URL, req->url->normalized);
+    SET(CURLOPT_PRIVATE, (void *)k);
+    SET(CURLOPT_ERRORBUFFER, k->errbuf);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_HTTPHEADER, k->headers);
+    SET(CURLOPT_WS_OPTIONS, (long)(CURLWS_RAW_MODE | CURLWS_NOAUTOPONG));
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, (void *)k);
+    SET(CURLOPT_WRITEFUNCTION, on_write);
+    SET(CURLOPT_WRITEDATA, (void *)k);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, timeout);
+    SET(CURLOPT_FRESH_CONNECT, 1L);
+    SET(CURLOPT_FORBID_REUSE, 1L);
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_HTTPPROXYTUNNEL, 1L);
+    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    if (o->proxy) {
+        k->proxied = 1;
+        SET(CURLOPT_PROXY, o->proxy);
+        SET(CURLOPT_NOPROXY, "");
+    } else {
+        /* Lower case first, as for every other *_proxy variable; curl still
+         * applies no_proxy / NO_PROXY to it. */
+        const char *env = getenv(req->url->tls ? "wss_proxy" : "ws_proxy");
+        if (env && *env)
+            SET(CURLOPT_PROXY, env);
+    }
+    if (o->tls_ca_file)
+        SET(CURLOPT_CAINFO, o->tls_ca_file);
+    if (o->tls_skip_verify) {
+        SET(CURLOPT_SSL_VERIFYPEER, 0L);
+        SET(CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (o->tls_client_cert)
+        SET(CURLOPT_SSLCERT, o->tls_client_cert);
+    if (o->tls_client_key)
+        SET(CURLOPT_SSLKEY, o->tls_client_key);
+#undef SET
+    if (r != CURLE_OK)
+        return r == CURLE_OUT_OF_MEMORY ? UNIWS_ENOMEM : UNIWS_EUNSUPPORTED;
+    /* Added from the loop: connect() may run inside a curl callback. */
+    uniws__job_post(loop, &k->job);
+    return 0;
+}
+
+static void cws_destroy(uniws_socket *s)
+{
+    cws_sock *k = uniws__sock_priv(s);
+    if (!k->m)
+        return; /* connect() failed before anything was set up */
+    cws_multi *m = k->m;
+    uniws__job_cancel(m->loop, &k->job);
+    if (k->easy) {
+        if (k->fd) {
+            k->fd->owner = NULL;
+            if (k->fd->ours) {
+                k->fd->ours = 0;
+                fd_update(m, k->fd);
+            }
+            k->fd = NULL;
+        }
+        if (m->in_curl && k->added) {
+            /* Inside curl: detach now, remove once curl has returned. */
+            curl_easy_setopt(k->easy, CURLOPT_PRIVATE, (void *)NULL);
+            curl_easy_setopt(k->easy, CURLOPT_HEADERDATA, (void *)NULL);
+            curl_easy_setopt(k->easy, CURLOPT_WRITEDATA, (void *)NULL);
+            if (m->ngrave == m->capgrave) {
+                size_t c = m->capgrave ? m->capgrave * 2 : 8;
+                CURL **g = realloc(m->graveyard, c * sizeof *g);
+                if (g) {
+                    m->graveyard = g;
+                    m->capgrave = c;
+                }
+            }
+            if (m->ngrave < m->capgrave)
+                m->graveyard[m->ngrave++] = k->easy;
+            /* else: leaked rather than freed under curl's feet */
+        } else {
+            if (k->added)
+                curl_multi_remove_handle(m->multi, k->easy); /* closes the connection */
+            curl_easy_cleanup(k->easy);
+        }
+        k->easy = NULL;
+    }
+    curl_slist_free_all(k->headers);
+    k->headers = NULL;
+#ifdef UNIWS_HAVE_ZLIB
+    if (k->tx.zs_ready)
+        inflateEnd(&k->tx.zs);
+    free(k->tx.zin);
+    free(k->tx.zout);
+#endif
+    memset(k, 0, sizeof *k);
+}
+
+static void cws_want_write(uniws_socket *s)
+{
+    cws_sock *k = uniws__sock_priv(s);
+    if (!k->m || k->finished)
+        return;
+    k->want_out = 1;
+    if (!k->upgraded)
+        return; /* flushed right after the 101 */
+    if (k->m->in_curl)
+        uniws__job_post(k->m->loop, &k->job);
+    else
+        flush_out(k);
+}
+
+static const char *cws_version(void)
+{
+    return curl_version_info(CURLVERSION_NOW)->version;
+}
+
+const uniws__backend uniws__backend_curl = {
+    .name = "curl",
+    .description = "libcurl's WebSocket API (multi interface; uniws does the framing)",
+    .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_PROXY |
+            UNIWS_CAP_TLS_CA_FILE | UNIWS_CAP_TLS_SKIP_VERIFY | UNIWS_CAP_TLS_CLIENT_CERT |
+            UNIWS_CAP_PING | UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE |
+            UNIWS_CAP_NETWORK | UNIWS_CAP_RAW_FRAMES
+#ifdef UNIWS_HAVE_ZLIB
+            | UNIWS_CAP_PERMESSAGE_DEFLATE
+#endif
+    ,
+    .auto_select = 1,
+    .kind = UNIWS__STREAM,
+    .does_upgrade = 1,
+    .priv_size = sizeof(cws_sock),
+    .version = cws_version,
+    .loop_init = loop_init,
+    .loop_free = loop_free,
+    .connect = cws_connect,
+    .destroy = cws_destroy,
+    .want_write = cws_want_write,
+};
