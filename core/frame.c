@@ -98,19 +98,34 @@ void uniws__mask(uint8_t *p, size_t n, const uint8_t mask[4], uint64_t offset)
     uniws__mask_copy(p, p, n, mask, offset);
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+/* Four mask words at a time: GCC and Clang lower this to SSE2 / NEON / wasm
+ * SIMD where the target has it and to plain words elsewhere. */
+typedef uint64_t mask_vec __attribute__((vector_size(32)));
+#define UNIWS__MASK_VEC 1
+#endif
+
 void uniws__mask_copy(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t mask[4],
                       uint64_t offset)
 {
     size_t i = 0;
 
-    /* Byte steps until dst is aligned, so the word stores are aligned too;
-     * memcpy keeps unaligned loads from src well-defined. */
-    while (i < n && ((uintptr_t)(dst + i) & 7) != 0) {
-        dst[i] = src[i] ^ mask[(offset + i) & 3];
-        i++;
-    }
-    if (n - i >= 8) {
-        uint64_t key = mask_word(mask, offset + i);
+    /* memcpy keeps the unaligned loads and stores well-defined; compilers turn
+     * each into one (unaligned) vector or word move. i only ever advances in
+     * multiples of 8 here, so one rotated key fits every word. */
+    if (n >= 8) {
+        uint64_t key = mask_word(mask, offset);
+#ifdef UNIWS__MASK_VEC
+        if (n >= 32) {
+            mask_vec kv = {key, key, key, key};
+            for (; n - i >= 32; i += 32) {
+                mask_vec w;
+                memcpy(&w, src + i, 32);
+                w ^= kv;
+                memcpy(dst + i, &w, 32);
+            }
+        }
+#endif
         for (; n - i >= 8; i += 8) {
             uint64_t w;
             memcpy(&w, src + i, 8);

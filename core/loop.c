@@ -296,7 +296,12 @@ int uniws_loop_free(uniws_loop *l)
         return UNIWS_EINVAL;
     if (l->running)
         return UNIWS_EBUSY;
-    /* Finish deferred teardowns of sockets the user already freed. */
+    /* A socket the user has not freed makes this a no-op: never run jobs
+     * then, since they could fire that socket's callbacks outside the loop. */
+    if (l->sockets > l->freeing)
+        return UNIWS_EBUSY;
+    /* Only freed sockets remain: finish their deferred teardowns (these fire
+     * no callbacks). */
     for (int i = 0; i < 1000 && jobs_pending(l); i++)
         uniws__loop_run_jobs(l);
     if (l->sockets > 0)
@@ -395,6 +400,31 @@ int uniws_loop_run_once(uniws_loop *l, int timeout_ms)
     return n < 0 ? n : l->alive;
 }
 
+/* uniws_loop_run() is over: stopped, or no socket alive and no job left. */
+static int run_done(uniws_loop *l)
+{
+    uniws__mutex_lock(l->mu);
+    int stop = l->stop;
+    uniws__mutex_unlock(l->mu);
+    return stop || (l->alive == 0 && !jobs_pending(l));
+}
+
+/* One turn of uniws_loop_run() for a host whose thread may not block (the web
+ * without Asyncify, see uniws__poller_handoff): returns the delay until the
+ * next turn, -1 to wait for a wake-up, -2 when uniws_loop_run() is over. */
+static int run_step(void *arg)
+{
+    uniws_loop *l = arg;
+    if (run_done(l))
+        return -2;
+    l->in_run = 1;
+    int r = uniws_loop_run_once(l, 0);
+    l->in_run = 0;
+    if (r < 0 || run_done(l))
+        return -2;
+    return uniws_loop_timeout(l);
+}
+
 int uniws_loop_run(uniws_loop *l)
 {
     if (!l)
@@ -402,11 +432,13 @@ int uniws_loop_run(uniws_loop *l)
     uniws__mutex_lock(l->mu);
     l->stop = 0;
     uniws__mutex_unlock(l->mu);
+    /* Web only: the browser's main thread cannot block, so (without
+     * Asyncify) its event loop drives the loop through run_step() from now on
+     * and this returns at once (docs/web.md). Natively the handoff declines. */
+    if (!run_done(l) && !l->running && uniws__poller_handoff(l->poller, run_step, l))
+        return 0;
     for (;;) {
-        uniws__mutex_lock(l->mu);
-        int stop = l->stop;
-        uniws__mutex_unlock(l->mu);
-        if (stop || (l->alive == 0 && !jobs_pending(l)))
+        if (run_done(l))
             break;
         l->in_run = 1;
         int r = uniws_loop_run_once(l, -1);

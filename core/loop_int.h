@@ -26,6 +26,7 @@ struct uniws_loop {
     uniws__thread_id thread;
     int alive;                 /* sockets that have not fired close */
     int sockets;               /* sockets not yet freed */
+    int freeing;               /* of those, freed by the user, teardown pending */
     struct {
         const uniws__backend *b;
         void *state;

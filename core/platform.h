@@ -43,5 +43,12 @@ void uniws__poller_del(uniws__poller *p, int fd);
 int uniws__poller_wait(uniws__poller *p, uniws__poll_event *ev, int max, int timeout_ms);
 /* Wakes a waiting poller from any thread. */
 void uniws__poller_wake(uniws__poller *p);
+/* Where the thread may not block (the web without Asyncify), takes over
+ * driving a loop from the host's own event loop and returns 1: from then on it
+ * calls step(ctx) whenever the poller is woken and when the delay step last
+ * returned has passed (-1: only on a wake-up; below -1: stop driving).
+ * Returns 0 where the caller can block in uniws__poller_wait() itself
+ * (native; the web with Asyncify). */
+int uniws__poller_handoff(uniws__poller *p, int (*step)(void *ctx), void *ctx);
 
 #endif

@@ -104,6 +104,8 @@ static void free_socket(uniws_socket *s)
     uniws__url_free(&s->url);
     uniws__mutex_free(s->mu);
     s->loop->sockets--;
+    if (s->freed)
+        s->loop->freeing--;
     free(s);
 }
 
@@ -563,6 +565,7 @@ void uniws_free(uniws_socket *s)
     if (!s->close_fired)
         s->loop->alive--;
     s->freed = 1;
+    s->loop->freeing++;
     memset(&s->cb, 0, sizeof s->cb);
     uniws__sock_post(s);
 }

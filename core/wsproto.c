@@ -18,13 +18,34 @@
 
 /* ---- output queue (mu held by callers unless said otherwise) -------------- */
 
+/* Frames below SHARED_FRAME share chunks, so frames queued together leave in
+ * one write; a chunk grows with the burst (up to SHARED_CAP, below malloc's
+ * mmap threshold so it is recycled without page faults). Larger frames get a
+ * chunk of their own, counted out of buffered_amount byte by byte. */
+#define SHARED_FRAME (16 * 1024)
+#define SHARED_MIN 4096
+#define SHARED_CAP (64 * 1024)
+
 static uniws__chunk *chunk_for(uniws_socket *s, size_t need, int single)
 {
     uniws__chunk *t = s->out_tail;
+    /* A shared chunk that is fully written has no peeked pointer into it any
+     * more: start it over instead of leaving a drained chunk at the head. */
+    if (t && t->hdr == SIZE_MAX && t->off == t->len && t->off > 0) {
+        t->off = t->len = 0;
+        t->payload = 0;
+    }
     /* Small frames share a chunk; the bytes in it never move. */
     if (!single && t && t->hdr == SIZE_MAX && t->cap - t->len >= need)
         return t;
-    size_t cap = need < 4096 && !single ? 4096 : need;
+    size_t cap = need;
+    if (!single) {
+        cap = 2 * need > SHARED_MIN ? 2 * need : SHARED_MIN;
+        if (t && t->hdr == SIZE_MAX && 2 * t->cap > cap)
+            cap = 2 * t->cap; /* the last one filled up: a burst is going on */
+        if (cap > SHARED_CAP)
+            cap = SHARED_CAP > need ? SHARED_CAP : need;
+    }
     uniws__chunk *c = malloc(sizeof *c + cap);
     if (!c)
         return NULL;
@@ -60,7 +81,7 @@ static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *
     uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
     next_mask(s, mask);
     size_t hl = uniws__frame_header(hdr, 1, rsv, opcode, len, mask);
-    int single = len >= 2048;
+    int single = len >= SHARED_FRAME;
     uniws__chunk *c = chunk_for(s, hl + len, single);
     if (!c)
         return UNIWS_ENOMEM;
@@ -125,6 +146,12 @@ size_t uniws__stream_out_peek(uniws_socket *s, const uint8_t **p)
     size_t n = 0;
     uniws__mutex_lock(s->mu);
     uniws__chunk *c = s->out_head;
+    /* Drop drained chunks that something was queued behind. */
+    while (c && c->off == c->len && c->next) {
+        s->out_head = c->next;
+        free(c);
+        c = s->out_head;
+    }
     if (c && !s->destroyed) {
         *p = c->data + c->off;
         n = c->len - c->off;
@@ -153,7 +180,10 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
             c->payload -= d;
             s->buffered -= d;
         }
-        if (c->off == c->len && (c->next || c->off == c->cap || c->hdr != SIZE_MAX)) {
+        /* A drained chunk goes unless it is the small shared tail, which
+         * stays for the next small frames (an idle socket keeps 4 KiB). */
+        if (c->off == c->len &&
+            (c->next || c->off == c->cap || c->hdr != SIZE_MAX || c->cap > SHARED_MIN)) {
             s->buffered -= c->payload;
             s->out_head = c->next;
             if (!s->out_head)
@@ -585,22 +615,43 @@ static int check_header(uniws_socket *s, const uniws__frame_hdr *h)
         s->msg_len = 0;
         s->utf8 = (uniws__utf8)UNIWS__UTF8_INIT;
     }
-    if (!ctrl) {
-        size_t need = s->msg_len + (size_t)h->len + 1;
-        if (need > s->msg_cap) {
-            size_t cap = s->msg_cap ? s->msg_cap : 256;
-            while (cap < need)
-                cap *= 2;
-            if (cap > s->max_msg + 1 && need <= s->max_msg + 1)
-                cap = s->max_msg + 1;
-            uint8_t *m = realloc(s->msg, cap);
-            if (!m)
-                return fail_protocol(s, 1011, UNIWS_ENOMEM, "out of memory for a message");
-            s->msg = m;
-            s->msg_cap = cap;
-        }
-    }
     return 0;
+}
+
+/* Makes room in s->msg for a data frame's payload (plus a NUL). */
+static int reserve_msg(uniws_socket *s, const uniws__frame_hdr *h)
+{
+    size_t need = s->msg_len + (size_t)h->len + 1;
+    if (need <= s->msg_cap)
+        return 0;
+    size_t cap = s->msg_cap ? s->msg_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    /* The last frame of a big message: its size is known, do not double. */
+    if (h->fin && need > (1u << 20))
+        cap = need;
+    if (cap > s->max_msg + 1 && need <= s->max_msg + 1)
+        cap = s->max_msg + 1;
+    uint8_t *m = realloc(s->msg, cap);
+    if (!m)
+        return fail_protocol(s, 1011, UNIWS_ENOMEM, "out of memory for a message");
+    s->msg = m;
+    s->msg_cap = cap;
+    return 0;
+}
+
+/* A whole unfragmented, uncompressed binary message that sits entirely in
+ * the backend's buffer: hand it over from there, without copying it. */
+static int deliver_in_place(uniws_socket *s, const uint8_t *p, size_t len)
+{
+    s->frag_op = 0;
+    s->in_frame = 0;
+    uniws__mutex_lock(s->mu);
+    int deliver = !s->close_sent;
+    uniws__mutex_unlock(s->mu);
+    if (deliver)
+        uniws__sock_emit_message(s, UNIWS_BINARY, len ? (const void *)p : (const void *)"", len);
+    return uniws__sock_done(s) ? -1 : 0;
 }
 
 static int handle_close(uniws_socket *s)
@@ -743,6 +794,18 @@ static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
             if (r < 0)
                 return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "malformed frame header");
             if (check_header(s, &s->fh) < 0)
+                return -1;
+            if (s->fh.opcode == UNIWS__OP_BINARY && s->fh.fin && s->fh.rsv == 0 &&
+                s->fh.len <= len) {
+                size_t n = (size_t)s->fh.len;
+                const uint8_t *payload = p;
+                p += n;
+                len -= n;
+                if (deliver_in_place(s, payload, n) < 0)
+                    return -1;
+                continue;
+            }
+            if (s->fh.opcode < 8 && reserve_msg(s, &s->fh) < 0)
                 return -1;
             s->in_frame = 1;
             s->remaining = s->fh.len;

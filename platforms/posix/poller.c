@@ -117,3 +117,10 @@ void uniws__poller_wake(uniws__poller *p)
     ssize_t r = write(p->wakefd, &one, sizeof one);
     (void)r; /* EAGAIN means the counter is already non-zero: still woken */
 }
+
+int uniws__poller_handoff(uniws__poller *p, int (*step)(void *ctx), void *ctx)
+{
+    /* A native thread can block in epoll_wait: uniws_loop_run() loops itself. */
+    (void)p, (void)step, (void)ctx;
+    return 0;
+}

@@ -1,0 +1,888 @@
+/*
+ * lws.c — the libwebsockets backend: a byte transport under the core's own
+ * RFC 6455 engine. lws resolves the host and connects a RAW client socket;
+ * for wss the TLS layer in tls.c runs on top of those bytes.
+ *
+ * How lws is driven without a thread or busy polling: Debian's 4.1.6 is built
+ * without LWS_WITH_EXTERNAL_POLL, so the ADD/DEL/CHANGE_MODE_POLL_FD callbacks
+ * never fire. It is built with libuv support, so each uniws loop owns a
+ * private uv loop that lws joins as a "foreign" loop, and the uv loop is in
+ * turn embedded in the uniws loop: its backend (epoll) fd is watched for
+ * reading and uv_backend_timeout() arms a uniws timer; either one runs
+ * uv_run(UV_RUN_NOWAIT). libuv applies watcher changes only at the start of
+ * its poll phase, so whenever lws has been touched (a callback ran, or we
+ * called into it from outside uv_run) one more pass is run before sleeping.
+ *
+ * Why lws contexts are parked instead of destroyed: with a libuv loop,
+ * 4.1.6's lws_context_destroy() closes its internal eventfd twice (once
+ * directly, once from a uv close callback). Between the two, another thread
+ * may open a file descriptor with that number, and the second close takes
+ * it away (reproduced: four threads each creating and freeing loops hit lws
+ * assertions and aborts within seconds). So a freed uniws loop parks its
+ * "engine" (uv loop + lws context) in a process-wide pool and the next
+ * uniws loop reuses it; engines live until the process exits.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include "backends/lws/tls.h"
+#include "core/backend.h"
+#include "core/loop.h"
+
+#if !defined(LWS_WITH_LIBUV)
+#error "the lws backend drives libwebsockets through libuv: build lws with LWS_WITH_LIBUV"
+#endif
+
+#define PROTO_NAME "uniws-raw"
+/* Largest write handed to lws at once, and lws's per-thread read buffer. */
+#define CHUNK (64 * 1024)
+/* Plaintext per SSL_write: four full records. */
+#define TLS_CHUNK (4 * 16384)
+/* uv_run passes per wake-up before yielding back to the uniws loop. */
+#define MAX_PASSES 8
+/* How long a torn-down connection may wait for the peer's FIN. */
+#define LINGER_SECS 2
+/* lws's own connect / TLS timeouts: far out, because the core times the
+ * whole opening (connect_timeout_ms, or none) itself. */
+#define LWS_TIMEOUT_SECS (24 * 3600)
+
+/* A uv loop with an lws context on it (see "parked" above). */
+typedef struct engine {
+    struct engine *next; /* in the pool while parked */
+    uv_loop_t uv;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    struct lws_loop *ll; /* the uniws loop using it, NULL while parked */
+} engine;
+
+/* What an lws wsi's user pointer points at: a socket or a lingering close. */
+enum { TAG_SOCK = 0x534f434b, TAG_CLOSER = 0x4c494e47 };
+
+typedef struct closer {
+    unsigned tag; /* TAG_CLOSER */
+    struct closer *prev, *next;
+    struct lws *wsi;
+} closer;
+
+typedef struct lws_loop {
+    engine *eng;
+    uniws__io io;       /* the uv loop's backend fd */
+    uniws__timer timer; /* uv's next timeout, or 0 while dirty */
+    int depth;          /* > 0 while lws code (so maybe an lws callback) is on the stack */
+    int dirty;          /* lws was touched since the last uv_run pass */
+    closer *lingering;  /* connections closing politely after destroy() */
+    uniws__lwstls_cache *tls_cache;
+    unsigned char rbuf[16384];           /* decrypted bytes on their way to the core */
+    unsigned char wbuf[LWS_PRE + CHUNK]; /* bytes on their way to lws_write */
+} lws_loop;
+
+typedef struct lws_sock {
+    unsigned tag; /* TAG_SOCK: this block is the wsi's user pointer */
+    uniws_socket *s;
+    lws_loop *ll;
+    struct lws *wsi; /* NULL once lws is closing it or we let go of it */
+    uniws__lwstls *tls;
+    int in_connect; /* inside lws_client_connect_via_info: report nothing yet */
+    int open;       /* the byte stream is up (TCP, and TLS for wss) */
+    int ended;      /* the core was told the transport ended */
+    int rx_done;    /* the core wants no more input (it may still write) */
+    uniws__job job; /* reports what happened inside connect() */
+    int up_pending;
+    int fail_err;
+    char fail_msg[200];
+} lws_sock;
+
+static const uniws__backend *self(void)
+{
+    return &uniws__backend_lws;
+}
+
+/* ---- version and logging ------------------------------------------------- */
+
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+static char version_buf[32];
+
+static void version_init(void)
+{
+    /* lws reports e.g. "4.1.6-" or "4.1.6-v4.1.6": keep the number. */
+    const char *v = lws_get_library_version();
+    size_t i = 0;
+    while (v && v[i] && (isdigit((unsigned char)v[i]) || v[i] == '.') &&
+           i < sizeof version_buf - 1) {
+        version_buf[i] = v[i];
+        i++;
+    }
+    version_buf[i] = '\0';
+    if (i == 0)
+        snprintf(version_buf, sizeof version_buf, "unknown");
+}
+
+static const char *lws_version(void)
+{
+    pthread_once(&version_once, version_init);
+    return version_buf;
+}
+
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+static void log_init(void)
+{
+    /* A library must not write to stderr unless asked: UNIWS_LWS_DEBUG=1
+     * turns on lws's useful levels, a larger number is taken as LLL_ bits.
+     * The level is process-wide in lws. */
+    const char *d = getenv("UNIWS_LWS_DEBUG");
+    int level = 0;
+    if (d && *d && strcmp(d, "0") != 0) {
+        level = atoi(d);
+        if (level <= 1)
+            level = LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_CLIENT;
+    }
+    lws_set_log_level(level, NULL);
+}
+
+/* ---- driving lws through the embedded uv loop ---------------------------- */
+
+static void uv_pass(lws_loop *ll)
+{
+    ll->dirty = 0;
+    ll->depth++;
+    uv_run(&ll->eng->uv, UV_RUN_NOWAIT);
+    ll->depth--;
+}
+
+static void service(lws_loop *ll)
+{
+    for (int i = 0; i < MAX_PASSES; i++) {
+        uv_pass(ll);
+        if (!ll->dirty)
+            return;
+    }
+    /* Still busy (e.g. a large send): loop_prepare re-arms at 0 ms so other
+     * sockets and backends get their turn first. */
+}
+
+static void on_uv_fd(uniws_loop *loop, uniws__io *io, unsigned revents)
+{
+    (void)loop;
+    (void)revents;
+    service(io->data);
+}
+
+static void on_timer(uniws_loop *loop, uniws__timer *t)
+{
+    (void)loop;
+    service(t->data);
+}
+
+static void lws_loop_prepare(uniws_loop *loop, void *state)
+{
+    lws_loop *ll = state;
+    uv_loop_t *uv = &ll->eng->uv;
+    int t;
+    if (ll->dirty)
+        t = 0;
+    else if (!uv_loop_alive(uv))
+        t = -1; /* uv_backend_timeout() says 0 for a dead loop: do not spin */
+    else
+        t = uv_backend_timeout(uv);
+    if (t < 0)
+        uniws__timer_stop(loop, &ll->timer);
+    else
+        uniws__timer_start(loop, &ll->timer, (uint64_t)t);
+}
+
+/* ---- engines and their pool ---------------------------------------------- */
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static engine *pool;
+
+static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                        size_t len);
+
+static const struct lws_protocols protocols[] = {
+    {PROTO_NAME, on_lws_event, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Called with pool_mu held: lws_create_context() touches process globals. */
+static engine *engine_new(void)
+{
+    engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    if (uv_loop_init(&e->uv) != 0) {
+        free(e);
+        return NULL;
+    }
+    void *foreign[1] = {&e->uv};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.foreign_loops = foreign;
+    info.pcontext = &e->ctx;
+    info.user = e;
+    info.pt_serv_buf_size = CHUNK;
+    e->ctx = lws_create_context(&info);
+    if (e->ctx) {
+        struct lws_context_creation_info vi;
+        memset(&vi, 0, sizeof vi);
+        vi.port = CONTEXT_PORT_NO_LISTEN;
+        vi.vhost_name = "uniws";
+        vi.protocols = protocols;
+        vi.timeout_secs = LWS_TIMEOUT_SECS;
+        vi.connect_timeout_secs = LWS_TIMEOUT_SECS;
+        e->vhost = lws_create_vhost(e->ctx, &vi);
+        if (e->vhost)
+            return e;
+        /* The double close described at the top cannot hit another thread
+         * here only if nothing else opens descriptors right now; this path
+         * runs once, on a failure that is not expected. */
+        for (int round = 0; round < 2 && e->ctx; round++) {
+            lws_context_destroy(e->ctx);
+            for (int i = 0; i < 100 && uv_loop_alive(&e->uv); i++)
+                uv_run(&e->uv, UV_RUN_NOWAIT);
+        }
+    }
+    if (uv_loop_close(&e->uv) == 0)
+        free(e);
+    /* else libuv still points into e: leaking it is the safe choice */
+    return NULL;
+}
+
+static int lws_loop_init(uniws_loop *loop, void **state)
+{
+    pthread_once(&log_once, log_init);
+    lws_loop *ll = calloc(1, sizeof *ll);
+    if (!ll)
+        return UNIWS_ENOMEM;
+    pthread_mutex_lock(&pool_mu);
+    engine *e = pool;
+    if (e)
+        pool = e->next;
+    else
+        e = engine_new();
+    pthread_mutex_unlock(&pool_mu);
+    if (!e) {
+        free(ll);
+        return UNIWS_EIO;
+    }
+    e->next = NULL;
+    e->ll = ll;
+    ll->eng = e;
+    uniws__timer_init(&ll->timer, on_timer, ll);
+    if (uniws__io_start(loop, &ll->io, uv_backend_fd(&e->uv), UNIWS__IO_READ, on_uv_fd, ll)) {
+        e->ll = NULL;
+        pthread_mutex_lock(&pool_mu);
+        e->next = pool;
+        pool = e;
+        pthread_mutex_unlock(&pool_mu);
+        free(ll);
+        return UNIWS_EIO;
+    }
+    ll->dirty = 1; /* lws may have queued uv watchers */
+    *state = ll;
+    return 0;
+}
+
+static void lws_loop_free(uniws_loop *loop, void *state)
+{
+    lws_loop *ll = state;
+    if (!ll)
+        return;
+    /* Every socket is gone; only polite closes may remain. Cut them, and
+     * run the uv loop until lws has closed their descriptors, so a parked
+     * engine holds nothing but its own. */
+    while (ll->lingering) {
+        closer *g = ll->lingering;
+        ll->lingering = g->next;
+        lws_set_wsi_user(g->wsi, NULL);
+        lws_set_timeout(g->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_SYNC);
+        free(g);
+    }
+    for (int i = 0; i < 16; i++) {
+        uv_pass(ll);
+        if (!ll->dirty && i > 0)
+            break;
+    }
+    uniws__io_stop(loop, &ll->io);
+    uniws__timer_stop(loop, &ll->timer);
+    uniws__lwstls_cache_free(ll->tls_cache);
+    engine *e = ll->eng;
+    e->ll = NULL;
+    pthread_mutex_lock(&pool_mu);
+    e->next = pool;
+    pool = e;
+    pthread_mutex_unlock(&pool_mu);
+    free(ll);
+}
+
+/* ---- reporting to the core ----------------------------------------------- */
+
+/* Forgets the wsi: lws may still call back for it, with a NULL user. */
+static struct lws *detach(lws_sock *p)
+{
+    struct lws *wsi = p->wsi;
+    p->wsi = NULL;
+    if (wsi)
+        lws_set_wsi_user(wsi, NULL);
+    return wsi;
+}
+
+/* Closes a wsi we detached, from outside its own callback. */
+static void kill_wsi(lws_loop *ll, struct lws *wsi)
+{
+    if (!wsi)
+        return;
+    /* Closing synchronously inside one of lws's own callbacks is unsafe;
+     * an async kill happens on the next uv_run pass, which dirty asks for. */
+    int sync = ll->depth == 0;
+    ll->depth++;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+                    sync ? LWS_TO_KILL_SYNC : LWS_TO_KILL_ASYNC);
+    ll->depth--;
+    ll->dirty = 1;
+}
+
+static void closer_unlink(lws_loop *ll, closer *g)
+{
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        ll->lingering = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+}
+
+/* Ends an established connection politely. Closing a socket with unread
+ * input makes the kernel send RST, and an RST can make the peer discard the
+ * close frame we just wrote (seen with a peer still streaming a message we
+ * refused with 1009). So: drop what is queued, send FIN, and let lws read
+ * and discard until the peer closes too, or LINGER_SECS pass. The wsi is
+ * already detached, so none of this reaches the core. */
+static void linger_close(lws_loop *ll, struct lws *wsi)
+{
+    int fd = lws_get_socket_fd(wsi);
+    if (fd < 0 || lws_partial_buffered(wsi)) {
+        kill_wsi(ll, wsi);
+        return;
+    }
+    closer *g = calloc(1, sizeof *g);
+    if (!g) {
+        kill_wsi(ll, wsi);
+        return;
+    }
+    g->tag = TAG_CLOSER;
+    g->wsi = wsi;
+    g->next = ll->lingering;
+    if (g->next)
+        g->next->prev = g;
+    ll->lingering = g;
+    lws_set_wsi_user(wsi, g);
+    char sink[4096];
+    for (int i = 0; i < 256 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++) {
+    }
+    shutdown(fd, SHUT_WR);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LINGER_SECS);
+    ll->dirty = 1;
+}
+
+/* lws callbacks for a lingering close: discard input, forget it once lws
+ * closes it. */
+static int on_closer_event(lws_loop *ll, struct lws *wsi, enum lws_callback_reasons reason,
+                           closer *g)
+{
+    if (reason == LWS_CALLBACK_RAW_CLOSE || reason == LWS_CALLBACK_WSI_DESTROY) {
+        lws_set_wsi_user(wsi, NULL);
+        if (ll)
+            closer_unlink(ll, g);
+        free(g);
+    }
+    return 0;
+}
+
+/* The transport ended: tell the core once. Nothing of p is used afterwards
+ * by the caller except through the wsi user check. */
+static void end(lws_sock *p, int err, const char *msg)
+{
+    if (p->ended)
+        return;
+    if (p->in_connect) {
+        if (!p->fail_err) {
+            p->fail_err = err;
+            snprintf(p->fail_msg, sizeof p->fail_msg, "%s", msg ? msg : "");
+        }
+        return;
+    }
+    p->ended = 1;
+    uniws__stream_fail(p->s, err, msg && *msg ? msg : NULL);
+}
+
+/* Asks lws for a writable callback when there is anything to send. */
+static void want_output(lws_sock *p)
+{
+    if (!p->wsi || p->ended)
+        return;
+    const uint8_t *d;
+    int more = p->tls && uniws__lwstls_pending(p->tls) > 0;
+    if (!more && p->open)
+        more = uniws__stream_out_peek(p->s, &d) > 0;
+    if (more) {
+        lws_callback_on_writable(p->wsi);
+        p->ll->dirty = 1;
+    }
+}
+
+/* Brings the stream up once TCP is connected (and, for wss, starts TLS).
+ * in_cb: called from the wsi's own lws callback, which then returns -1 to
+ * close it; otherwise a failed wsi is killed here. Returns -1 on failure. */
+static int transport_up(lws_sock *p, int in_cb)
+{
+    if (p->tls) {
+        char msg[200] = "";
+        if (uniws__lwstls_handshake(p->tls, msg, sizeof msg) < 0) {
+            struct lws *wsi = detach(p);
+            if (!in_cb)
+                kill_wsi(p->ll, wsi);
+            end(p, UNIWS_ETLS, msg);
+            return -1;
+        }
+        want_output(p); /* the ClientHello */
+        return 0;
+    }
+    struct lws *wsi = p->wsi;
+    uniws_socket *s = p->s;
+    p->open = 1;
+    uniws__stream_connected(s);
+    /* The core cannot call want_write from inside its own callbacks. */
+    if (lws_wsi_user(wsi) == p)
+        want_output(p);
+    return 0;
+}
+
+static void on_deferred(uniws_loop *loop, uniws__job *job)
+{
+    (void)loop;
+    lws_sock *p = job->data;
+    if (p->fail_err) {
+        kill_wsi(p->ll, detach(p));
+        end(p, p->fail_err, p->fail_msg);
+        return;
+    }
+    if (p->up_pending) {
+        p->up_pending = 0;
+        transport_up(p, 0);
+    }
+}
+
+/* ---- lws events ---------------------------------------------------------- */
+
+static const char *errno_text(int e)
+{
+    switch (e) {
+    case ECONNREFUSED:
+        return "connection refused";
+    case ETIMEDOUT:
+        return "connection timed out";
+    case EHOSTUNREACH:
+        return "host unreachable";
+    case ENETUNREACH:
+        return "network unreachable";
+    case ECONNRESET:
+        return "connection reset";
+    case EACCES:
+    case EPERM:
+        return "connection not permitted";
+    default:
+        return "socket error";
+    }
+}
+
+static int contains(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; hay && *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Maps a CLIENT_CONNECTION_ERROR to a uniws error. With libuv, 4.1.6 says
+ * only "closed before established" for a refused connect, so the socket's
+ * pending error (which libuv leaves unread) is asked first. */
+static int classify(struct lws *wsi, const char *text, char *msg, size_t size)
+{
+    int fd = lws_get_socket_fd(wsi), soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr) {
+        snprintf(msg, size, "connect: %s (errno %d)", errno_text(soerr), soerr);
+        if (soerr == ECONNREFUSED)
+            return UNIWS_EREFUSED;
+        if (soerr == ETIMEDOUT)
+            return UNIWS_ETIMEOUT;
+        return UNIWS_EIO;
+    }
+    snprintf(msg, size, "libwebsockets: %s", text && *text ? text : "connection failed");
+    if (contains(text, "timed out") || contains(text, "timeout"))
+        return UNIWS_ETIMEOUT;
+    if (contains(text, "getaddrinfo") || contains(text, "dns") || contains(text, "resolve"))
+        return UNIWS_EDNS;
+    if (contains(text, "ssl") || contains(text, "tls") || contains(text, "cert"))
+        return UNIWS_ETLS;
+    if (contains(text, "refused") || contains(text, "unable to connect"))
+        return UNIWS_EREFUSED;
+    return UNIWS_EIO;
+}
+
+static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
+{
+    uniws_socket *s = p->s;
+    if (!p->tls) {
+        int r = uniws__stream_recv(s, in, len);
+        if (lws_wsi_user(wsi) != p)
+            return -1;
+        if (r < 0)
+            p->rx_done = 1;
+        want_output(p);
+        return 0;
+    }
+
+    char msg[200] = "";
+    if (uniws__lwstls_put(p->tls, in, len) < 0) {
+        detach(p);
+        end(p, UNIWS_EIO, "out of memory for TLS input");
+        return -1;
+    }
+    if (!p->open) {
+        int r = uniws__lwstls_handshake(p->tls, msg, sizeof msg);
+        if (r < 0) {
+            detach(p);
+            end(p, UNIWS_ETLS, msg);
+            return -1;
+        }
+        if (r == 0) {
+            want_output(p);
+            return 0;
+        }
+        p->open = 1;
+        uniws__stream_connected(s);
+        if (lws_wsi_user(wsi) != p)
+            return -1;
+    }
+    for (;;) {
+        long n = uniws__lwstls_read(p->tls, p->ll->rbuf, sizeof p->ll->rbuf, msg, sizeof msg);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            detach(p);
+            end(p, n == UNIWS_ERESET ? UNIWS_ERESET : UNIWS_ETLS, n == UNIWS_ERESET ? NULL : msg);
+            return -1;
+        }
+        int r = uniws__stream_recv(s, p->ll->rbuf, (size_t)n);
+        if (lws_wsi_user(wsi) != p)
+            return -1;
+        if (r < 0) {
+            p->rx_done = 1;
+            break;
+        }
+    }
+    want_output(p); /* TLS may have answered something, the core may have too */
+    return 0;
+}
+
+static int on_writable(lws_sock *p, struct lws *wsi)
+{
+    uniws_socket *s = p->s;
+    unsigned char *out = p->ll->wbuf + LWS_PRE;
+    size_t n;
+    const uint8_t *d;
+    char msg[200] = "";
+
+    if (lws_partial_buffered(wsi)) {
+        /* lws still holds the tail of a short write: let it drain first. */
+        want_output(p);
+        return 0;
+    }
+    if (p->tls) {
+        if (p->open && uniws__lwstls_pending(p->tls) == 0) {
+            size_t avail = uniws__stream_out_peek(s, &d);
+            if (avail > TLS_CHUNK)
+                avail = TLS_CHUNK;
+            long took = uniws__lwstls_write(p->tls, d, avail, msg, sizeof msg);
+            if (took < 0) {
+                detach(p);
+                end(p, UNIWS_ETLS, msg);
+                return -1;
+            }
+            if (took > 0) {
+                uniws__stream_out_consume(s, (size_t)took);
+                if (lws_wsi_user(wsi) != p)
+                    return 0;
+            }
+        }
+        n = uniws__lwstls_take(p->tls, out, CHUNK);
+    } else {
+        n = uniws__stream_out_peek(s, &d);
+        if (n > CHUNK)
+            n = CHUNK;
+        if (n)
+            memcpy(out, d, n);
+    }
+    if (n) {
+        /* For RAW, lws either sends it all or keeps the tail itself. */
+        int w = lws_write(wsi, out, n, LWS_WRITE_RAW);
+        if (w < (int)n) {
+            detach(p);
+            end(p, UNIWS_EIO, "write failed");
+            return -1;
+        }
+        if (!p->tls) {
+            uniws__stream_out_consume(s, n);
+            if (lws_wsi_user(wsi) != p)
+                return 0;
+        }
+    }
+    want_output(p);
+    return 0;
+}
+
+static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                        size_t len)
+{
+    struct lws_context *cx = wsi ? lws_get_context(wsi) : NULL;
+    engine *e = cx ? lws_context_user(cx) : NULL;
+    lws_loop *ll = e ? e->ll : NULL;
+    if (ll)
+        ll->dirty = 1;
+
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_RAW_CONNECTED:
+    case LWS_CALLBACK_RAW_RX:
+    case LWS_CALLBACK_RAW_WRITEABLE:
+    case LWS_CALLBACK_RAW_CLOSE:
+    case LWS_CALLBACK_WSI_DESTROY:
+        break;
+    default:
+        return 0;
+    }
+    if (!user)
+        return 0; /* a connection we already let go of */
+    if (*(unsigned *)user == TAG_CLOSER)
+        return on_closer_event(ll, wsi, reason, user);
+    lws_sock *p = user;
+    if (p->wsi && p->wsi != wsi)
+        return 0;
+    if (reason == LWS_CALLBACK_WSI_DESTROY) {
+        /* RAW_CLOSE or an error normally came first and let go of the wsi;
+         * inside connect() a NULL return reports the failure instead. */
+        if (!p->in_connect) {
+            detach(p);
+            end(p, UNIWS_EIO, "libwebsockets dropped the connection");
+        }
+        return 0;
+    }
+    p->wsi = wsi;
+    if (p->up_pending && !p->in_connect && reason != LWS_CALLBACK_CLIENT_CONNECTION_ERROR) {
+        /* Connected inside connect() and more came before the deferred
+         * report ran (connect() was called from inside this uv_run): keep
+         * the order connected -> data. */
+        p->up_pending = 0;
+        uniws__job_cancel(uniws__sock_loop(p->s), &p->job);
+        if (reason == LWS_CALLBACK_RAW_CLOSE) {
+            detach(p);
+            end(p, UNIWS_ERESET, NULL);
+            return 0;
+        }
+        if (transport_up(p, 1) < 0 || lws_wsi_user(wsi) != p)
+            return -1;
+    }
+
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+        char msg[200];
+        int err = classify(wsi, in, msg, sizeof msg);
+        detach(p); /* lws frees this wsi itself */
+        end(p, err, msg);
+        return 0;
+    }
+    case LWS_CALLBACK_RAW_CONNECTED:
+        if (p->in_connect) {
+            p->up_pending = 1;
+            return 0;
+        }
+        return transport_up(p, 1);
+    case LWS_CALLBACK_RAW_RX:
+        /* After the core stopped reading, the transport may still be needed
+         * to flush a last close frame (destroy() ends it): discard input. */
+        if (p->ended || p->rx_done || !in || !len)
+            return 0;
+        return on_rx(p, wsi, in, len);
+    case LWS_CALLBACK_RAW_WRITEABLE:
+        if (p->ended)
+            return 0;
+        return on_writable(p, wsi);
+    case LWS_CALLBACK_RAW_CLOSE:
+        detach(p);
+        if (p->tls && !p->open)
+            end(p, UNIWS_ETLS, "connection closed during the TLS handshake");
+        else
+            end(p, UNIWS_ERESET, NULL);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ---- the vtable ---------------------------------------------------------- */
+
+static int is_ip_literal(const uniws__url *u)
+{
+    unsigned char buf[16];
+    return u->ipv6 || inet_pton(AF_INET, u->host, buf) == 1;
+}
+
+/* lws gives no reason when it fails synchronously (4.1.6 resolves names
+ * inside lws_client_connect_via_info): find out whether it was the name. */
+static int sync_failure(const uniws__url *u, char *msg, size_t size)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int r = getaddrinfo(u->host, NULL, &hints, &res);
+    if (res)
+        freeaddrinfo(res);
+    if (r != 0) {
+        snprintf(msg, size, "cannot resolve %s: %s", u->host, gai_strerror(r));
+        return UNIWS_EDNS;
+    }
+    snprintf(msg, size, "libwebsockets could not start the connection");
+    return UNIWS_EIO;
+}
+
+static int lws_connect(uniws_socket *s, const uniws__connect_req *req)
+{
+    lws_loop *ll = uniws__loop_backend_state(uniws__sock_loop(s), self());
+    lws_sock *p = uniws__sock_priv(s);
+    const uniws__url *u = req->url;
+    char msg[200] = "";
+    if (!ll)
+        return UNIWS_EINTERNAL;
+    p->tag = TAG_SOCK;
+    p->s = s;
+    p->ll = ll;
+    uniws__job_init(&p->job, on_deferred, p);
+
+    if (u->tls) {
+        int r = uniws__lwstls_new(&ll->tls_cache, req->opts, u->host, is_ip_literal(u), &p->tls,
+                                  msg, sizeof msg);
+        if (r == UNIWS_ENOMEM)
+            return r;
+        if (r) {
+            /* A bad CA file or client certificate is a connection failure,
+             * reported like any other (error, then close 1006). */
+            p->fail_err = r;
+            snprintf(p->fail_msg, sizeof p->fail_msg, "%s", msg);
+            uniws__job_post(uniws__sock_loop(s), &p->job);
+            return 0;
+        }
+    }
+
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.context = ll->eng->ctx;
+    ci.vhost = ll->eng->vhost;
+    ci.address = u->host;
+    ci.port = u->port;
+    ci.host = u->host;
+    ci.origin = u->host;
+    ci.path = "/";
+    ci.method = "RAW";
+    ci.protocol = PROTO_NAME;
+    ci.local_protocol_name = PROTO_NAME;
+    ci.ietf_version_or_minus_one = -1;
+    ci.ssl_connection = 0; /* TLS is ours: see tls.h */
+    ci.userdata = p;
+    ci.pwsi = &p->wsi;
+
+    p->in_connect = 1;
+    ll->depth++;
+    struct lws *wsi = lws_client_connect_via_info(&ci);
+    ll->depth--;
+    p->in_connect = 0;
+    ll->dirty = 1;
+    if (!wsi) {
+        p->wsi = NULL;
+        if (!p->fail_err) {
+            p->fail_err = sync_failure(u, msg, sizeof msg);
+            snprintf(p->fail_msg, sizeof p->fail_msg, "%s", msg);
+        }
+    }
+    if (p->fail_err || p->up_pending)
+        uniws__job_post(uniws__sock_loop(s), &p->job);
+    return 0;
+}
+
+static void lws_destroy(uniws_socket *s)
+{
+    lws_sock *p = uniws__sock_priv(s);
+    if (!p->ll)
+        return;
+    uniws__job_cancel(uniws__sock_loop(s), &p->job);
+    int established = p->open;
+    struct lws *wsi = detach(p);
+    if (wsi && established)
+        linger_close(p->ll, wsi);
+    else
+        kill_wsi(p->ll, wsi);
+    uniws__lwstls_free(p->tls);
+    p->tls = NULL;
+    p->ended = 1;
+}
+
+static void lws_want_write(uniws_socket *s)
+{
+    lws_sock *p = uniws__sock_priv(s);
+    if (p->ll && p->wsi && p->open && !p->ended) {
+        lws_callback_on_writable(p->wsi);
+        p->ll->dirty = 1;
+    }
+}
+
+#ifdef UNIWS_HAVE_ZLIB
+#define LWS_CAP_PMD UNIWS_CAP_PERMESSAGE_DEFLATE
+#else
+#define LWS_CAP_PMD 0u
+#endif
+
+const uniws__backend uniws__backend_lws = {
+    .name = "lws",
+    .description = "libwebsockets (raw TCP, driven through libuv; TLS via OpenSSL)",
+    .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_TLS_CA_FILE |
+            UNIWS_CAP_TLS_SKIP_VERIFY | UNIWS_CAP_TLS_CLIENT_CERT | UNIWS_CAP_PING |
+            UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE | UNIWS_CAP_NETWORK |
+            UNIWS_CAP_RAW_FRAMES | LWS_CAP_PMD,
+    .auto_select = 1,
+    .kind = UNIWS__STREAM,
+    .does_upgrade = 0,
+    .priv_size = sizeof(lws_sock),
+    .version = lws_version,
+    .loop_init = lws_loop_init,
+    .loop_free = lws_loop_free,
+    .loop_prepare = lws_loop_prepare,
+    .connect = lws_connect,
+    .destroy = lws_destroy,
+    .want_write = lws_want_write,
+};

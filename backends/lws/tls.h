@@ -1,0 +1,45 @@
+/*
+ * tls.h — client TLS for the lws backend, run over OpenSSL memory BIOs.
+ * libwebsockets 4.1.6 cannot put TLS on a RAW client connection (it calls
+ * SSL_connect before the socket exists), so lws carries the TCP bytes and this
+ * file runs the TLS state machine: ciphertext in from the network, plaintext
+ * out to the core, and the reverse for writes.
+ */
+#ifndef UNIWS_BACKENDS_LWS_TLS_H
+#define UNIWS_BACKENDS_LWS_TLS_H
+
+#include <stddef.h>
+#include "uniws/uniws.h"
+
+/* One per loop: SSL_CTXs keyed by (CA file, client cert, client key). */
+typedef struct uniws__lwstls_cache uniws__lwstls_cache;
+/* One per wss connection. */
+typedef struct uniws__lwstls uniws__lwstls;
+
+void uniws__lwstls_cache_free(uniws__lwstls_cache *c);
+
+/* Starts a client session for host (host_is_ip: an IP literal, checked as an
+ * address and sent without SNI). *cache is created on first use. Returns 0,
+ * UNIWS_ENOMEM, or UNIWS_ETLS with a reason in msg (unreadable CA file, bad
+ * client certificate or key). */
+int uniws__lwstls_new(uniws__lwstls_cache **cache, const uniws_options *opts, const char *host,
+                      int host_is_ip, uniws__lwstls **out, char *msg, size_t msg_size);
+void uniws__lwstls_free(uniws__lwstls *t);
+
+/* Ciphertext that arrived from the network. Returns 0 or UNIWS_ENOMEM. */
+int uniws__lwstls_put(uniws__lwstls *t, const void *data, size_t len);
+/* Drives the handshake: 1 done, 0 needs more bytes, UNIWS_ETLS (msg says why:
+ * verification, alert, protocol). */
+int uniws__lwstls_handshake(uniws__lwstls *t, char *msg, size_t msg_size);
+/* Decrypted bytes into buf: > 0 bytes, 0 when it needs more ciphertext,
+ * UNIWS_ERESET when the peer sent close_notify, UNIWS_ETLS on error. */
+long uniws__lwstls_read(uniws__lwstls *t, void *buf, size_t cap, char *msg, size_t msg_size);
+/* Encrypts up to len bytes (after the handshake). Returns the bytes taken
+ * (>= 0) or UNIWS_ETLS. */
+long uniws__lwstls_write(uniws__lwstls *t, const void *data, size_t len, char *msg,
+                         size_t msg_size);
+/* Ciphertext waiting for the network, and taking it. */
+size_t uniws__lwstls_pending(uniws__lwstls *t);
+size_t uniws__lwstls_take(uniws__lwstls *t, void *buf, size_t cap);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * cases.h — the shape of the one list of conformance cases (cases.c), the
+ * case functions it points at (cases_*.c, one file per concern) and the
+ * explicit table of known backend limitations (limitations.c).
+ */
+#ifndef UNIWS_CONFORMANCE_CASES_H
+#define UNIWS_CONFORMANCE_CASES_H
+
+#include <stddef.h>
+#include "harness.h"
+
+typedef void (*conf_fn)(cx *c, const conf_case *k);
+
+struct conf_case {
+    const char *name; /* unique, [a-z0-9_] */
+    const char *item; /* DESIGN.md contract item(s), e.g. "7" or "2,8" */
+    unsigned caps;    /* UNIWS_CAP_* bits the case needs; missing: unsupported */
+    conf_fn fn;
+    long arg;         /* parameter of a shared case function */
+    const char *sarg; /* string parameter (e.g. a script path) */
+    const char *what; /* one line for people */
+};
+
+extern const conf_case conf_cases[];
+extern const size_t conf_case_count;
+
+/* A known bug of the library under a backend that uniws cannot absorb. */
+typedef struct conf_limitation {
+    const char *backend;
+    const char *case_name;
+    const char *version; /* the library version it was seen with */
+    const char *reason;
+} conf_limitation;
+
+/* The entry for (backend, case) that applies to this library version, or NULL. */
+const conf_limitation *conf_limitation_find(const char *backend, const char *version,
+                                            const char *case_name);
+
+/* Name of one UNIWS_CAP_* bit, e.g. "UNIWS_CAP_PING". */
+const char *conf_cap_name(unsigned bit);
+
+/* ---- case functions, by file ------------------------------------------- */
+
+/* cases_echo.c: arg = size, sarg unused; type from the function */
+void case_echo_text(cx *c, const conf_case *k);
+void case_echo_binary(cx *c, const conf_case *k);
+void case_server_sizes(cx *c, const conf_case *k);
+void case_echo_order(cx *c, const conf_case *k);
+void case_types_preserved(cx *c, const conf_case *k);
+void case_send_copies(cx *c, const conf_case *k);
+void case_text_embedded_nul(cx *c, const conf_case *k);
+void case_buffered_amount(cx *c, const conf_case *k);
+void case_many_sockets(cx *c, const conf_case *k);
+void case_same_segment(cx *c, const conf_case *k);
+void case_bytewise(cx *c, const conf_case *k);
+
+/* cases_frames.c */
+void case_frag_text(cx *c, const conf_case *k);
+void case_frag_binary(cx *c, const conf_case *k);
+void case_frag_ping_interleaved(cx *c, const conf_case *k);
+void case_frag_utf8_split(cx *c, const conf_case *k);
+void case_protocol_violation(cx *c, const conf_case *k);
+void case_reserved_opcodes(cx *c, const conf_case *k);
+void case_ping_auto(cx *c, const conf_case *k);
+void case_pingflood(cx *c, const conf_case *k);
+void case_unsolicited_pong(cx *c, const conf_case *k);
+void case_max_size(cx *c, const conf_case *k);
+void case_max_size_exact(cx *c, const conf_case *k);
+void case_data_after_close(cx *c, const conf_case *k);
+void case_ping_api(cx *c, const conf_case *k);
+void case_pong_during_large_send(cx *c, const conf_case *k);
+
+/* cases_utf8.c */
+void case_utf8_recv_valid(cx *c, const conf_case *k);
+void case_utf8_send_valid(cx *c, const conf_case *k);
+void case_utf8_recv_invalid(cx *c, const conf_case *k);
+void case_utf8_send_invalid(cx *c, const conf_case *k);
+void case_utf8_close_reason(cx *c, const conf_case *k);
+
+/* cases_close.c */
+void case_close_code_valid(cx *c, const conf_case *k);
+void case_close_code_invalid(cx *c, const conf_case *k);
+void case_close_1005(cx *c, const conf_case *k);
+void case_close_reason_123_from_peer(cx *c, const conf_case *k);
+void case_close_tcp_end(cx *c, const conf_case *k);
+void case_close_no_reply(cx *c, const conf_case *k);
+void case_client_close(cx *c, const conf_case *k);
+void case_close_invalid_codes(cx *c, const conf_case *k);
+void case_close_reason_limits(cx *c, const conf_case *k);
+void case_close_twice(cx *c, const conf_case *k);
+void case_close_connecting(cx *c, const conf_case *k);
+void case_close_flushes_queue(cx *c, const conf_case *k);
+void case_send_after_close(cx *c, const conf_case *k);
+void case_send_connecting(cx *c, const conf_case *k);
+
+/* cases_handshake.c */
+void case_hs_status(cx *c, const conf_case *k);
+void case_hs_fails(cx *c, const conf_case *k);
+void case_hs_timeout(cx *c, const conf_case *k);
+void case_refused(cx *c, const conf_case *k);
+void case_dns_failure(cx *c, const conf_case *k);
+void case_protocol_selected(cx *c, const conf_case *k);
+void case_protocol_tokens(cx *c, const conf_case *k);
+void case_extensions_empty(cx *c, const conf_case *k);
+void case_headers_sent(cx *c, const conf_case *k);
+void case_headers_invalid(cx *c, const conf_case *k);
+void case_options_unsupported(cx *c, const conf_case *k);
+
+/* cases_api.c */
+void case_url_bad(cx *c, const conf_case *k);
+void case_url_normalised(cx *c, const conf_case *k);
+void case_url_http_maps(cx *c, const conf_case *k);
+void case_connect_args(cx *c, const conf_case *k);
+void case_backend_choice(cx *c, const conf_case *k);
+void case_ready_states(cx *c, const conf_case *k);
+void case_attributes(cx *c, const conf_case *k);
+void case_error_table(cx *c, const conf_case *k);
+void case_loop_run_returns(cx *c, const conf_case *k);
+void case_loop_free_busy(cx *c, const conf_case *k);
+
+/* cases_events.c */
+void case_event_order(cx *c, const conf_case *k);
+void case_free_in_callback(cx *c, const conf_case *k);
+void case_free_while_connecting(cx *c, const conf_case *k);
+void case_free_open_outside(cx *c, const conf_case *k);
+void case_send_from_thread(cx *c, const conf_case *k);
+void case_close_from_thread(cx *c, const conf_case *k);
+
+/* cases_wire.c */
+void case_wire_fail_code(cx *c, const conf_case *k);
+void case_wire_too_big(cx *c, const conf_case *k);
+void case_wire_pong(cx *c, const conf_case *k);
+void case_wire_client_frames(cx *c, const conf_case *k);
+
+/* cases_tls.c */
+void case_wss_echo(cx *c, const conf_case *k);
+void case_wss_verify_fails(cx *c, const conf_case *k);
+void case_wss_close(cx *c, const conf_case *k);
+
+#endif

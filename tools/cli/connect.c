@@ -1,0 +1,544 @@
+/*
+ * connect.c — `uniws connect URL`: an interactive / scriptable client in the
+ * manner of wscat and websocat. Lines read from stdin become messages, every
+ * message received goes to stdout, EOF on stdin starts the closing handshake
+ * and the exit status says how the connection ended.
+ *
+ * The loop is embedded rather than run: stdin, a self-pipe for signals and
+ * uniws_loop_fd() are watched together with poll(), so everything (reading
+ * stdin, sending, callbacks) happens on one thread and stdin is never read
+ * while a send would fail because the socket is still connecting.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Stop reading stdin while this many bytes wait to be written, so a large
+ * file piped in does not end up entirely in memory. */
+#define HIGH_WATER ((size_t)4 * 1024 * 1024)
+#define READ_CHUNK 65536
+
+static const char help_text[] =
+    "Usage: uniws connect URL [OPTIONS]\n"
+    "\n"
+    "Connects to URL (ws://, wss://, http:// or https://). Every line read from\n"
+    "stdin is sent as one message (without its newline; a last line without a\n"
+    "newline is sent too). Every message received is written to stdout followed by\n"
+    "a newline. At end of input (Ctrl-D) everything queued is sent, then, once no\n"
+    "message has arrived for --wait milliseconds (replies still on their way are\n"
+    "printed), the connection is closed with the --close-code and the server's close\n"
+    "frame is awaited. Ctrl-C closes at once (quits while still connecting); a second\n"
+    "Ctrl-C quits. Status lines and errors go to stderr, data to stdout.\n"
+    "\n"
+    "Options:\n"
+    "  -b, --backend NAME     backend to use (see 'uniws backends'; default: the\n"
+    "                         UNIWS_BACKEND environment variable, then the build default)\n"
+    "  -p, --protocol NAME    offer a subprotocol (repeatable; the server picks one)\n"
+    "  -H, --header 'K: V'    add a handshake header (repeatable)\n"
+    "      --binary           send each line as a binary message instead of text\n"
+    "      --ca FILE          verify the server with this PEM CA bundle\n"
+    "  -k, --insecure         do not verify the server's TLS certificate\n"
+    "      --proxy URL        connect through a proxy (http://HOST:PORT, socks5://...)\n"
+    "      --close-code N     code sent at end of input: 1000 (default) or 3000-4999\n"
+    "  -w, --wait MS          at end of input, close after MS ms without a message\n"
+    "                         (default 1000; 0: close at once, replies are lost)\n"
+    "      --timeout MS       connect timeout in milliseconds (default 30000)\n"
+    "  -q, --quiet            no 'connected' / 'closed' status lines on stderr\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "Output:\n"
+    "  text message           written as is, then a newline\n"
+    "  binary message         '[binary N bytes] HEX' (lowercase hex of the payload);\n"
+    "                         with --binary the raw bytes, then a newline\n"
+    "  A text line that is not valid UTF-8 is not sent (error on stderr; use --binary).\n"
+    "  Options a backend cannot honour (e.g. --proxy) are an error, never ignored.\n"
+    "\n"
+    "Exit status:\n"
+    "  0  closed cleanly with code 1000 or the --close-code (or, after we closed,\n"
+    "     an answer without a code)\n"
+    "  1  usage error: bad option, bad URL, unknown backend, unsupported option\n"
+    "  2  connection failed before it opened (DNS, refused, TLS, handshake, timeout);\n"
+    "     stderr names the error code and the HTTP status, if any\n"
+    "  3  closed uncleanly (no close frame, protocol error, ...) or with another\n"
+    "     code (e.g. the server closed with 1001 or 4000)\n"
+    "  130  interrupted by a second Ctrl-C\n"
+    "\n"
+    "Example:\n"
+    "  echo hello | uniws connect ws://127.0.0.1:8080/echo\n";
+
+typedef struct conn {
+    uniws_socket *s;
+    int binary;
+    int quiet;
+    int close_code;    /* what we send at end of input */
+    int opened;        /* on_open fired */
+    int close_started; /* we called uniws_close */
+    int closed;        /* on_close fired */
+    int errored;       /* on_error fired */
+    int ev_code;       /* close event */
+    int ev_clean;
+    int stdout_failed;
+    unsigned long line_no;
+    int wait_ms;          /* --wait */
+    double last_activity; /* end of input, a message, unsent bytes */
+} conn;
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char c = (char)sig;
+    if (write(sig_pipe[1], &c, 1) < 0) {
+        /* The pipe is full: a signal is already pending, nothing to add. */
+    }
+    errno = saved;
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+
+    if (pipe(sig_pipe) != 0)
+        return -1;
+    fcntl(sig_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK);
+    fcntl(sig_pipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(sig_pipe[1], F_SETFD, FD_CLOEXEC);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A closed stdout must show up as a write error, not kill us mid-close. */
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    return 0;
+}
+
+static void start_close(conn *c)
+{
+    int rc;
+
+    if (c->close_started || c->closed)
+        return;
+    c->close_started = 1;
+    rc = uniws_close(c->s, c->close_code, NULL);
+    if (rc < 0)
+        uniws__cli_error("connect", "close failed: %s: %s", uniws_err_name(rc), uniws_strerror(rc));
+}
+
+static void on_open(uniws_socket *s, void *user_data)
+{
+    conn *c = user_data;
+    const char *proto = uniws_protocol(s), *ext = uniws_extensions(s);
+
+    c->opened = 1;
+    if (c->quiet)
+        return;
+    fprintf(stderr, "uniws connect: connected to %s (backend %s", uniws_url(s),
+            uniws_backend_name(s));
+    if (proto && *proto)
+        fprintf(stderr, ", protocol %s", proto);
+    if (ext && *ext)
+        fprintf(stderr, ", extensions %s", ext);
+    fprintf(stderr, ")\n");
+}
+
+static void on_message(uniws_socket *s, const uniws_message *msg, void *user_data)
+{
+    conn *c = user_data;
+
+    (void)s;
+    c->last_activity = uniws__cli_now_ms();
+    if (c->stdout_failed)
+        return;
+    if (msg->type == UNIWS_TEXT || c->binary) {
+        fwrite(msg->data, 1, msg->len, stdout);
+    } else {
+        printf("[binary %zu bytes] ", msg->len);
+        uniws__cli_write_hex(stdout, msg->data, msg->len);
+    }
+    fputc('\n', stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        /* Nobody reads our output any more (e.g. `| head`): say goodbye. */
+        c->stdout_failed = 1;
+        start_close(c);
+    }
+}
+
+static void on_error(uniws_socket *s, const uniws_error_event *ev, void *user_data)
+{
+    conn *c = user_data;
+    char http[32] = "";
+
+    (void)s;
+    c->errored = 1;
+    if (ev->http_status)
+        snprintf(http, sizeof(http), " (HTTP %d)", ev->http_status);
+    uniws__cli_error("connect", "%s: %s: %s%s",
+                     c->opened ? "connection error" : "connection failed",
+                     uniws_err_name(ev->error), ev->message, http);
+}
+
+static void on_close(uniws_socket *s, const uniws_close_event *ev, void *user_data)
+{
+    conn *c = user_data;
+
+    (void)s;
+    c->closed = 1;
+    c->ev_code = ev->code;
+    c->ev_clean = ev->was_clean;
+    if (c->quiet)
+        return;
+    fprintf(stderr, "uniws connect: closed: code %d, reason \"%s\", %s\n", ev->code,
+            ev->reason ? ev->reason : "", ev->was_clean ? "clean" : "not clean");
+}
+
+static void send_line(conn *c, const char *p, size_t n)
+{
+    int rc;
+
+    c->line_no++;
+    rc = c->binary ? uniws_send_binary(c->s, p, n) : uniws_send_text(c->s, p, n);
+    if (rc == UNIWS_EUTF8)
+        uniws__cli_error("connect", "line %lu is not valid UTF-8; not sent (use --binary)",
+                         c->line_no);
+    else if (rc < 0 && rc != UNIWS_ECLOSED)
+        uniws__cli_error("connect", "send failed: %s: %s", uniws_err_name(rc), uniws_strerror(rc));
+}
+
+typedef struct line_buf {
+    char *data;
+    size_t len, cap;
+} line_buf;
+
+/* Reads once from stdin (poll said it would not block) and sends every
+ * complete line. Returns 1 at end of input. */
+static int read_stdin(conn *c, line_buf *lb)
+{
+    ssize_t r;
+    size_t start = 0, i;
+
+    if (lb->cap - lb->len < READ_CHUNK) {
+        size_t cap = lb->cap ? lb->cap * 2 : READ_CHUNK * 2;
+        char *p = realloc(lb->data, cap);
+        if (!p) {
+            uniws__cli_error("connect", "out of memory reading stdin");
+            return 1;
+        }
+        lb->data = p;
+        lb->cap = cap;
+    }
+    r = read(STDIN_FILENO, lb->data + lb->len, READ_CHUNK);
+    if (r < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return 0;
+        uniws__cli_error("connect", "reading stdin: %s", strerror(errno));
+        return 1;
+    }
+    if (r == 0) {
+        if (lb->len > 0)
+            send_line(c, lb->data, lb->len);
+        lb->len = 0;
+        return 1;
+    }
+    /* Only the new bytes can hold a newline we have not seen yet. */
+    for (i = lb->len; i < lb->len + (size_t)r; i++) {
+        if (lb->data[i] == '\n') {
+            send_line(c, lb->data + start, i - start);
+            start = i + 1;
+        }
+    }
+    lb->len += (size_t)r;
+    if (start > 0) {
+        memmove(lb->data, lb->data + start, lb->len - start);
+        lb->len -= start;
+    }
+    return 0;
+}
+
+/* Explains UNIWS_EUNSUPPORTED by naming the options the backend lacks. */
+static void explain_unsupported(const uniws_options *o, unsigned wanted)
+{
+    uniws_backend_info info;
+    char names[256];
+    int rc = o->backend ? uniws_backend_find(o->backend, &info) : uniws_backend_default(&info);
+    unsigned missing;
+
+    if (rc != 0) {
+        uniws__cli_error("connect", "the backend cannot honour an option");
+        return;
+    }
+    missing = wanted & ~info.caps;
+    if (!missing) {
+        uniws__cli_error("connect", "the %s backend cannot honour an option (%s)", info.name,
+                         uniws_strerror(UNIWS_EUNSUPPORTED));
+        return;
+    }
+    uniws_caps_string(missing, names, sizeof(names));
+    uniws__cli_error("connect", "the %s backend cannot honour: %s (see 'uniws backends')",
+                     info.name, names);
+}
+
+static int parse_header(char *arg, uniws_header *h)
+{
+    char *colon = strchr(arg, ':'), *end;
+
+    if (!colon || colon == arg)
+        return -1;
+    *colon = '\0';
+    end = colon;
+    while (end > arg && (end[-1] == ' ' || end[-1] == '\t'))
+        *--end = '\0';
+    if (end == arg)
+        return -1;
+    colon++;
+    while (*colon == ' ' || *colon == '\t')
+        colon++;
+    end = colon + strlen(colon);
+    while (end > colon && (end[-1] == ' ' || end[-1] == '\t'))
+        *--end = '\0';
+    h->name = arg;
+    h->value = colon;
+    return 0;
+}
+
+static int run(conn *c, uniws_loop *loop)
+{
+    line_buf lb = {NULL, 0, 0};
+    int in_eof = 0, signals = 0;
+
+    while (uniws_loop_alive(loop) > 0) {
+        struct pollfd pf[3];
+        int n = 0, i_sig, i_in = -1, timeout, rc;
+        int lfd = uniws_loop_fd(loop), throttled = 0;
+
+        if (lfd >= 0) {
+            pf[n].fd = lfd;
+            pf[n].events = POLLIN;
+            n++;
+        }
+        pf[n].fd = sig_pipe[0];
+        pf[n].events = POLLIN;
+        i_sig = n++;
+        if (c->opened && !in_eof && !c->close_started && uniws_ready_state(c->s) == UNIWS_OPEN) {
+            if (uniws_buffered_amount(c->s) < HIGH_WATER) {
+                pf[n].fd = STDIN_FILENO;
+                pf[n].events = POLLIN;
+                i_in = n++;
+            } else {
+                throttled = 1;
+            }
+        }
+        timeout = uniws_loop_timeout(loop);
+        if (in_eof && !c->close_started && !c->closed) {
+            /* Replies to what we sent may still be on their way, and a browser-
+             * style socket drops messages once closing: wait for quiet. */
+            double now = uniws__cli_now_ms(), left;
+            if (uniws_buffered_amount(c->s) > 0) {
+                c->last_activity = now;
+                throttled = 1;
+            }
+            left = c->last_activity + c->wait_ms - now;
+            if (left <= 0) {
+                start_close(c);
+                continue;
+            }
+            if (timeout < 0 || timeout > (int)left + 1)
+                timeout = (int)left + 1;
+        }
+        /* Without a loop fd, or while waiting for the send queue to drain,
+         * nothing wakes us: look again soon. */
+        if ((throttled || lfd < 0) && (timeout < 0 || timeout > 10))
+            timeout = 10;
+        rc = poll(pf, (nfds_t)n, timeout);
+        if (rc < 0 && errno != EINTR) {
+            uniws__cli_error("connect", "poll: %s", strerror(errno));
+            break;
+        }
+        if (rc > 0 && pf[i_sig].revents) {
+            char buf[16];
+            while (read(sig_pipe[0], buf, sizeof(buf)) > 0)
+                signals++;
+            if (signals >= 2 || !c->opened) {
+                free(lb.data);
+                return UNIWS__CLI_EXIT_SIGNAL;
+            }
+            start_close(c);
+        }
+        if (rc > 0 && i_in >= 0 && pf[i_in].revents) {
+            if (read_stdin(c, &lb)) {
+                in_eof = 1;
+                c->last_activity = uniws__cli_now_ms();
+                if (c->wait_ms == 0)
+                    start_close(c);
+            }
+        }
+        rc = uniws_loop_run_once(loop, 0);
+        if (rc < 0) {
+            uniws__cli_error("connect", "loop: %s: %s", uniws_err_name(rc), uniws_strerror(rc));
+            break;
+        }
+    }
+    free(lb.data);
+    if (!c->closed)
+        return UNIWS__CLI_EXIT_UNCLEAN;
+    if (!c->opened)
+        return UNIWS__CLI_EXIT_FAILED;
+    if (c->ev_clean && (c->ev_code == UNIWS_CLOSE_NORMAL || c->ev_code == c->close_code ||
+                        (c->close_started && c->ev_code == UNIWS_CLOSE_NO_STATUS)))
+        return UNIWS__CLI_EXIT_OK;
+    return UNIWS__CLI_EXIT_UNCLEAN;
+}
+
+int uniws__cli_connect(int argc, char **argv)
+{
+    uniws__cli_args a;
+    uniws_options o;
+    conn c;
+    const char *url = NULL, *v;
+    const char **protocols;
+    uniws_header *headers;
+    unsigned wanted = 0;
+    uniws_loop *loop = NULL;
+    long num;
+    int rc, status;
+
+    memset(&o, 0, sizeof(o));
+    memset(&c, 0, sizeof(c));
+    c.close_code = UNIWS_CLOSE_NORMAL;
+    c.wait_ms = 1000;
+    protocols = calloc((size_t)argc + 1, sizeof(*protocols));
+    headers = calloc((size_t)argc + 1, sizeof(*headers));
+    if (!protocols || !headers) {
+        free(protocols);
+        free(headers);
+        uniws__cli_error("connect", "out of memory");
+        return UNIWS__CLI_EXIT_FAILED;
+    }
+
+    uniws__cli_args_init(&a, argc, argv);
+    while (!a.failed && uniws__cli_args_next(&a)) {
+        if (uniws__cli_is_help(&a)) {
+            fputs(help_text, stdout);
+            free(protocols);
+            free(headers);
+            return UNIWS__CLI_EXIT_OK;
+        } else if (uniws__cli_operand(&a)) {
+            if (url) {
+                uniws__cli_unknown(&a);
+                break;
+            }
+            url = a.argv[a.i];
+        } else if (uniws__cli_value(&a, "--backend", &v) || uniws__cli_value(&a, "-b", &v)) {
+            if (v && uniws__cli_check_backend("connect", v) != 0)
+                a.failed = 1;
+            o.backend = v;
+        } else if (uniws__cli_value(&a, "--protocol", &v) || uniws__cli_value(&a, "-p", &v)) {
+            if (v)
+                protocols[o.num_protocols++] = v;
+        } else if (uniws__cli_value(&a, "--header", &v) || uniws__cli_value(&a, "-H", &v)) {
+            /* v points into argv, which is ours to split in place. */
+            char *arg = v ? a.argv[a.i] + (v - a.argv[a.i]) : NULL;
+            if (arg && parse_header(arg, &headers[o.num_headers]) != 0) {
+                uniws__cli_usage_error("connect", "header must look like 'Name: value'");
+                a.failed = 1;
+            } else if (arg) {
+                o.num_headers++;
+                wanted |= UNIWS_CAP_CUSTOM_HEADERS;
+            }
+        } else if (uniws__cli_flag(&a, "--binary")) {
+            c.binary = 1;
+        } else if (uniws__cli_value(&a, "--ca", &v)) {
+            o.tls_ca_file = v;
+            wanted |= UNIWS_CAP_TLS_CA_FILE;
+        } else if (uniws__cli_flag(&a, "--insecure") || uniws__cli_flag(&a, "-k")) {
+            o.tls_skip_verify = 1;
+            wanted |= UNIWS_CAP_TLS_SKIP_VERIFY;
+        } else if (uniws__cli_value(&a, "--proxy", &v)) {
+            o.proxy = v;
+            wanted |= UNIWS_CAP_PROXY;
+        } else if (uniws__cli_value(&a, "--close-code", &v)) {
+            if (v &&
+                (uniws__cli_parse_long(v, 1000, 4999, &num) != 0 || (num != 1000 && num < 3000))) {
+                uniws__cli_usage_error("connect", "--close-code must be 1000 or 3000-4999");
+                a.failed = 1;
+            } else if (v) {
+                c.close_code = (int)num;
+            }
+        } else if (uniws__cli_value(&a, "--wait", &v) || uniws__cli_value(&a, "-w", &v)) {
+            if (v && uniws__cli_parse_long(v, 0, 24L * 3600 * 1000, &num) != 0) {
+                uniws__cli_usage_error("connect", "--wait needs milliseconds (>= 0)");
+                a.failed = 1;
+            } else if (v) {
+                c.wait_ms = (int)num;
+            }
+        } else if (uniws__cli_value(&a, "--timeout", &v)) {
+            if (v && uniws__cli_parse_long(v, 1, 24L * 3600 * 1000, &num) != 0) {
+                uniws__cli_usage_error("connect", "--timeout needs milliseconds (> 0)");
+                a.failed = 1;
+            } else if (v) {
+                o.connect_timeout_ms = (int)num;
+                wanted |= UNIWS_CAP_CONNECT_TIMEOUT;
+            }
+        } else if (uniws__cli_flag(&a, "--quiet") || uniws__cli_flag(&a, "-q")) {
+            c.quiet = 1;
+        } else {
+            uniws__cli_unknown(&a);
+        }
+    }
+    if (!a.failed && !url)
+        uniws__cli_usage_error("connect", "missing URL");
+    if (a.failed || !url) {
+        free(protocols);
+        free(headers);
+        return UNIWS__CLI_EXIT_USAGE;
+    }
+    if (strncmp(url, "wss:", 4) == 0 || strncmp(url, "https:", 6) == 0)
+        wanted |= UNIWS_CAP_WSS;
+    o.protocols = protocols;
+    o.headers = headers;
+    o.callbacks.on_open = on_open;
+    o.callbacks.on_message = on_message;
+    o.callbacks.on_error = on_error;
+    o.callbacks.on_close = on_close;
+    o.user_data = &c;
+
+    if (install_signals() != 0) {
+        uniws__cli_error("connect", "pipe: %s", strerror(errno));
+        status = UNIWS__CLI_EXIT_FAILED;
+        goto out;
+    }
+    rc = uniws_loop_new(&loop);
+    if (rc < 0) {
+        uniws__cli_error("connect", "cannot create the loop: %s", uniws_strerror(rc));
+        status = UNIWS__CLI_EXIT_FAILED;
+        goto out;
+    }
+    rc = uniws_connect(loop, url, &o, &c.s);
+    if (rc < 0) {
+        if (rc == UNIWS_EUNSUPPORTED)
+            explain_unsupported(&o, wanted);
+        else
+            uniws__cli_error("connect", "%s: %s", uniws_err_name(rc), uniws_strerror(rc));
+        status = (rc == UNIWS_ENOMEM || rc == UNIWS_EWRONG_THREAD) ? UNIWS__CLI_EXIT_FAILED
+                                                                   : UNIWS__CLI_EXIT_USAGE;
+        goto out;
+    }
+    status = run(&c, loop);
+
+out:
+    uniws_free(c.s);
+    if (loop)
+        uniws_loop_free(loop);
+    free(protocols);
+    free(headers);
+    return status;
+}
