@@ -443,6 +443,10 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
         return upgrade_fail(s, status, "wrong or missing Sec-WebSocket-Accept");
 
     const char *proto = get(ctx, "Sec-WebSocket-Protocol");
+    /* WHATWG (as every browser does): offering subprotocols and getting none
+     * back fails the connection. */
+    if (!proto && s->nprotos)
+        return upgrade_fail(s, status, "the server selected none of the offered subprotocols");
     if (proto) {
         char *p = trim_dup(proto);
         int found = 0;

@@ -68,7 +68,8 @@ fi
 # npm test peers (an independent server implementation): installed into the
 # repo's untracked tests/node folder.
 here=$(cd "$(dirname "$0")/.." && pwd)
-if command -v npm >/dev/null && [ ! -d "$here/tests/node/node_modules/ws" ]; then
+if command -v npm >/dev/null && { [ ! -d "$here/tests/node/node_modules/ws" ] ||
+     [ ! -d "$here/tests/node/node_modules/playwright-core" ]; }; then
   (cd "$here/tests/node" && npm install --no-audit --no-fund --silent)
 fi
 echo "bootstrap: ok"

@@ -140,10 +140,12 @@ UNIWS_API int uniws_loop_new(uniws_loop **out);
  * Returns 0, UNIWS_EBUSY (sockets remain; nothing is freed) or UNIWS_EINVAL. */
 UNIWS_API int uniws_loop_free(uniws_loop *loop);
 /* Runs until no socket on the loop is alive (every socket has fired its close
- * event) or uniws_loop_stop() is called. Returns 0 or a negative error. */
+ * event) or uniws_loop_stop() is called. Returns 0 or a negative error.
+ * On the web without Asyncify it hands the loop to the browser's event loop
+ * and returns 0 at once; events keep coming (docs/web.md). */
 UNIWS_API int uniws_loop_run(uniws_loop *loop);
 /* Waits at most timeout_ms (-1: forever, 0: do not wait) for work and
- * dispatches it. Returns the number of sockets still alive (>= 0), or a
+ * dispatches it (on the web without Asyncify it never waits). Returns the number of sockets still alive (>= 0), or a
  * negative error. Use it to drive uniws from a game loop or another loop. */
 UNIWS_API int uniws_loop_run_once(uniws_loop *loop, int timeout_ms);
 /* A file descriptor that becomes readable when the loop has work: add it to

@@ -259,7 +259,7 @@ const conf_case conf_cases[] = {
      "peer picks another offered one"},
     {"protocol_none", "10", WS, case_protocol_selected, 2, NULL, "no offer, protocol \"\""},
     {"protocol_not_selected", "10", WS, case_protocol_selected, 3, NULL,
-     "offered but none selected is fine"},
+     "offered but none selected fails (WHATWG)"},
     {"protocol_tokens", "11", WS, case_protocol_tokens, 0, NULL,
      "duplicate or invalid tokens give ESYNTAX"},
     {"extensions_empty", "10", WS, case_extensions_empty, 0, NULL, "no extensions by default"},

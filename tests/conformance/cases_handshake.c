@@ -92,6 +92,11 @@ void case_protocol_selected(cx *c, const conf_case *k)
     }
     rec *r = cx_connect(c, paths[k->arg], &o);
     TRY(r);
+    if (k->arg == 3) {
+        /* WHATWG: an offer answered with no subprotocol fails the connection. */
+        TRY(expect_failure(r, UNIWS_EHANDSHAKE, 0));
+        return;
+    }
     const char *p = uniws_protocol(r->s);
     CHECK(c, p && !strcmp(p, ""), "uniws_protocol \"%s\" before open", p ? p : "(null)");
     TRY(rec_wait_open(r));

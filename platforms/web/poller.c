@@ -1,0 +1,193 @@
+/*
+ * poller.c — the loop's wait primitive on the web, where the main thread must
+ * never block: there are no file descriptors (the browser delivers WebSocket
+ * events itself, and backends turn them into loop jobs plus a wake-up).
+ *
+ * Two ways to wait, picked at run time:
+ *  - built with -sASYNCIFY: uniws__poller_wait() suspends the C stack and
+ *    yields to the browser until a wake-up or the timeout, so
+ *    uniws_loop_run() blocks exactly as it does natively;
+ *  - otherwise waiting is impossible: uniws__poller_wait() returns at once
+ *    and uniws_loop_run() hands the loop over (uniws__poller_handoff): the
+ *    browser's event loop then runs one non-blocking turn whenever the
+ *    poller is woken or the loop's next timer is due.
+ * See docs/web.md.
+ */
+#include <stdlib.h>
+#include <emscripten/emscripten.h>
+#include <emscripten/eventloop.h>
+#include "core/loop.h"
+#include "core/platform.h"
+
+struct uniws__poller {
+    int woken;
+    /* handed over to the browser's event loop */
+    int driving;
+    int (*step)(void *ctx);
+    void *ctx;
+    long now_id;   /* a pending zero-delay turn, 0 when none */
+    long timer_id; /* a pending turn for the next due timer, 0 when none */
+};
+
+/* 1 when the C stack may be suspended here: the build has Asyncify, no stack
+ * is suspended already (JavaScript may call back into C while main() sleeps)
+ * and the stack started in an export such as main() (Asyncify resumes through
+ * that export; a setTimeout or event callback has none to resume). */
+/* clang-format off */
+EM_JS(int, uniws__web_can_sleep, (void), {
+    return (typeof Asyncify === 'object' && Asyncify && !Asyncify.currData &&
+            Asyncify.exportCallStack && Asyncify.exportCallStack.length > 0) ? 1 : 0;
+});
+/* clang-format on */
+
+/* Suspends until uniws__web_wake_waiter(p) or ms milliseconds (-1: none). */
+/* clang-format off */
+EM_ASYNC_JS(void, uniws__web_wait, (void *p, int ms), {
+    var w = Module['uniwsWaiters'] || (Module['uniwsWaiters'] = {});
+    await new Promise(function(resolve) {
+        var timer = null;
+        var done = function() {
+            if (w[p] === done)
+                delete w[p];
+            if (timer !== null)
+                clearTimeout(timer);
+            resolve();
+        };
+        w[p] = done;
+        if (ms >= 0)
+            timer = setTimeout(done, ms);
+    });
+});
+/* clang-format on */
+
+/* Ends a wait of p. Resolving only queues the resumption: Asyncify rewinds
+ * from a microtask, once no compiled code is on the stack. */
+/* clang-format off */
+EM_JS(void, uniws__web_wake_waiter, (void *p), {
+    var w = Module['uniwsWaiters'];
+    if (w && w[p])
+        w[p]();
+});
+/* clang-format on */
+
+int uniws__poller_new(uniws__poller **out)
+{
+    uniws__poller *p = calloc(1, sizeof *p);
+    if (!p)
+        return UNIWS_ENOMEM;
+    *out = p;
+    return 0;
+}
+
+static void cancel_turns(uniws__poller *p)
+{
+    if (p->now_id)
+        emscripten_clear_timeout(p->now_id);
+    if (p->timer_id)
+        emscripten_clear_timeout(p->timer_id);
+    p->now_id = p->timer_id = 0;
+}
+
+void uniws__poller_free(uniws__poller *p)
+{
+    if (!p)
+        return;
+    cancel_turns(p);
+    free(p);
+}
+
+int uniws__poller_fd(const uniws__poller *p)
+{
+    (void)p;
+    return -1;
+}
+
+int uniws__poller_add(uniws__poller *p, int fd, unsigned events, void *data)
+{
+    (void)p, (void)fd, (void)events, (void)data;
+    return UNIWS_EIO; /* no descriptors to watch in a browser */
+}
+
+int uniws__poller_mod(uniws__poller *p, int fd, unsigned events, void *data)
+{
+    (void)p, (void)fd, (void)events, (void)data;
+    return UNIWS_EIO;
+}
+
+void uniws__poller_del(uniws__poller *p, int fd)
+{
+    (void)p, (void)fd;
+}
+
+int uniws__poller_wait(uniws__poller *p, uniws__poll_event *ev, int max, int timeout_ms)
+{
+    (void)ev, (void)max;
+    if (!p->woken && timeout_ms != 0 && uniws__web_can_sleep())
+        uniws__web_wait(p, timeout_ms);
+    p->woken = 0;
+    return 0;
+}
+
+/* ---- handing the loop to the browser's event loop ---------------------------- */
+
+static void turn(uniws__poller *p);
+
+static void on_now(void *arg)
+{
+    uniws__poller *p = arg;
+    p->now_id = 0;
+    turn(p);
+}
+
+static void on_timer(void *arg)
+{
+    uniws__poller *p = arg;
+    p->timer_id = 0;
+    turn(p);
+}
+
+static void schedule_now(uniws__poller *p)
+{
+    if (!p->now_id)
+        p->now_id = emscripten_set_timeout(on_now, 0, p);
+}
+
+static void turn(uniws__poller *p)
+{
+    if (!p->driving)
+        return;
+    if (p->timer_id) {
+        emscripten_clear_timeout(p->timer_id);
+        p->timer_id = 0;
+    }
+    int next = p->step(p->ctx);
+    if (next < -1) {
+        /* uniws_loop_run() would have returned: stop driving. */
+        p->driving = 0;
+        cancel_turns(p);
+        return;
+    }
+    if (p->woken || next == 0)
+        schedule_now(p);
+    else if (next > 0)
+        p->timer_id = emscripten_set_timeout(on_timer, next, p);
+}
+
+int uniws__poller_handoff(uniws__poller *p, int (*step)(void *ctx), void *ctx)
+{
+    if (uniws__web_can_sleep())
+        return 0; /* Asyncify: the caller may block in uniws__poller_wait */
+    p->step = step;
+    p->ctx = ctx;
+    p->driving = 1;
+    schedule_now(p);
+    return 1;
+}
+
+void uniws__poller_wake(uniws__poller *p)
+{
+    p->woken = 1;
+    if (p->driving)
+        schedule_now(p);
+    uniws__web_wake_waiter(p);
+}

@@ -1,0 +1,257 @@
+// run-conformance.mjs — runs the WebAssembly conformance runner (runner.js)
+// under Node.js (--experimental-websocket) or in headless Chromium against the
+// native scripted peer, and writes conformance-wasm-<engine>.json in the
+// native runner's format for the matrix (tests/conformance/matrix.c).
+//
+//   node run-conformance.mjs --engine node|chromium --runner DIR/runner.js
+//        --uniws NATIVE/tools/cli/uniws --json OUT.json [--certs DIR]
+//        [--only CASE,...] [--case-timeout MS] [--chromium PATH]
+//
+// The runner cannot fork: when it crashes or hangs, the case it was in is
+// recorded as failed and a fresh runner continues with the remaining cases.
+import { spawn } from 'node:child_process';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { closedPort, startPeer } from './peer.mjs';
+import { launchChromium } from './browser.mjs';
+import { startWireControl } from './wire-peer.mjs';
+
+const MARK = '@@uniws ';
+
+function parseArgs(argv) {
+  const o = { engine: 'node', caseTimeout: 10000 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    const take = () => { i++; return v; };
+    if (a === '--engine') o.engine = take();
+    else if (a === '--runner') o.runner = take();
+    else if (a === '--uniws') o.uniws = take();
+    else if (a === '--json') o.json = take();
+    else if (a === '--certs') o.certs = take();
+    else if (a === '--only') o.only = take();
+    else if (a === '--case-timeout') o.caseTimeout = Number(take());
+    else if (a === '--chromium') o.chromium = take();
+    else if (a === '-v' || a === '--verbose') o.verbose = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  for (const k of ['runner', 'uniws', 'json']) {
+    if (!o[k]) throw new Error(`--${k} is required`);
+  }
+  if (!['node', 'chromium'].includes(o.engine)) throw new Error('--engine node|chromium');
+  return o;
+}
+
+function listCases(runner) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [runner, '--list'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('exit', (code) => (code === 0 ? resolve(out.split('\n').filter(Boolean))
+      : reject(new Error(`${runner} --list exited with ${code}`))));
+  });
+}
+
+function selected(only, name) {
+  if (!only) return true;
+  return only.split(',').some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
+}
+
+// One runner session over a list of cases. onLine gets each output line;
+// resolves with { ended: 'done' | 'exit' | 'abort' | 'hang', why } .
+class Session {
+  constructor(opts, env, names, onEvent) {
+    this.o = opts;
+    this.env = env;
+    this.names = names;
+    this.onEvent = onEvent;
+    this.tail = [];
+  }
+
+  args() {
+    const a = ['--engine', `wasm-${this.o.engine}`, '--engine-version', this.env.engineVersion,
+      '--port', String(this.env.port),
+      '--closed-port', String(this.env.closedPort), '--case-timeout', String(this.o.caseTimeout),
+      '--only', this.names.join(',')];
+    if (this.env.tlsPort) a.push('--tls-port', String(this.env.tlsPort));
+    if (this.env.wireUrl) a.push('--wire-url', this.env.wireUrl);
+    return a;
+  }
+
+  line(text) {
+    if (!text.startsWith(MARK)) {
+      this.tail.push(text);
+      if (this.tail.length > 20) this.tail.shift();
+      if (this.o.verbose) console.error(`  | ${text}`);
+      return;
+    }
+    let ev;
+    try {
+      ev = JSON.parse(text.slice(MARK.length));
+    } catch (e) {
+      this.tail.push(text);
+      return;
+    }
+    this.lastActivity = Date.now();
+    if (ev.event === 'abort') this.finish('abort', ev.what);
+    else if (ev.event === 'exit') this.finish('exit', `exit status ${ev.code}`);
+    else if (ev.event === 'done') this.finish('done');
+    else this.onEvent(ev);
+  }
+
+  finish(ended, why) {
+    if (this.resolve) {
+      const r = this.resolve;
+      this.resolve = null;
+      clearInterval(this.watch);
+      r({ ended, why: why || '', tail: this.tail.slice(-8).join(' / ') });
+    }
+  }
+
+  // A case gets its own deadline plus slack; silence past it is a hang.
+  startWatch() {
+    this.lastActivity = Date.now();
+    const limit = this.o.caseTimeout + 15000;
+    this.watch = setInterval(() => {
+      if (Date.now() - this.lastActivity > limit) this.finish('hang', `no result within ${limit} ms`);
+    }, 500);
+  }
+
+  async runNode() {
+    const p = spawn(process.execPath, ['--experimental-websocket', this.o.runner, ...this.args()],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = new Promise((resolve) => { this.resolve = resolve; });
+    this.startWatch();
+    let buf = '';
+    const feed = (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        this.line(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    };
+    p.stdout.on('data', feed);
+    p.stderr.on('data', (d) => String(d).split('\n').filter(Boolean).forEach((l) => this.line(l)));
+    p.on('exit', (code, sig) => {
+      if (buf) this.line(buf);
+      this.finish('exit', sig ? `killed by ${sig}` : `exit status ${code}`);
+    });
+    const r = await done;
+    if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    return r;
+  }
+
+  async runChromium(browser) {
+    const page = await browser.newPage();
+    const done = new Promise((resolve) => { this.resolve = resolve; });
+    this.startWatch();
+    page.on('console', (m) => String(m.text()).split('\n').forEach((l) => this.line(l)));
+    page.on('pageerror', (e) => this.finish('abort', e.message));
+    page.on('crash', () => this.finish('abort', 'the page crashed'));
+    const url = `http://127.0.0.1:${this.env.port}/runner.html?args=` +
+      encodeURIComponent(JSON.stringify(this.args()));
+    page.goto(url).catch((e) => this.finish('abort', `cannot load the page: ${e.message}`));
+    const r = await done;
+    await page.close().catch(() => {});
+    return r;
+  }
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  o.runner = path.resolve(o.runner);
+  rmSync(o.json, { force: true }); // never leave a stale result behind
+  const staticDir = path.dirname(o.runner);
+  let browser = null;
+  if (o.engine === 'chromium') browser = await launchChromium(o.chromium);
+
+  const all = (await listCases(o.runner)).filter((n) => selected(o.only, n));
+  const peers = [];
+  const env = { closedPort: await closedPort(),
+    engineVersion: browser ? browser.version() : process.versions.node };
+  const wire = await startWireControl();
+  peers.push(wire);
+  env.wireUrl = wire.url;
+  const plain = await startPeer(o.uniws, ['--static', staticDir], { verbose: o.verbose });
+  peers.push(plain);
+  env.port = plain.port;
+  if (o.certs && existsSync(path.join(o.certs, 'server.pem'))) {
+    const tls = await startPeer(o.uniws, ['--tls-cert', path.join(o.certs, 'server.pem'),
+      '--tls-key', path.join(o.certs, 'server.key')], { verbose: o.verbose });
+    peers.push(tls);
+    env.tlsPort = tls.port;
+  }
+
+  const t0 = Date.now();
+  const results = new Map();
+  let info = null;
+  let current = null;
+  let caseStart = 0;
+  const counts = { pass: 0, fail: 0, unsupported: 0, limitation: 0 };
+  const tags = { pass: 'PASS', fail: 'FAIL', unsupported: 'SKIP', limitation: 'LIMIT' };
+  const record = (c) => {
+    results.set(c.name, c);
+    counts[c.status] = (counts[c.status] || 0) + 1;
+    const extra = c.status !== 'pass' && c.detail ? `  ${c.detail}` : '';
+    console.log(`[${String(results.size).padStart(3)}/${all.length}] ${tags[c.status] || c.status} ` +
+      `${c.name.padEnd(34)} ${String(c.ms).padStart(5)} ms${extra}`);
+  };
+  const onEvent = (ev) => {
+    if (ev.event === 'start') info = ev;
+    else if (ev.event === 'begin') { current = ev.name; caseStart = Date.now(); }
+    else if (ev.event === 'case') { current = null; record(ev); }
+  };
+
+  try {
+    for (let sessions = 0; results.size < all.length; sessions++) {
+      const todo = all.filter((n) => !results.has(n));
+      if (sessions > todo.length + 5) throw new Error('the runner keeps dying without progress');
+      const s = new Session(o, env, todo, onEvent);
+      current = null;
+      const r = o.engine === 'node' ? await s.runNode() : await s.runChromium(browser);
+      if (r.ended === 'done' && results.size >= all.length) break;
+      // The runner died or hung: blame the case it was in (or the next one).
+      const victim = current || todo.find((n) => !results.has(n));
+      if (!victim) break;
+      const what = r.ended === 'hang' ? `hung (${r.why})` : `the runner ended (${r.why || r.ended})`;
+      record({ name: victim, status: 'fail', ms: Date.now() - (caseStart || Date.now()),
+        detail: `${what} inside this case${r.tail ? `; last output: ${r.tail}` : ''}` });
+    }
+  } finally {
+    for (const p of peers) await p.stop();
+    if (browser) await browser.close();
+  }
+  if (!info) throw new Error('the runner never started (no start line)');
+
+  const byName = new Map(all.map((n, i) => [n, i]));
+  const cases = [...results.values()].sort((a, b) => byName.get(a.name) - byName.get(b.name))
+    .map((c) => ({ name: c.name, item: c.item || '', what: c.what || '', status: c.status,
+      detail: c.detail || '', ms: c.ms || 0 }));
+  const engineVersion = `${o.engine === 'node' ? 'Node.js' : 'Chromium'} ${env.engineVersion}`;
+  const doc = {
+    backend: `wasm-${o.engine}`,
+    version: `${info.version}, ${engineVersion}`,
+    description: `${info.description}; WebAssembly in ${engineVersion}`,
+    caps: info.caps,
+    caps_bits: info.caps_bits,
+    runner: `wasm (${engineVersion})`,
+    generated: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    passed: counts.pass,
+    failed: counts.fail,
+    unsupported: counts.unsupported,
+    limitation: counts.limitation,
+    cases,
+  };
+  writeFileSync(`${o.json}.tmp`, JSON.stringify(doc, null, 2) + '\n');
+  renameSync(`${o.json}.tmp`, o.json);
+  console.log(`backend wasm-${o.engine}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`${counts.pass} passed, ${counts.fail} failed, ` +
+    `${counts.unsupported + counts.limitation} skipped -> ${o.json}`);
+  process.exit(counts.fail ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(`run-conformance: ${e.stack || e.message}`);
+  process.exit(2);
+});
