@@ -34,11 +34,11 @@ typedef struct uniws__connect_req {
 typedef struct uniws__backend {
     const char *name;
     const char *description;
-    unsigned caps;     /* UNIWS_CAP_* */
-    int auto_select;   /* 0: demand only (loopback) */
-    int kind;          /* enum uniws__backend_kind */
-    int does_upgrade;  /* STREAM: the library performs the HTTP upgrade itself */
-    size_t priv_size;  /* zeroed per-socket state, see uniws__sock_priv() */
+    unsigned caps;    /* UNIWS_CAP_* */
+    int auto_select;  /* 0: demand only (loopback) */
+    int kind;         /* enum uniws__backend_kind */
+    int does_upgrade; /* STREAM: the library performs the HTTP upgrade itself */
+    size_t priv_size; /* zeroed per-socket state, see uniws__sock_priv() */
     const char *(*version)(void);
 
     /* Optional per-loop state. */

@@ -21,7 +21,7 @@ enum uniws__opcode {
 
 typedef struct uniws__frame_hdr {
     int fin;
-    int rsv;      /* the three RSV bits, as (byte0 >> 4) & 7 */
+    int rsv; /* the three RSV bits, as (byte0 >> 4) & 7 */
     int opcode;
     int masked;
     uint8_t mask[4];

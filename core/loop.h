@@ -13,7 +13,7 @@
 
 struct uniws__backend;
 
-#define UNIWS__IO_READ 1u
+#define UNIWS__IO_READ  1u
 #define UNIWS__IO_WRITE 2u
 #define UNIWS__IO_ERROR 4u /* reported only: hang-up or socket error */
 

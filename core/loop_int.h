@@ -13,20 +13,20 @@
 
 struct uniws_loop {
     uniws__poller *poller;
-    uniws__mutex *mu;          /* guards the job queue and `stop` */
+    uniws__mutex *mu; /* guards the job queue and `stop` */
     uniws__job *jobs_head, *jobs_tail;
     uniws__timer **heap;
     size_t heap_len, heap_cap;
     uint64_t now;
     uniws__poll_event events[64];
-    int nevents, ievent;       /* the batch being dispatched */
+    int nevents, ievent; /* the batch being dispatched */
     int stop;
     int running;
-    int in_run;                /* inside uniws_loop_run() */
+    int in_run; /* inside uniws_loop_run() */
     uniws__thread_id thread;
-    int alive;                 /* sockets that have not fired close */
-    int sockets;               /* sockets not yet freed */
-    int freeing;               /* of those, freed by the user, teardown pending */
+    int alive;   /* sockets that have not fired close */
+    int sockets; /* sockets not yet freed */
+    int freeing; /* of those, freed by the user, teardown pending */
     struct {
         const uniws__backend *b;
         void *state;

@@ -129,8 +129,8 @@ static void sock_job(uniws_loop *loop, uniws__job *job)
         return;
     }
     if (ctimer && !s->close_fired) {
-        int ms = s->opts.close_timeout_ms ? s->opts.close_timeout_ms
-                                          : UNIWS_DEFAULT_CLOSE_TIMEOUT_MS;
+        int ms =
+            s->opts.close_timeout_ms ? s->opts.close_timeout_ms : UNIWS_DEFAULT_CLOSE_TIMEOUT_MS;
         uniws__timer_start(s->loop, &s->close_timer, (uint64_t)ms);
     }
     if (s->close_fired && (!s->linger || s->linger_done)) {
@@ -383,8 +383,7 @@ static int copy_options(uniws_socket *s, const uniws_options *o)
     return 0;
 }
 
-int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts,
-                  uniws_socket **out)
+int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts, uniws_socket **out)
 {
     static const uniws_options none;
     if (!loop || !url || !out)

@@ -12,7 +12,10 @@ typedef struct uniws__utf8 {
     uint32_t state; /* 0: at a character boundary */
 } uniws__utf8;
 
-#define UNIWS__UTF8_INIT {0}
+#define UNIWS__UTF8_INIT                                                                           \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Feeds n bytes. Returns 0 while the input can still be valid, -1 once it
  * cannot (the state then stays rejected). */

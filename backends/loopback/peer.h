@@ -28,8 +28,8 @@ typedef struct uniws__peer_action {
     const uint8_t *data; /* WRITE: owned by the peer, valid until the next call */
     size_t len;
     int bytewise;
-    unsigned ms;          /* SLEEP */
-    const char *path;     /* HTTP: the decoded request path, no query */
+    unsigned ms;      /* SLEEP */
+    const char *path; /* HTTP: the decoded request path, no query */
 } uniws__peer_action;
 
 /* Returns a new peer for one connection, or NULL when out of memory. */

@@ -36,9 +36,9 @@ extern "C" {
 #define UNIWS_API
 #endif
 
-#define UNIWS_VERSION_MAJOR 0
-#define UNIWS_VERSION_MINOR 1
-#define UNIWS_VERSION_PATCH 0
+#define UNIWS_VERSION_MAJOR  0
+#define UNIWS_VERSION_MINOR  1
+#define UNIWS_VERSION_PATCH  0
 #define UNIWS_VERSION_STRING "0.1.0"
 
 /* ------------------------------------------------------------------------ */
@@ -48,20 +48,20 @@ extern "C" {
 /* X(name, value, description). Values are stable across releases. */
 #define UNIWS_ERRNO_MAP(X)                                                                         \
     X(INVAL, -1, "invalid argument")                                                               \
-    X(SYNTAX, -2, "syntax error (bad URL, subprotocol token, header or close reason)")              \
-    X(INVALID_ACCESS, -3, "close code not allowed (use 1000 or 3000-4999)")                       \
-    X(INVALID_STATE, -4, "socket is still connecting")                                            \
+    X(SYNTAX, -2, "syntax error (bad URL, subprotocol token, header or close reason)")             \
+    X(INVALID_ACCESS, -3, "close code not allowed (use 1000 or 3000-4999)")                        \
+    X(INVALID_STATE, -4, "socket is still connecting")                                             \
     X(CLOSED, -5, "socket is closing or closed")                                                   \
     X(NOMEM, -6, "out of memory")                                                                  \
     X(NO_BACKEND, -7, "unknown or not compiled backend")                                           \
-    X(UNSUPPORTED, -8, "the chosen backend cannot honour this option")                            \
-    X(UTF8, -9, "text is not valid UTF-8")                                                        \
+    X(UNSUPPORTED, -8, "the chosen backend cannot honour this option")                             \
+    X(UTF8, -9, "text is not valid UTF-8")                                                         \
     X(TOO_BIG, -10, "message exceeds the size limit")                                              \
     X(IO, -11, "network I/O error")                                                                \
     X(DNS, -12, "host name could not be resolved")                                                 \
     X(REFUSED, -13, "connection refused")                                                          \
     X(TIMEOUT, -14, "timed out")                                                                   \
-    X(TLS, -15, "TLS handshake or certificate verification failed")                               \
+    X(TLS, -15, "TLS handshake or certificate verification failed")                                \
     X(HANDSHAKE, -16, "WebSocket handshake rejected")                                              \
     X(PROTOCOL, -17, "the peer violated the WebSocket protocol")                                   \
     X(RESET, -18, "connection closed by the peer without a close frame")                           \
@@ -145,8 +145,8 @@ UNIWS_API int uniws_loop_free(uniws_loop *loop);
  * and returns 0 at once; events keep coming (docs/web.md). */
 UNIWS_API int uniws_loop_run(uniws_loop *loop);
 /* Waits at most timeout_ms (-1: forever, 0: do not wait) for work and
- * dispatches it (on the web without Asyncify it never waits). Returns the number of sockets still alive (>= 0), or a
- * negative error. Use it to drive uniws from a game loop or another loop. */
+ * dispatches it (on the web without Asyncify it never waits). Returns the number of sockets still
+ * alive (>= 0), or a negative error. Use it to drive uniws from a game loop or another loop. */
 UNIWS_API int uniws_loop_run_once(uniws_loop *loop, int timeout_ms);
 /* A file descriptor that becomes readable when the loop has work: add it to
  * your epoll / libuv / glib loop and call uniws_loop_run_once(loop, 0) when it
@@ -182,8 +182,8 @@ enum uniws_close_code {
     UNIWS_CLOSE_GOING_AWAY = 1001,
     UNIWS_CLOSE_PROTOCOL_ERROR = 1002,
     UNIWS_CLOSE_UNSUPPORTED_DATA = 1003,
-    UNIWS_CLOSE_NO_STATUS = 1005,  /* close event only: the frame had no code */
-    UNIWS_CLOSE_ABNORMAL = 1006,   /* close event only: no close frame at all */
+    UNIWS_CLOSE_NO_STATUS = 1005, /* close event only: the frame had no code */
+    UNIWS_CLOSE_ABNORMAL = 1006,  /* close event only: no close frame at all */
     UNIWS_CLOSE_INVALID_DATA = 1007,
     UNIWS_CLOSE_POLICY = 1008,
     UNIWS_CLOSE_TOO_BIG = 1009,
@@ -209,7 +209,7 @@ typedef struct uniws_error_event {
 /* How a connection ended. reason is valid only during the callback and is
  * NUL-terminated UTF-8 ("" when none). */
 typedef struct uniws_close_event {
-    int code;      /* the peer's code, 1005 (frame without code), 1006 (no frame) */
+    int code; /* the peer's code, 1005 (frame without code), 1006 (no frame) */
     const char *reason;
     size_t reason_len;
     int was_clean; /* 1 when both close frames were exchanged */
@@ -231,26 +231,26 @@ typedef struct uniws_header {
 
 /* Defaults that 0 selects. */
 #define UNIWS_DEFAULT_CONNECT_TIMEOUT_MS 30000
-#define UNIWS_DEFAULT_CLOSE_TIMEOUT_MS 5000
-#define UNIWS_DEFAULT_MAX_MESSAGE_SIZE ((size_t)64 * 1024 * 1024)
+#define UNIWS_DEFAULT_CLOSE_TIMEOUT_MS   5000
+#define UNIWS_DEFAULT_MAX_MESSAGE_SIZE   ((size_t)64 * 1024 * 1024)
 
 /* Options for uniws_connect(). Zero-initialise; 0 / NULL means default.
  * uniws_connect() copies everything it needs; nothing here must outlive it. */
 typedef struct uniws_options {
-    const char *backend;           /* NULL: UNIWS_BACKEND env > build default > first */
-    const char *const *protocols;  /* subprotocols to offer, unique tokens */
+    const char *backend;          /* NULL: UNIWS_BACKEND env > build default > first */
+    const char *const *protocols; /* subprotocols to offer, unique tokens */
     size_t num_protocols;
-    const uniws_header *headers;   /* extra handshake headers (UNIWS_CAP_CUSTOM_HEADERS) */
+    const uniws_header *headers; /* extra handshake headers (UNIWS_CAP_CUSTOM_HEADERS) */
     size_t num_headers;
-    int connect_timeout_ms;        /* 0: default; < 0: no timeout */
-    int close_timeout_ms;          /* wait for the peer's close frame; 0: default */
-    size_t max_message_size;       /* 0: UNIWS_DEFAULT_MAX_MESSAGE_SIZE */
-    const char *tls_ca_file;       /* PEM bundle to verify the server with */
-    int tls_skip_verify;           /* 1: do NOT verify the server (explicit, insecure) */
-    const char *tls_client_cert;   /* PEM client certificate (UNIWS_CAP_TLS_CLIENT_CERT) */
-    const char *tls_client_key;    /* PEM key for tls_client_cert */
-    const char *proxy;             /* "http://h:p", "socks5://h:p" (UNIWS_CAP_PROXY) */
-    int permessage_deflate;        /* 1: offer permessage-deflate (UNIWS_CAP_PERMESSAGE_DEFLATE) */
+    int connect_timeout_ms;      /* 0: default; < 0: no timeout */
+    int close_timeout_ms;        /* wait for the peer's close frame; 0: default */
+    size_t max_message_size;     /* 0: UNIWS_DEFAULT_MAX_MESSAGE_SIZE */
+    const char *tls_ca_file;     /* PEM bundle to verify the server with */
+    int tls_skip_verify;         /* 1: do NOT verify the server (explicit, insecure) */
+    const char *tls_client_cert; /* PEM client certificate (UNIWS_CAP_TLS_CLIENT_CERT) */
+    const char *tls_client_key;  /* PEM key for tls_client_cert */
+    const char *proxy;           /* "http://h:p", "socks5://h:p" (UNIWS_CAP_PROXY) */
+    int permessage_deflate;      /* 1: offer permessage-deflate (UNIWS_CAP_PERMESSAGE_DEFLATE) */
     uniws_callbacks callbacks;
     void *user_data;
 } uniws_options;

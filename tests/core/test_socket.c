@@ -229,12 +229,9 @@ static void handshake_failures_carry_status(void **state)
     static const struct {
         const char *path;
         int status;
-    } cases[] = {{"/script/status:403", 403},
-                 {"/script/status:200", 200},
-                 {"/script/bad-accept", 101},
-                 {"/script/no-upgrade", 101},
-                 {"/script/ext:x-foo", 101},
-                 {"/script/proto:nope", 101}};
+    } cases[] = {{"/script/status:403", 403}, {"/script/status:200", 200},
+                 {"/script/bad-accept", 101}, {"/script/no-upgrade", 101},
+                 {"/script/ext:x-foo", 101},  {"/script/proto:nope", 101}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rec r = {0};
         uniws_loop *loop = new_loop();
@@ -402,8 +399,8 @@ static void bad_arguments_fire_nothing(void **state)
     uniws_loop *loop = new_loop();
     uniws_options o = opts_for(&r);
     uniws_socket *s = NULL;
-    const char *bad[] = {"ftp://x/", "ws://x:0/", "ws://x:99999/", "ws://[::1/", "ws://x/#f",
-                         "ws://u@x/", "", "ws://"};
+    const char *bad[] = {"ftp://x/",  "ws://x:0/", "ws://x:99999/", "ws://[::1/", "ws://x/#f",
+                         "ws://u@x/", "",          "ws://"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(uniws_connect(loop, bad[i], &o, &s), UNIWS_ESYNTAX);
     const char *dup[] = {"a", "a"};

@@ -15,7 +15,7 @@ typedef struct uniws__server_options {
     const char *static_dir; /* NULL: plain GETs get 404 */
     const char *tls_cert;   /* PEM certificate; with tls_key: serve TLS (wss/https) */
     const char *tls_key;
-    int verbose;            /* 1: log connections to stderr */
+    int verbose; /* 1: log connections to stderr */
 } uniws__server_options;
 
 /* Binds, listens and starts serving on a background thread. Returns 0 or a
