@@ -11,10 +11,15 @@
 
 typedef void (*conf_fn)(cx *c, const conf_case *k);
 
+/* A pseudo-capability of the test program rather than of a backend: the case
+ * starts threads of its own. A WebAssembly build without -pthread has none
+ * (pthread_create always fails there), so such cases are unsupported. */
+#define CONF_CAP_THREADS (1u << 30)
+
 struct conf_case {
     const char *name; /* unique, [a-z0-9_] */
     const char *item; /* DESIGN.md contract item(s), e.g. "7" or "2,8" */
-    unsigned caps;    /* UNIWS_CAP_* bits the case needs; missing: unsupported */
+    unsigned caps;    /* UNIWS_CAP_* bits (or CONF_CAP_THREADS) it needs; missing: unsupported */
     conf_fn fn;
     long arg;         /* parameter of a shared case function */
     const char *sarg; /* string parameter (e.g. a script path) */
@@ -36,8 +41,13 @@ typedef struct conf_limitation {
 const conf_limitation *conf_limitation_find(const char *backend, const char *version,
                                             const char *case_name);
 
-/* Name of one UNIWS_CAP_* bit, e.g. "UNIWS_CAP_PING". */
+/* Name of one UNIWS_CAP_* bit, e.g. "UNIWS_CAP_PING" ("threads" for
+ * CONF_CAP_THREADS). */
 const char *conf_cap_name(unsigned bit);
+
+/* What this run offers the cases: the backend's UNIWS_CAP_* bits, plus
+ * CONF_CAP_THREADS where the program can start threads. */
+unsigned conf_caps(const conf_env *env);
 
 /* ---- case functions, by file ------------------------------------------- */
 
@@ -96,6 +106,7 @@ void case_send_connecting(cx *c, const conf_case *k);
 /* cases_handshake.c */
 void case_hs_status(cx *c, const conf_case *k);
 void case_hs_fails(cx *c, const conf_case *k);
+void case_hs_unoffered_deflate(cx *c, const conf_case *k);
 void case_hs_timeout(cx *c, const conf_case *k);
 void case_refused(cx *c, const conf_case *k);
 void case_dns_failure(cx *c, const conf_case *k);
@@ -116,6 +127,7 @@ void case_ready_states(cx *c, const conf_case *k);
 void case_attributes(cx *c, const conf_case *k);
 void case_error_table(cx *c, const conf_case *k);
 void case_loop_run_returns(cx *c, const conf_case *k);
+void case_loop_stop(cx *c, const conf_case *k);
 void case_loop_free_busy(cx *c, const conf_case *k);
 
 /* cases_events.c */

@@ -315,10 +315,20 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
-/* Runs uniws_loop_run with a thread that calls uniws_loop_stop after ms.
- * Returns the loop's result; *stopped says whether the thread had to. */
+/* Runs uniws_loop_run; where the program has threads, a watchdog thread
+ * calls uniws_loop_stop after ms, so a loop that never returns fails the
+ * case instead of hanging it (without threads the runner's deadline catches
+ * the hang). Returns the loop's result; *stopped says whether the watchdog
+ * had to stop it. */
 static int run_with_watchdog(cx *c, int ms, int *stopped)
 {
+    *stopped = 0;
+    if (!(conf_caps(c->env) & CONF_CAP_THREADS)) {
+        c->in_loop = 1;
+        int rc = uniws_loop_run(c->loop);
+        c->in_loop = 0;
+        return rc;
+    }
     watchdog w;
     w.loop = c->loop;
     w.after_ms = ms;
@@ -338,8 +348,7 @@ static int run_with_watchdog(cx *c, int ms, int *stopped)
     return rc;
 }
 
-/* uniws_loop_run returns by itself once the last socket closed, and
- * uniws_loop_stop from another thread makes it return early. */
+/* uniws_loop_run returns by itself once the last socket closed. */
 void case_loop_run_returns(cx *c, const conf_case *k)
 {
     char buf[512];
@@ -347,6 +356,7 @@ void case_loop_run_returns(cx *c, const conf_case *k)
     TRY(r);
     int stopped = 0;
     int rc = run_with_watchdog(c, 5000, &stopped);
+    TRY(!c->failed);
     CHECK(c, rc == 0, "uniws_loop_run returned %s", uniws_err_name(rc));
     CHECK(c, !stopped, "uniws_loop_run did not return after the last close; saw: %s",
           rec_describe(r, buf, sizeof buf));
@@ -354,17 +364,41 @@ void case_loop_run_returns(cx *c, const conf_case *k)
     CHECK(c, r->n_msg == 1, "%zu messages, expected 1", r->n_msg);
     CHECK(c, uniws_loop_alive(c->loop) == 0, "uniws_loop_alive %d after the close",
           uniws_loop_alive(c->loop));
+}
 
-    rec *o = cx_connect(c, "/echo", NULL);
+static void stop_in_open(rec *r)
+{
+    uniws_loop_stop(r->c->loop);
+}
+
+/* uniws_loop_stop makes uniws_loop_run return early while a socket is still
+ * open, and the loop carries on afterwards. arg 0: called from another
+ * thread (the watchdog, after 300 ms); 1: from inside on_open. */
+void case_loop_stop(cx *c, const conf_case *k)
+{
+    char buf[512];
+    rec *o = cx_rec(c);
     TRY(o);
+    if (k->arg == 1)
+        o->on_open = stop_in_open;
+    TRY(rec_connect(o, "/echo", NULL));
     uint64_t t0 = cx_now_ms();
-    rc = run_with_watchdog(c, 300, &stopped);
+    int stopped = 0;
+    int rc = run_with_watchdog(c, k->arg == 1 ? 5000 : 300, &stopped);
+    TRY(!c->failed);
     CHECK(c, rc == 0, "uniws_loop_run returned %s after uniws_loop_stop", uniws_err_name(rc));
-    CHECK(c, stopped && o->n_open == 1 && !o->n_close,
-          "expected an open socket and a stop from the thread; saw: %s",
-          rec_describe(o, buf, sizeof buf));
+    if (k->arg == 1)
+        CHECK(c, !stopped && o->n_open == 1 && !o->n_close,
+              "expected uniws_loop_run to return after on_open stopped it; saw: %s%s",
+              rec_describe(o, buf, sizeof buf), stopped ? " (the watchdog had to stop it)" : "");
+    else
+        CHECK(c, stopped && o->n_open == 1 && !o->n_close,
+              "expected an open socket and a stop from the thread; saw: %s",
+              rec_describe(o, buf, sizeof buf));
     CHECK(c, cx_now_ms() - t0 < 3000, "uniws_loop_run took %llu ms to notice uniws_loop_stop",
           (unsigned long long)(cx_now_ms() - t0));
+    CHECK(c, uniws_loop_alive(c->loop) == 1, "uniws_loop_alive %d with the socket still open",
+          uniws_loop_alive(c->loop));
     TRY(close_and_wait(o));
 }
 

@@ -2,7 +2,8 @@
  * cases_wire.c — what the client puts on the wire (contract items 7 and 9),
  * watched by the raw peer of wire.h: the close code sent when failing a
  * connection (1007 for bad UTF-8, 1009 for an oversized message, 1002 for
- * protocol errors), pongs that echo the ping payload, masked client frames.
+ * protocol errors; only where uniws can send any code, see WIRE_CODE in
+ * cases.c), pongs that echo the ping payload, masked client frames.
  */
 #include "cases.h"
 #include "wire.h"

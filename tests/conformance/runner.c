@@ -4,7 +4,7 @@
  *
  *   uniws-conformance --backend NAME [--port N] [--tls-port N] [--certs DIR]
  *                     [--json OUT] [--only CASE[,CASE...]] [--list]
- *                     [--no-fork] [--case-timeout MS]
+ *                     [--no-fork] [--case-timeout MS] [--run-limitations]
  *
  * Without --port it starts the scripted peer in-process (and a TLS instance
  * when --certs holds ca.pem, server.pem, server.key). Each case runs in a
@@ -41,17 +41,20 @@ typedef struct runner {
     const char *only;
     const char *certs;
     int no_fork;
+    int run_limitations; /* run the cases of limitations.c too (to re-check them) */
     char ca[1024], other_ca[1024], cert[1024], key[1024];
 } runner;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: uniws-conformance --backend NAME [--port N] [--tls-port N] [--certs DIR]\n"
-               "                         [--json OUT] [--only CASE[,CASE...]] [--list]\n"
-               "                         [--no-fork] [--case-timeout MS]\n"
-               "  --port/--tls-port  use a running scripted peer instead of starting one\n"
-               "  --certs DIR        ca.pem, other-ca.pem, server.pem, server.key for wss cases\n"
-               "  --only             case names; a trailing '*' matches a prefix\n");
+    fprintf(f,
+            "usage: uniws-conformance --backend NAME [--port N] [--tls-port N] [--certs DIR]\n"
+            "                         [--json OUT] [--only CASE[,CASE...]] [--list]\n"
+            "                         [--no-fork] [--case-timeout MS] [--run-limitations]\n"
+            "  --port/--tls-port  use a running scripted peer instead of starting one\n"
+            "  --certs DIR        ca.pem, other-ca.pem, server.pem, server.key for wss cases\n"
+            "  --only             case names; a trailing '*' matches a prefix\n"
+            "  --run-limitations  run the cases of limitations.c too, to see if they still fail\n");
 }
 
 static int selected(const char *only, const char *name)
@@ -329,6 +332,8 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--no-fork")) {
             rn.no_fork = 1;
+        } else if (!strcmp(a, "--run-limitations")) {
+            rn.run_limitations = 1;
         } else if (!strcmp(a, "--list")) {
             list = 1;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -430,8 +435,9 @@ int main(int argc, char **argv)
         ran[i] = 1;
         done++;
         result *r = &res[i];
-        unsigned missing = k->caps & ~rn.env.info.caps;
-        const conf_limitation *lim = conf_limitation_find(backend, rn.env.info.version, k->name);
+        unsigned missing = k->caps & ~conf_caps(&rn.env);
+        const conf_limitation *lim =
+            rn.run_limitations ? NULL : conf_limitation_find(backend, rn.env.info.version, k->name);
         uint64_t t0 = cx_now_ms();
         if (missing) {
             r->status = "unsupported";

@@ -5,7 +5,9 @@
 //
 //   node run-conformance.mjs --engine node|chromium --runner DIR/runner.js
 //        --uniws NATIVE/tools/cli/uniws --json OUT.json [--certs DIR]
-//        [--only CASE,...] [--case-timeout MS] [--chromium PATH]
+//        [--only CASE,...] [--case-timeout MS] [--chromium PATH] [--run-limitations]
+//
+// --run-limitations runs the cases of limitations.c too (to re-check them).
 //
 // The runner cannot fork: when it crashes or hangs, the case it was in is
 // recorded as failed and a fresh runner continues with the remaining cases.
@@ -32,6 +34,7 @@ function parseArgs(argv) {
     else if (a === '--only') o.only = take();
     else if (a === '--case-timeout') o.caseTimeout = Number(take());
     else if (a === '--chromium') o.chromium = take();
+    else if (a === '--run-limitations') o.runLimitations = true;
     else if (a === '-v' || a === '--verbose') o.verbose = true;
     else throw new Error(`unknown argument ${a}`);
   }
@@ -75,6 +78,7 @@ class Session {
       '--only', this.names.join(',')];
     if (this.env.tlsPort) a.push('--tls-port', String(this.env.tlsPort));
     if (this.env.wireUrl) a.push('--wire-url', this.env.wireUrl);
+    if (this.o.runLimitations) a.push('--run-limitations');
     return a;
   }
 
