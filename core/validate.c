@@ -6,6 +6,7 @@
 #include "core/validate.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "core/utf8.h"
 
@@ -67,8 +68,10 @@ int uniws__check_protocols(const char *const *p, size_t n)
             return UNIWS_EINVAL;
         if (!uniws__is_token(p[i], strlen(p[i])))
             return UNIWS_ESYNTAX;
+        /* Duplicates compare without case, as the WHATWG constructor does
+         * (web-platform-tests: protocols repeated case-insensitively). */
         for (j = 0; j < i; j++)
-            if (strcmp(p[i], p[j]) == 0)
+            if (strcasecmp(p[i], p[j]) == 0)
                 return UNIWS_ESYNTAX;
     }
     return 0;

@@ -18,7 +18,7 @@ int uniws__check_close_args(int code, const char *reason, size_t *reason_len);
 int uniws__close_code_receivable(int code);
 /* 1 when s[0..n) is a non-empty RFC 7230 token. */
 int uniws__is_token(const char *s, size_t n);
-/* Subprotocols: each a token, no duplicates (case-sensitive), else
+/* Subprotocols: each a token, no duplicates (compared without case, as browsers do), else
  * UNIWS_ESYNTAX; NULL list with n > 0 is UNIWS_EINVAL. */
 int uniws__check_protocols(const char *const *p, size_t n);
 /* Custom headers: name a token, value without CR, LF or NUL, and not one the

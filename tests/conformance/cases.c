@@ -267,7 +267,7 @@ const conf_case conf_cases[] = {
     {"protocol_tokens", "11", WS, case_protocol_tokens, 0, NULL,
      "duplicate or invalid tokens give ESYNTAX"},
     {"protocol_tokens_case", "11", WS, case_protocol_tokens, 1, NULL,
-     "\"CHAT\" and \"chat\" are different tokens"},
+     "subprotocols differing only in case are duplicates (ESYNTAX)"},
     {"extensions_empty", "10", WS, case_extensions_empty, 0, NULL, "no extensions by default"},
     {"custom_headers_sent", "13", WS | UNIWS_CAP_CUSTOM_HEADERS, case_headers_sent, 0, NULL,
      "custom headers reach the server"},

@@ -218,13 +218,13 @@ static int check_protocol_lists(cx *c)
 }
 
 /* Subprotocols must be unique RFC 7230 tokens; a bad list fails at connect
- * and no callback ever fires for that call. arg 1: tokens are compared with
- * their case, so "CHAT" and "chat" are two different ones. */
+ * and no callback ever fires for that call. arg 1: duplicates compare without
+ * case (WHATWG / web-platform-tests), so {"CHAT", "chat"} is a syntax error. */
 void case_protocol_tokens(cx *c, const conf_case *k)
 {
     static const char *const cased[] = {"CHAT", "chat"};
     if (k->arg == 1)
-        TRY(try_protocols(c, cased, 2, 0));
+        TRY(try_protocols(c, cased, 2, UNIWS_ESYNTAX));
     else
         TRY(check_protocol_lists(c));
     cx_run_for(c, 50);

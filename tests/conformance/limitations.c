@@ -25,9 +25,6 @@ static const conf_limitation limitations[] = {
     {"wasm-node", "handshake_protocol_none_offered", "20.",
      "undici throws an uncaught TypeError (null.includes) when the server selects a "
      "subprotocol and none was offered, which ends the Node.js process"},
-    {"wasm-node", "protocol_tokens_case", "20.",
-     "undici's WebSocket constructor rejects subprotocols that differ only in case (the WPT "
-     "rule), so uniws_connect returns UNIWS_ESYNTAX for {\"CHAT\", \"chat\"}"},
     /* Chromium's WebSocket. */
     {"wasm-chromium", "data_after_close_dropped", "156.",
      "Chromium fails the connection (error, close 1006) when data frames follow the peer's "

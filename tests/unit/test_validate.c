@@ -137,7 +137,7 @@ static void test_protocols(void **state)
     assert_int_equal(uniws__check_protocols(NULL, 1), UNIWS_EINVAL);
     assert_int_equal(uniws__check_protocols(dup, 3), UNIWS_ESYNTAX);
     assert_int_equal(uniws__check_protocols(dup, 2), 0);
-    assert_int_equal(uniws__check_protocols(case_differs, 2), 0);
+    assert_int_equal(uniws__check_protocols(case_differs, 2), UNIWS_ESYNTAX);
     assert_int_equal(uniws__check_protocols(empty, 2), UNIWS_ESYNTAX);
     assert_int_equal(uniws__check_protocols(space, 1), UNIWS_ESYNTAX);
     assert_int_equal(uniws__check_protocols(comma, 1), UNIWS_ESYNTAX);
