@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the build into a temporary prefix, then builds and runs a consumer
 # with find_package(uniws) (shared and static) and with pkg-config.
-# Usage: test-install.sh BUILD_DIR SOURCE_DIR
+# Usage: test-install.sh BUILD_DIR SOURCE_DIR [EXTRA_CFLAGS]
 set -euo pipefail
 build=$1
 src=$2
+san=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
@@ -15,7 +16,8 @@ ls "$lib"/libuniws.so* >/dev/null
 test -f "$lib/pkgconfig/uniws.pc"
 test -f "$lib/cmake/uniws/uniwsConfig.cmake"
 
-cmake -S "$src/consumer" -B "$tmp/cbuild" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake -S "$src/consumer" -B "$tmp/cbuild" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+  -DCMAKE_C_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" >/dev/null
 cmake --build "$tmp/cbuild" >/dev/null
 LD_LIBRARY_PATH="$lib" "$tmp/cbuild/consumer_shared"
 "$tmp/cbuild/consumer_static"
@@ -23,11 +25,11 @@ LD_LIBRARY_PATH="$lib" "$tmp/cbuild/consumer_shared"
 LD_LIBRARY_PATH="$lib" ldd "$tmp/cbuild/consumer_shared" | grep -q "$lib/libuniws.so"
 
 export PKG_CONFIG_PATH="$lib/pkgconfig"
-cc -o "$tmp/pc_consumer" "$src/consumer/consumer.c" $(pkg-config --cflags --libs uniws)
+cc $san -o "$tmp/pc_consumer" "$src/consumer/consumer.c" $(pkg-config --cflags --libs uniws)
 LD_LIBRARY_PATH="$lib" "$tmp/pc_consumer"
 # Static: the archive plus the direct dependencies the .pc names privately.
 deps=$(pkg-config --print-requires-private uniws | awk '{print $1}' | tr '\n' ' ')
-cc -o "$tmp/pc_static" "$src/consumer/consumer.c" $(pkg-config --cflags uniws) "$lib/libuniws.a" \
+cc $san -o "$tmp/pc_static" "$src/consumer/consumer.c" $(pkg-config --cflags uniws) "$lib/libuniws.a" \
    $(pkg-config --libs $deps) -lpthread
 "$tmp/pc_static"
 echo "install: find_package (shared, static) and pkg-config (shared, static) consumers all passed"
