@@ -13,7 +13,7 @@
 #include "core/socket.h"
 #include "core/validate.h"
 
-#define HS_MAX 16384
+#define HS_MAX      16384
 #define MAX_HEADERS 64
 
 /* ---- output queue (mu held by callers unless said otherwise) -------------- */
@@ -23,8 +23,8 @@
  * mmap threshold so it is recycled without page faults). Larger frames get a
  * chunk of their own, counted out of buffered_amount byte by byte. */
 #define SHARED_FRAME (16 * 1024)
-#define SHARED_MIN 4096
-#define SHARED_CAP (64 * 1024)
+#define SHARED_MIN   4096
+#define SHARED_CAP   (64 * 1024)
 
 static uniws__chunk *chunk_for(uniws_socket *s, size_t need, int single)
 {
@@ -288,7 +288,7 @@ int uniws__ws_init(uniws_socket *s)
 #define UNIWS__LINE(...)                                                                           \
     do {                                                                                           \
         s->upgrade_lines[n++] = w;                                                                 \
-        w += snprintf(w, size - (size_t)(w - s->upgrade_store), __VA_ARGS__) + 1;                   \
+        w += snprintf(w, size - (size_t)(w - s->upgrade_store), __VA_ARGS__) + 1;                  \
     } while (0)
     UNIWS__LINE("Sec-WebSocket-Key: %s", s->key);
     UNIWS__LINE("Sec-WebSocket-Version: 13");
@@ -364,8 +364,7 @@ void uniws__stream_connected(uniws_socket *s)
                               uniws__pmd_offer());
 #endif
     for (size_t i = 0; i < s->nhdrs; i++)
-        n += (size_t)snprintf(req + n, size - n, "%s: %s\r\n", s->hdrs[i].name,
-                              s->hdrs[i].value);
+        n += (size_t)snprintf(req + n, size - n, "%s: %s\r\n", s->hdrs[i].name, s->hdrs[i].value);
     n += (size_t)snprintf(req + n, size - n, "\r\n");
     uniws__mutex_lock(s->mu);
     int r = queue_bytes(s, req, n);
@@ -455,7 +454,8 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
                 found = 1;
         if (!p || !found) {
             free(p);
-            return upgrade_fail(s, status, "the server selected a subprotocol that was not offered");
+            return upgrade_fail(s, status,
+                                "the server selected a subprotocol that was not offered");
         }
         free(s->protocol);
         s->protocol = p;
@@ -484,7 +484,8 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
 #endif
             {
                 free(e);
-                return upgrade_fail(s, status, "the server accepted an extension that was not offered");
+                return upgrade_fail(s, status,
+                                    "the server accepted an extension that was not offered");
             }
         }
     }
@@ -515,8 +516,8 @@ static int parse_answer(uniws_socket *s)
     char *line = s->hsbuf, *eol = strstr(line, "\r\n");
     int status = 0;
     *eol = 0;
-    if (strncmp(line, "HTTP/1.", 7) != 0 || !(line[7] == '0' || line[7] == '1') ||
-        line[8] != ' ' || sscanf(line + 9, "%3d", &status) != 1 || status < 100 || status > 999)
+    if (strncmp(line, "HTTP/1.", 7) != 0 || !(line[7] == '0' || line[7] == '1') || line[8] != ' ' ||
+        sscanf(line + 9, "%3d", &status) != 1 || status < 100 || status > 999)
         return upgrade_fail(s, 0, "the server's answer is not HTTP");
     line = eol + 2;
     while (*line && strncmp(line, "\r\n", 2) != 0) {

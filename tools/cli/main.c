@@ -2,6 +2,7 @@
  * main.c — the `uniws` command: picks the subcommand, prints the overview
  * help and the version. Each subcommand lives in its own file.
  */
+#include "bench.h"
 #include "cli.h"
 
 #include <stdio.h>
@@ -20,6 +21,7 @@ static const command commands[] = {
     {"backends", uniws__cli_backends, "list the compiled backends and their capabilities"},
     {"demo", uniws__cli_demo, "run the same exchange on every backend against a local server"},
     {"autobahn", uniws__cli_autobahn, "act as an Autobahn|Testsuite client (fuzzingserver driver)"},
+    {"bench", uniws__bench_main, "echo benchmark: throughput, latency, connection scale"},
 };
 
 #define NUM_COMMANDS (sizeof(commands) / sizeof(commands[0]))

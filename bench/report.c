@@ -1,0 +1,172 @@
+/*
+ * report.c — clock, resource use, RTT percentiles and result printing for
+ * the benchmark clients (see report.h).
+ */
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t uniws__bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t uniws__bench_cpu_ns(int thread)
+{
+    struct timespec ts;
+    clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+long uniws__bench_peak_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+long uniws__bench_rss_kib(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+void uniws__bench_raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    /* Room for 10,000+ sockets with a few descriptors each; going above the
+     * hard limit only works with privileges, so fall back to the hard limit. */
+    struct rlimit want = {65536, 65536};
+    if (rl.rlim_max >= want.rlim_max || setrlimit(RLIMIT_NOFILE, &want) != 0) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int uniws__bench_rtt_init(uniws__bench_rtt *r, int window, long count)
+{
+    memset(r, 0, sizeof *r);
+    r->window = window > 0 ? window : 1;
+    r->cap = count > 0 ? (size_t)count : 1;
+    r->sent_ns = calloc((size_t)r->window, sizeof *r->sent_ns);
+    r->rtt_ns = malloc(r->cap * sizeof *r->rtt_ns);
+    if (!r->sent_ns || !r->rtt_ns) {
+        uniws__bench_rtt_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+void uniws__bench_rtt_free(uniws__bench_rtt *r)
+{
+    free(r->sent_ns);
+    free(r->rtt_ns);
+    r->sent_ns = NULL;
+    r->rtt_ns = NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+double uniws__bench_rtt_pct(uniws__bench_rtt *r, double p)
+{
+    if (r->n == 0)
+        return 0;
+    qsort(r->rtt_ns, r->n, sizeof *r->rtt_ns, cmp_u32);
+    size_t i = (size_t)(p / 100.0 * (double)(r->n - 1) + 0.5);
+    if (i >= r->n)
+        i = r->n - 1;
+    return r->rtt_ns[i] / 1000.0;
+}
+
+/* Writes s as a JSON string body (the few characters that need escaping). */
+static void json_str(const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+}
+
+static void print_json(const uniws__bench_result *r)
+{
+    const uniws__bench_cfg *c = r->cfg;
+    printf("{\"tool\":\"");
+    json_str(c->tool);
+    printf("\",\"backend\":\"");
+    json_str(r->backend ? r->backend : "");
+    printf("\",\"type\":\"%s\",\"size\":%zu", c->text ? "text" : "binary", c->size);
+    if (c->connections > 0) {
+        printf(",\"connections\":%d,\"opened\":%ld,\"open_ms\":%.1f,\"echo_ms\":%.1f,"
+               "\"rss_per_conn_kib\":%.2f,\"idle_ms\":%d,\"idle_cpu_pct\":%.2f",
+               c->connections, r->opened, r->open_ms, r->echo_ms, r->rss_per_conn_kib, c->idle_ms,
+               r->idle_cpu_pct);
+    } else {
+        double msgs = r->secs > 0 ? (double)r->echoes / r->secs : 0;
+        printf(",\"count\":%ld,\"window\":%d,\"secs\":%.4f,\"msgs_per_s\":%.0f,"
+               "\"mib_per_s\":%.1f,\"rtt_p50_us\":%.1f,\"rtt_p99_us\":%.1f,\"cpu_pct\":%.1f",
+               c->count, c->window, r->secs, msgs, msgs * (double)c->size / 1048576.0, r->p50_us,
+               r->p99_us, r->secs > 0 ? 100.0 * r->cpu_secs / r->secs : 0);
+    }
+    printf(",\"peak_rss_kib\":%ld,\"echoes\":%ld,\"full_checks\":%ld,\"ok\":%s,\"error\":\"",
+           r->peak_rss_kib, r->echoes, r->full_checks, r->ok ? "true" : "false");
+    json_str(r->error ? r->error : "");
+    printf("\"}\n");
+}
+
+static void print_table(const uniws__bench_result *r)
+{
+    const uniws__bench_cfg *c = r->cfg;
+    printf("%s on %s: %s, %zu-byte %s messages\n", c->tool, r->backend ? r->backend : "?",
+           c->url ? c->url : "", c->size, c->text ? "text" : "binary");
+    if (c->connections > 0) {
+        printf("  %-12s %10s %10s %14s %10s %14s\n", "connections", "open ms", "echo ms",
+               "RSS/conn KiB", "peak RSS", "idle CPU %");
+        printf("  %-12ld %10.1f %10.1f %14.2f %7ld MiB %14.2f\n", r->opened, r->open_ms, r->echo_ms,
+               r->rss_per_conn_kib, r->peak_rss_kib / 1024, r->idle_cpu_pct);
+    } else {
+        double msgs = r->secs > 0 ? (double)r->echoes / r->secs : 0;
+        printf("  %-8s %-7s %12s %10s %11s %11s %7s %10s\n", "count", "window", "msgs/s", "MiB/s",
+               "RTT p50 us", "RTT p99 us", "CPU %", "peak RSS");
+        printf("  %-8ld %-7d %12.0f %10.1f %11.1f %11.1f %7.1f %6ld MiB\n", c->count, c->window,
+               msgs, msgs * (double)c->size / 1048576.0, r->p50_us, r->p99_us,
+               r->secs > 0 ? 100.0 * r->cpu_secs / r->secs : 0, r->peak_rss_kib / 1024);
+    }
+    if (r->ok)
+        printf("  verified: %ld echoes (size, type, sequence; %ld compared in full)\n", r->echoes,
+               r->full_checks);
+    else
+        printf("  FAILED after %ld echoes: %s\n", r->echoes, r->error ? r->error : "?");
+}
+
+void uniws__bench_print(const uniws__bench_result *r)
+{
+    if (r->cfg->json)
+        print_json(r);
+    else
+        print_table(r);
+    fflush(stdout);
+}

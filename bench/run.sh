@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# run.sh — the side-by-side benchmark (issue 5): builds the Release benchmark
+# programs, starts the bench echo server pinned to core 0, and runs every
+# client pinned to core 1 — uniws on each native backend, the raw
+# libwebsockets and libcurl baselines, plain TCP, and Node.js (`ws`, and the
+# built-in undici WebSocket) — interleaved (A B C A B C ...), REPS times, then
+# prints a markdown table of medians with ratios and writes it to
+# bench/results/latest.md (raw JSON lines in bench/results/runs.jsonl).
+#
+#   bench/run.sh [--quick] [--reps N] [--build DIR] [--no-build] [--only WORKLOAD,...]
+#
+# --quick divides every count by 10 and runs once (a sanity check, not data).
+# Workload names: small, rtt, 4k, 1m, 16m, conn, idle.
+set -euo pipefail
+orig_args="$*"
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$root/build-release
+reps=3
+quick=0
+do_build=1
+only=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1; reps=1 ;;
+    --reps) reps=$2; shift ;;
+    --build) build=$(realpath -m "$2"); shift ;;
+    --no-build) do_build=0 ;;
+    --only) only=$2; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 1 ;;
+  esac
+  shift
+done
+
+if [ $do_build = 1 ]; then
+  # Warnings are CI's business; -O3 finds a few -Werror builds would stop on.
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DUNIWS_BUILD_TESTS=OFF \
+    -DUNIWS_WERROR=OFF >/dev/null
+  targets=(uniws-bench uniws-bench-server raw-tcp)
+  grep -q '^LWS_FOUND:INTERNAL=1' "$build/CMakeCache.txt" && targets+=(raw-lws)
+  grep -q '^CURL_FOUND:INTERNAL=1' "$build/CMakeCache.txt" && targets+=(raw-curl)
+  cmake --build "$build" -j2 --target "${targets[@]}" >/dev/null
+fi
+bin=$build/bench
+[ -x "$bin/uniws-bench" ] || { echo "run.sh: $bin/uniws-bench missing (is bench/ added to the build?)" >&2; exit 1; }
+results=$root/bench/results
+mkdir -p "$results"
+runs=$results/runs.jsonl
+: > "$runs"
+
+# Node.js peers: `ws` with bufferutil, installed once into the build folder.
+nodedir=$build/bench-node
+if command -v node >/dev/null && [ ! -d "$nodedir/node_modules/ws" ]; then
+  mkdir -p "$nodedir"
+  (cd "$nodedir" && [ -f package.json ] || echo '{"private":true}' > package.json
+   npm install --silent --no-audit --no-fund ws bufferutil >/dev/null 2>&1) ||
+    echo "run.sh: could not install ws + bufferutil; node-ws uses tests/node" >&2
+fi
+[ -d "$nodedir/node_modules/ws" ] || nodedir=$root/tests/node
+
+# ---- the server ----------------------------------------------------------------
+srvout=$(mktemp)
+taskset -c 0 "$bin/uniws-bench-server" --port 0 > "$srvout" &
+srv=$!
+trap 'kill $srv 2>/dev/null; rm -f "$srvout"' EXIT
+for _ in $(seq 100); do port=$(awk '/^port /{print $2}' "$srvout"); [ -n "$port" ] && break; sleep 0.05; done
+url=ws://127.0.0.1:$port/
+
+# ---- the clients ---------------------------------------------------------------
+tools=()
+has_backend() { "$bin/uniws-bench" --backend "$1" --url "$url" --size 1 --count 1 --json >/dev/null 2>&1; }
+tools+=(tcp)
+if [ -x "$bin/raw-lws" ]; then tools+=(raw-lws); fi
+if has_backend lws; then tools+=(uniws-lws); fi
+if [ -x "$bin/raw-curl" ]; then tools+=(raw-curl); fi
+if has_backend curl; then tools+=(uniws-curl); fi
+if [ -d "$nodedir/node_modules/ws" ]; then tools+=(node-ws); fi
+if command -v node >/dev/null && node --experimental-websocket -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null; then
+  tools+=(node-undici)
+fi
+
+client() { # tool -> command line
+  case $1 in
+    tcp) echo "$bin/raw-tcp" ;;
+    raw-lws) echo "$bin/raw-lws" ;;
+    raw-curl) echo "$bin/raw-curl" ;;
+    uniws-lws) echo "$bin/uniws-bench --backend lws" ;;
+    uniws-curl) echo "$bin/uniws-bench --backend curl" ;;
+    node-ws) echo "node $root/bench/node_client.mjs --impl ws --ws-dir $nodedir" ;;
+    node-undici) echo "node --no-warnings --experimental-websocket $root/bench/node_client.mjs --impl undici" ;;
+  esac
+}
+
+div() { if [ $quick = 1 ]; then echo $(( ($1 + 9) / 10 )); else echo "$1"; fi; }
+# name|args|tools that can run it (all: every tool)
+workloads=(
+  "small|--size 64 --count $(div 200000) --window 64|all"
+  "rtt|--size 64 --count $(div 20000) --window 1|all"
+  "4k|--size 4K --count $(div 50000) --window 64|all"
+  "1m|--size 1M --count $(div 400) --window 4|all"
+  "16m|--size 16M --count $(div 30) --window 1|all"
+  "conn|--connections $(div 10000) --size 64|native"
+  "idle|--connections 1000 --size 64 --idle-ms 2000|native"
+)
+
+ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
+hz=$(getconf CLK_TCK)
+echo "run.sh: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); server pid $srv on core 0, clients on core 1" >&2
+if awk '{exit !($1 > 0.5)}' /proc/loadavg; then
+  echo "run.sh: warning: the machine is busy (load above 0.5); other work skews every number" >&2
+fi
+echo "run.sh: tools: ${tools[*]}" >&2
+for rep in $(seq "$reps"); do
+  for w in "${workloads[@]}"; do
+    IFS='|' read -r name args which <<< "$w"
+    if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then continue; fi
+    for tool in "${tools[@]}"; do
+      if [ "$which" = native ] && [[ $tool == tcp || $tool == node-* ]]; then continue; fi
+      s0=$(ticks); t0=$(date +%s%N)
+      # shellcheck disable=SC2046
+      line=$(taskset -c 1 $(client "$tool") --url "$url" $args --json --timeout 300 2>/dev/null | tail -1) || true
+      t1=$(date +%s%N); s1=$(ticks)
+      [ -n "$line" ] || line='{"ok":false,"error":"no output"}'
+      srv_s=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" 'BEGIN{printf "%.3f", (b - a) / hz}')
+      wall_s=$(awk -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (t1 - t0) / 1e9}')
+      echo "{\"rep\":$rep,\"workload\":\"$name\",\"label\":\"$tool\",\"server_cpu_s\":$srv_s,\"wall_s\":$wall_s,\"run\":$line}" >> "$runs"
+      printf 'rep %s %-6s %-12s %s\n' "$rep" "$name" "$tool" "$(echo "$line" | cut -c1-150)" >&2
+    done
+  done
+done
+
+cmd="bench/run.sh${orig_args:+ $orig_args}"
+node "$root/bench/table.mjs" "$runs" "$cmd" | tee "$results/latest.md"

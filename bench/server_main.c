@@ -1,0 +1,79 @@
+/*
+ * server_main.c — `uniws-bench-server`: runs the benchmarks' echo server
+ * (echo_server.h) in the foreground until SIGINT/SIGTERM. Prints
+ * "listening on ws://127.0.0.1:PORT/" and then "port PORT" so scripts can
+ * start it on port 0 and read the port back.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include "echo_server.h"
+
+static uniws__echo_server *g_srv;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_srv)
+        uniws__echo_stop(g_srv);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: uniws-bench-server [--port N]\n\n"
+               "A fast single-threaded WebSocket echo server for benchmarks, on 127.0.0.1.\n"
+               "Clients that send \"RAWECHO\\n\" first get a plain TCP echo instead.\n\n"
+               "  --port N           port to listen on (default 0: any free port)\n"
+               "  --corrupt-every N  flip a payload byte in every Nth data frame (tests the\n"
+               "                     benchmark's echo checks; never use for measurements)\n");
+}
+
+int main(int argc, char **argv)
+{
+    uniws__echo_opts o = {0};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        int *dst = strcmp(argv[i], "--port") == 0            ? &o.port
+                   : strcmp(argv[i], "--corrupt-every") == 0 ? &o.corrupt_every
+                                                             : NULL;
+        char *end;
+        if (!dst || i + 1 >= argc) {
+            usage(stderr);
+            return 1;
+        }
+        long v = strtol(argv[++i], &end, 10);
+        if (*end || v < 0 || v > 65535) {
+            usage(stderr);
+            return 1;
+        }
+        *dst = (int)v;
+    }
+    /* Room for the connection-scale runs. */
+    struct rlimit rl, want = {65536, 65536};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+        (rl.rlim_max >= want.rlim_max || setrlimit(RLIMIT_NOFILE, &want) != 0)) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (uniws__echo_new(&o, &g_srv) != 0) {
+        perror("uniws-bench-server: listen");
+        return 2;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    printf("listening on ws://127.0.0.1:%d/\nport %d\n", uniws__echo_port(g_srv),
+           uniws__echo_port(g_srv));
+    fflush(stdout);
+    int r = uniws__echo_run(g_srv);
+    uniws__echo_free(g_srv);
+    return r ? 2 : 0;
+}

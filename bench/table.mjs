@@ -1,0 +1,96 @@
+// table.mjs — turns bench/run.sh's JSON lines into the markdown table:
+// the median of the repetitions per workload and client, and ratios
+// (uniws on backend X vs raw X; the best uniws vs node `ws` and plain TCP).
+//   node bench/table.mjs runs.jsonl "command that produced it"
+import fs from 'node:fs';
+import os from 'node:os';
+
+const [file, cmd] = process.argv.slice(2);
+const runs = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const cells = {}; // workload -> label -> [runs]
+const labels = [];
+for (const r of runs) {
+  ((cells[r.workload] ??= {})[r.label] ??= []).push(r);
+  if (!labels.includes(r.label)) labels.push(r.label);
+}
+const get = (w, l, f) => {
+  const rs = cells[w]?.[l];
+  if (!rs) return NaN;
+  if (rs.some((r) => !r.run.ok)) return NaN; // a failed run voids the cell
+  return median(rs.map((r) => f(r)));
+};
+
+// Each row: workload, what is measured, and whether larger is better.
+const rows = [
+  { w: 'small', name: '64 B, 64 in flight (msgs/s)', f: (r) => r.run.msgs_per_s, up: true, fmt: (v) => `${(v / 1000).toFixed(0)} k` },
+  { w: 'rtt', name: '64 B, one at a time (RTT p50 µs)', f: (r) => r.run.rtt_p50_us, up: false, fmt: (v) => v.toFixed(1) },
+  { w: '4k', name: '4 KiB, 64 in flight (MiB/s)', f: (r) => r.run.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
+  { w: '1m', name: '1 MiB, 4 in flight (MiB/s)', f: (r) => r.run.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
+  { w: '16m', name: '16 MiB, one at a time (MiB/s)', f: (r) => r.run.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
+  { w: 'conn', name: 'RSS per connection (KiB), N connections', f: (r) => r.run.rss_per_conn_kib, up: false, fmt: (v) => v.toFixed(1) },
+  { w: 'conn', name: 'open + one echo each, N connections (ms)', f: (r) => r.run.open_ms + r.run.echo_ms, up: false, fmt: (v) => v.toFixed(0) },
+  { w: 'idle', name: 'CPU % of an idle loop with 1,000 sockets', f: (r) => r.run.idle_cpu_pct, up: false, fmt: (v) => v.toFixed(2) },
+].filter((r) => cells[r.w]);
+
+const uniws = labels.filter((l) => l.startsWith('uniws-'));
+const pairs = uniws.map((u) => [u, `raw-${u.slice(6)}`]).filter(([, raw]) => labels.includes(raw));
+// ratio > 1 always means uniws does better
+const ratio = (u, b, up) => {
+  if (!Number.isFinite(u) || !Number.isFinite(b) || u === 0 || b === 0) return '—';
+  return `${(up ? u / b : b / u).toFixed(2)}×`;
+};
+
+const conns = runs.find((r) => r.workload === 'conn')?.run.connections;
+const head = ['workload', ...labels,
+  ...pairs.map(([u, raw]) => `${u} / ${raw}`),
+  ...(uniws.length && labels.includes('node-ws') ? ['best uniws / node-ws'] : []),
+  ...(uniws.length && labels.includes('tcp') ? ['best uniws / tcp'] : [])];
+const out = [];
+out.push(`| ${head.join(' | ')} |`);
+out.push(`|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
+for (const row of rows) {
+  const vals = labels.map((l) => get(row.w, l, row.f));
+  const best = uniws.map((u) => get(row.w, u, row.f)).filter(Number.isFinite)
+    .reduce((a, v) => (Number.isNaN(a) ? v : (row.up ? Math.max(a, v) : Math.min(a, v))), NaN);
+  const line = [row.name.replace('N connections', `${conns ?? 'N'} connections`),
+    ...vals.map((v) => (Number.isFinite(v) ? row.fmt(v) : '—')),
+    ...pairs.map(([u, raw]) => ratio(get(row.w, u, row.f), get(row.w, raw, row.f), row.up))];
+  if (uniws.length && labels.includes('node-ws')) line.push(ratio(best, get(row.w, 'node-ws', row.f), row.up));
+  if (uniws.length && labels.includes('tcp')) line.push(ratio(best, get(row.w, 'tcp', row.f), row.up));
+  out.push(`| ${line.join(' | ')} |`);
+}
+
+// Is the server ever the bottleneck? Its CPU over the whole client process
+// (an over-estimate: it includes start-up) next to the client's own.
+const cpu = ['', '| workload | ' + labels.map((l) => `${l} client / server CPU %`).join(' | ') + ' |',
+  `|---|${labels.map(() => '---:').join('|')}|`];
+for (const w of Object.keys(cells)) {
+  if (w === 'conn' || w === 'idle') continue;
+  cpu.push(`| ${w} | ${labels.map((l) => {
+    const c = get(w, l, (r) => r.run.cpu_pct);
+    const s = get(w, l, (r) => 100 * r.server_cpu_s / r.wall_s);
+    return Number.isFinite(c) ? `${c.toFixed(0)} / ${s.toFixed(0)}` : '—';
+  }).join(' | ')} |`);
+}
+
+const failures = runs.filter((r) => !r.run.ok);
+const versions = {};
+for (const r of runs) if (r.run.backend) versions[r.label] = r.run.backend;
+const reps = Math.max(...runs.map((r) => r.rep));
+console.log(`Medians of ${reps} interleaved run(s) on ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ` +
+  `server pinned to core 0, client to core 1. Ratio > 1× means uniws does better.\n`);
+console.log(out.join('\n'));
+if (cpu.length > 3) console.log(cpu.join('\n'));
+console.log(`\nClients: ${Object.entries(versions).map(([l, v]) => `${l} = ${v}`).join('; ')}.`);
+if (failures.length) {
+  console.log(`\n**${failures.length} run(s) failed** (cells left empty):`);
+  for (const f of failures) console.log(`- ${f.workload} ${f.label} rep ${f.rep}: ${f.run.error}`);
+}
+console.log(`\nProduced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}.`);
