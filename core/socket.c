@@ -392,8 +392,6 @@ int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts, 
         return UNIWS_EWRONG_THREAD;
     if (!opts)
         opts = &none;
-    if (opts->connect_timeout_ms < 0 && opts->connect_timeout_ms != -1)
-        return UNIWS_EINVAL;
     if (opts->close_timeout_ms < 0)
         return UNIWS_EINVAL;
     if ((opts->tls_client_key && *opts->tls_client_key) &&

@@ -40,7 +40,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 NEED_UPDATE=0
 add_backports
 base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks)
-[ "$want_web" = 1 ] && base+=(emscripten chromium)
+[ "$want_web" = 1 ] && base+=(emscripten chromium fonts-liberation)
 command -v node >/dev/null || base+=(nodejs npm)
 missing=()
 for p in "${base[@]}"; do have_pkg "$p" || missing+=("$p"); done
