@@ -38,6 +38,10 @@ typedef struct uniws__backend {
     int auto_select;  /* 0: demand only (loopback) */
     int kind;         /* enum uniws__backend_kind */
     int does_upgrade; /* STREAM: the library performs the HTTP upgrade itself */
+    /* STREAM: the library frames again what it sends (it masks with its own
+     * key and cannot set RSV bits), so the core queues its frames unmasked
+     * and uncompressed: the backend reads opcode, FIN and payload from them. */
+    int reframes_output;
     size_t priv_size; /* zeroed per-socket state, see uniws__sock_priv() */
     const char *(*version)(void);
 

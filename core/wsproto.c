@@ -29,6 +29,16 @@
 static uniws__chunk *chunk_for(uniws_socket *s, size_t need, int single)
 {
     uniws__chunk *t = s->out_tail;
+    /* A drained big frame's chunk is kept (see consume) for the next big
+     * frame: its pages are already mapped. Anything else lets it go. */
+    if (t && t->hdr != SIZE_MAX && t->off == t->len && t == s->out_head) {
+        if (single && need <= t->cap && need > t->cap / 2) {
+            t->off = t->len = t->payload = 0;
+            return t;
+        }
+        free(t);
+        s->out_head = s->out_tail = t = NULL;
+    }
     /* A shared chunk that is fully written has no peeked pointer into it any
      * more: start it over instead of leaving a drained chunk at the head. */
     if (t && t->hdr == SIZE_MAX && t->off == t->len && t->off > 0) {
@@ -75,44 +85,53 @@ static void next_mask(uniws_socket *s, uint8_t mask[4])
     s->rnd_off += 4;
 }
 
+/* counted: the application bytes this frame stands for in buffered_amount
+ * (what send() was given, even when the payload is compressed). */
 static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *data, size_t len,
-                           int counts)
+                           size_t counted)
 {
     uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
-    next_mask(s, mask);
-    size_t hl = uniws__frame_header(hdr, 1, rsv, opcode, len, mask);
+    /* A backend that frames again masks with its own key: masking here would
+     * only make it unmask first. */
+    int masked = !s->backend->reframes_output;
+    if (masked)
+        next_mask(s, mask);
+    size_t hl = uniws__frame_header(hdr, 1, rsv, opcode, len, masked ? mask : NULL);
     int single = len >= SHARED_FRAME;
     uniws__chunk *c = chunk_for(s, hl + len, single);
     if (!c)
         return UNIWS_ENOMEM;
     memcpy(c->data + c->len, hdr, hl);
-    if (len)
+    if (len && masked)
         uniws__mask_copy(c->data + c->len + hl, data, len, mask, 0);
+    else if (len)
+        memcpy(c->data + c->len + hl, data, len);
     if (single)
         c->hdr = hl;
     c->len += hl + len;
-    if (counts) {
-        c->payload += len;
-        s->buffered += len;
-    }
+    c->payload += counted;
+    s->buffered += counted;
     return 0;
 }
 
 int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
 {
-    if (s->pmd && (opcode == UNIWS__OP_TEXT || opcode == UNIWS__OP_BINARY)) {
+    /* RFC 7692 lets a message go uncompressed; a backend that frames again
+     * cannot set RSV1, so it would only have to inflate it again. */
+    if (s->pmd && !s->backend->reframes_output &&
+        (opcode == UNIWS__OP_TEXT || opcode == UNIWS__OP_BINARY)) {
 #ifdef UNIWS_HAVE_ZLIB
         uint8_t *z;
         size_t zlen;
         int r = uniws__pmd_deflate(s->pmd, data, len, &z, &zlen);
         if (r)
             return r;
-        r = queue_raw_frame(s, 4, opcode, z, zlen, 1);
+        r = queue_raw_frame(s, 4, opcode, z, zlen, len);
         free(z);
         return r;
 #endif
     }
-    return queue_raw_frame(s, 0, opcode, data, len, opcode != UNIWS__OP_PING);
+    return queue_raw_frame(s, 0, opcode, data, len, opcode == UNIWS__OP_PING ? 0 : len);
 }
 
 int uniws__ws_queue_close(uniws_socket *s, int code, const char *reason, size_t len)
@@ -180,10 +199,15 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
             c->payload -= d;
             s->buffered -= d;
         }
-        /* A drained chunk goes unless it is the small shared tail, which
-         * stays for the next small frames (an idle socket keeps 4 KiB). */
-        if (c->off == c->len &&
-            (c->next || c->off == c->cap || c->hdr != SIZE_MAX || c->cap > SHARED_MIN)) {
+        /* A drained chunk goes unless it is the last one and either the
+         * small shared tail, which stays for the next small frames (an idle
+         * socket keeps 4 KiB), or a big frame's own chunk: re-mapping and
+         * zeroing the pages of a multi-MiB buffer for every big message
+         * costs more than the copy into it, so it stays until a frame of
+         * another size comes (chunk_for). */
+        int keep = !c->next && (c->hdr != SIZE_MAX ? c->cap > SHARED_FRAME
+                                                   : c->off < c->cap && c->cap <= SHARED_MIN);
+        if (c->off == c->len && !keep) {
             s->buffered -= c->payload;
             s->out_head = c->next;
             if (!s->out_head)
@@ -623,10 +647,25 @@ static int check_header(uniws_socket *s, const uniws__frame_hdr *h)
     return 0;
 }
 
+/* A message buffer above this is only kept while messages keep needing it. */
+#define MSG_KEEP (1u << 20)
+
+/* Lets go of a big message buffer kept from an earlier message. */
+static void drop_big_msg(uniws_socket *s)
+{
+    free(s->msg);
+    s->msg = NULL;
+    s->msg_cap = 0;
+}
+
 /* Makes room in s->msg for a data frame's payload (plus a NUL). */
 static int reserve_msg(uniws_socket *s, const uniws__frame_hdr *h)
 {
     size_t need = s->msg_len + (size_t)h->len + 1;
+    /* A big buffer kept for the next big message: a whole small one does
+     * not need it (a fragmented one might still). */
+    if (s->msg_cap > MSG_KEEP && s->msg_len == 0 && h->fin && need <= MSG_KEEP)
+        drop_big_msg(s);
     if (need <= s->msg_cap)
         return 0;
     size_t cap = s->msg_cap ? s->msg_cap : 256;
@@ -651,6 +690,8 @@ static int deliver_in_place(uniws_socket *s, const uint8_t *p, size_t len)
 {
     s->frag_op = 0;
     s->in_frame = 0;
+    if (s->msg_cap > MSG_KEEP)
+        drop_big_msg(s);
     uniws__mutex_lock(s->mu);
     int deliver = !s->close_sent;
     uniws__mutex_unlock(s->mu);
@@ -750,12 +791,9 @@ static int frame_done(uniws_socket *s)
     if (deliver)
         uniws__sock_emit_message(s, (uniws_msg_type)type, data ? (void *)data : (void *)"", len);
     free(inflated);
-    /* Do not keep a huge buffer around after a huge message. */
-    if (s->msg_cap > 1u << 20) {
-        free(s->msg);
-        s->msg = NULL;
-        s->msg_cap = 0;
-    }
+    /* A huge buffer stays for the next huge message (re-mapping and zeroing
+     * its pages each time costs more than the copy into it); reserve_msg()
+     * and deliver_in_place() let it go once a small message comes. */
     return uniws__sock_done(s) ? -1 : 0;
 }
 

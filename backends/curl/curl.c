@@ -18,12 +18,14 @@
  *    (ws_send_raw() needs CONNECT_ONLY there) and blocking inside one. But
  *    curl_ws_send() in framing mode is non-blocking outside callbacks and
  *    reports partial sends, and CURLWS_RAW_MODE is read on every call. We
- *    therefore parse the core's (masked) output frames and re-send each one
- *    through curl_ws_send() with the same FIN/opcode/payload, switching
- *    CURLOPT_WS_OPTIONS to framing mode just for that call. Curl masks with
- *    its own key (8.14.1: one random key per connection) and cannot set RSV
- *    bits: a compressed (permessage-deflate) frame from the core is inflated
- *    again here and sent uncompressed, which RFC 7692 allows.
+ *    therefore parse the core's output frames and re-send each one through
+ *    curl_ws_send() with the same FIN/opcode/payload, switching
+ *    CURLOPT_WS_OPTIONS to framing mode just for that call, straight from
+ *    the core's queue. Curl masks with its own key and cannot set RSV bits,
+ *    so the backend says `reframes_output`: the core queues its frames
+ *    unmasked and never compresses them (RFC 7692 allows plain messages on a
+ *    permessage-deflate connection; the server's compressed ones still go
+ *    through the core's inflater).
  *  - Our Sec-WebSocket-Key/-Version headers replace curl's (Curl_ws_request()
  *    only adds the ones the application did not supply); curl 8.14.1 checks
  *    nothing in the 101 answer, so the header callback hands the answer to the
@@ -48,9 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#ifdef UNIWS_HAVE_ZLIB
-#include <zlib.h>
-#endif
 #include "core/backend.h"
 #include "core/frame.h"
 #include "core/loop.h"
@@ -78,7 +77,6 @@ struct cws_multi {
     int in_curl;      /* inside curl_multi_socket_action(): no curl API calls */
     CURL **graveyard; /* easy handles destroyed while in_curl */
     size_t ngrave, capgrave;
-    uint8_t scratch[TX_WINDOW];
 };
 
 /* The frame being re-sent through curl_ws_send(). */
@@ -92,14 +90,6 @@ typedef struct cws_tx {
     unsigned msg_type;  /* CURLWS_TEXT / _BINARY of a fragmented message */
     uint8_t hbuf[UNIWS__FRAME_MAX_HEADER];
     size_t hbuf_have; /* a header split over two queue chunks */
-#ifdef UNIWS_HAVE_ZLIB
-    int own;  /* payload comes from zout, not from the queue */
-    int zmsg; /* inside a compressed message */
-    uint8_t *zin, *zout;
-    size_t zin_len, zin_cap, zout_len, zout_cap;
-    z_stream zs;
-    int zs_ready;
-#endif
 } cws_tx;
 
 struct cws_sock {
@@ -532,62 +522,6 @@ static int frame_flags(cws_tx *t, const uniws__frame_hdr *h, unsigned *flags)
     }
 }
 
-#ifdef UNIWS_HAVE_ZLIB
-static int grow(uint8_t **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 4096;
-    while (c < need)
-        c *= 2;
-    uint8_t *b = realloc(*buf, c);
-    if (!b)
-        return -1;
-    *buf = b;
-    *cap = c;
-    return 0;
-}
-
-/* Inflates the compressed frame payload collected in zin into zout, with one
- * inflater kept for the connection (it mirrors the core's deflater, context
- * takeover or not). Returns 0 or -1. */
-static int tx_inflate(cws_tx *t, int fin)
-{
-    static const uint8_t tail[4] = {0x00, 0x00, 0xff, 0xff};
-    if (!t->zs_ready) {
-        memset(&t->zs, 0, sizeof t->zs);
-        if (inflateInit2(&t->zs, -15) != Z_OK)
-            return -1;
-        t->zs_ready = 1;
-    }
-    if (fin) {
-        if (grow(&t->zin, &t->zin_cap, t->zin_len + 4))
-            return -1;
-        memcpy(t->zin + t->zin_len, tail, 4);
-        t->zin_len += 4;
-    }
-    t->zout_len = 0;
-    t->zs.next_in = t->zin;
-    t->zs.avail_in = (uInt)t->zin_len;
-    for (;;) {
-        if (grow(&t->zout, &t->zout_cap, t->zout_len + 16384))
-            return -1;
-        t->zs.next_out = t->zout + t->zout_len;
-        t->zs.avail_out = (uInt)(t->zout_cap - t->zout_len);
-        int zr = inflate(&t->zs, Z_SYNC_FLUSH);
-        t->zout_len = t->zout_cap - t->zs.avail_out;
-        if (zr != Z_OK && zr != Z_BUF_ERROR && zr != Z_STREAM_END)
-            return -1;
-        if (t->zs.avail_in == 0 && t->zs.avail_out > 0)
-            break;
-        if (zr == Z_BUF_ERROR && t->zs.avail_out > 0)
-            break;
-    }
-    t->zin_len = 0;
-    return 0;
-}
-#endif
-
 /* Starts the next frame from the queue. Returns 1 (a frame is active), 0
  * (nothing queued) or -1 (the socket failed). */
 static int tx_begin(cws_sock *k)
@@ -624,46 +558,8 @@ static int tx_begin(cws_sock *k)
     t->sent = 0;
     t->started = 0;
     t->active = 1;
-#ifdef UNIWS_HAVE_ZLIB
-    t->own = 0;
-    if (h.opcode == UNIWS__OP_TEXT || h.opcode == UNIWS__OP_BINARY)
-        t->zmsg = h.rsv == 4;
-    if (h.opcode <= UNIWS__OP_BINARY && t->zmsg && (h.rsv & 3) == 0) {
-        /* Collect the compressed payload, inflate it, send it plain. */
-        if (t->hdr_pending) {
-            uniws__stream_out_consume(k->s, t->hdr_pending);
-            t->hdr_pending = 0;
-        }
-        uint64_t need = h.len;
-        while (need > 0) {
-            n = uniws__stream_out_peek(k->s, &p);
-            if (n == 0)
-                break;
-            size_t take = n < need ? n : (size_t)need;
-            if (grow(&t->zin, &t->zin_cap, t->zin_len + take)) {
-                send_failed(k, UNIWS_ENOMEM, NULL);
-                return -1;
-            }
-            if (h.masked)
-                uniws__mask_copy(t->zin + t->zin_len, p, take, h.mask, h.len - need);
-            else
-                memcpy(t->zin + t->zin_len, p, take);
-            t->zin_len += take;
-            uniws__stream_out_consume(k->s, take);
-            need -= take;
-        }
-        if (need > 0 || tx_inflate(t, h.fin) != 0) {
-            send_failed(k, UNIWS_EINTERNAL, "could not re-inflate a compressed frame");
-            return -1;
-        }
-        t->own = 1;
-        t->h.len = t->zout_len;
-        t->h.rsv = 0;
-        return 1;
-    }
-#endif
-    if (h.rsv) {
-        send_failed(k, UNIWS_EINTERNAL, "libcurl cannot send RSV bits");
+    if (h.rsv || h.masked) {
+        send_failed(k, UNIWS_EINTERNAL, "the core queued a masked or compressed frame");
         return -1;
     }
     return 1;
@@ -676,37 +572,18 @@ static int tx_push(cws_sock *k)
 {
     cws_tx *t = &k->tx;
     for (;;) {
-        const uint8_t *src = NULL;
-        size_t avail = 0;
         uint64_t left = t->h.len - t->sent;
-#ifdef UNIWS_HAVE_ZLIB
-        if (t->own) {
-            src = t->zout + t->sent;
+        const uint8_t *p;
+        size_t n = uniws__stream_out_peek(k->s, &p);
+        if (n < t->hdr_pending)
+            return 0; /* cannot happen: the queue still holds the header */
+        const uint8_t *src = p + t->hdr_pending;
+        size_t avail = n - t->hdr_pending;
+        if (avail > left)
             avail = (size_t)left;
-        } else
-#endif
-        {
-            const uint8_t *p;
-            size_t n = uniws__stream_out_peek(k->s, &p);
-            if (n < t->hdr_pending)
-                return 0; /* cannot happen: the queue still holds the header */
-            src = p + t->hdr_pending;
-            avail = n - t->hdr_pending;
-            if (avail > left)
-                avail = (size_t)left;
-            if (avail == 0 && left > 0)
-                return 2; /* the next want_write() resumes it */
-        }
+        if (avail == 0 && left > 0)
+            return 2; /* the next want_write() resumes it */
         size_t win = avail < TX_WINDOW ? avail : TX_WINDOW;
-        const uint8_t *data = src;
-        if (win && t->h.masked
-#ifdef UNIWS_HAVE_ZLIB
-            && !t->own
-#endif
-        ) {
-            uniws__mask_copy(k->m->scratch, src, win, t->h.mask, t->sent);
-            data = k->m->scratch;
-        }
         unsigned flags = 0;
         curl_off_t total = 0;
         if (!t->started) {
@@ -718,7 +595,7 @@ static int tx_push(cws_sock *k)
         }
         size_t sent = 0;
         CURLcode r =
-            ws_send(k, win ? (const void *)data : (const void *)"", win, total, flags, &sent);
+            ws_send(k, win ? (const void *)src : (const void *)"", win, total, flags, &sent);
         if (r != CURLE_OK && r != CURLE_AGAIN) {
             send_failed(k, r == CURLE_SEND_ERROR ? UNIWS_EIO : UNIWS_EINTERNAL,
                         k->errbuf[0] ? k->errbuf : curl_easy_strerror(r));
@@ -732,12 +609,7 @@ static int tx_push(cws_sock *k)
         if (r == CURLE_OK && t->h.len == 0)
             consume = t->hdr_pending; /* an empty frame is out */
         if (consume) {
-#ifdef UNIWS_HAVE_ZLIB
-            if (t->own)
-                consume = 0;
-#endif
-            if (consume)
-                uniws__stream_out_consume(k->s, consume);
+            uniws__stream_out_consume(k->s, consume);
             t->hdr_pending = 0;
         }
         if (r == CURLE_OK && t->sent == t->h.len) {
@@ -956,12 +828,6 @@ static void cws_destroy(uniws_socket *s)
     }
     curl_slist_free_all(k->headers);
     k->headers = NULL;
-#ifdef UNIWS_HAVE_ZLIB
-    if (k->tx.zs_ready)
-        inflateEnd(&k->tx.zs);
-    free(k->tx.zin);
-    free(k->tx.zout);
-#endif
     memset(k, 0, sizeof *k);
 }
 
@@ -998,6 +864,7 @@ const uniws__backend uniws__backend_curl = {
     .auto_select = 1,
     .kind = UNIWS__STREAM,
     .does_upgrade = 1,
+    .reframes_output = 1,
     .priv_size = sizeof(cws_sock),
     .version = cws_version,
     .loop_init = loop_init,

@@ -862,6 +862,12 @@ static void parse_head(uniws__peer *p)
 
     /* request line: METHOD SP TARGET SP VERSION */
     const char *line_end = memchr(h, '\r', end);
+    /* A bare CR is not a line end: without this the header block below
+     * would start past its own end. */
+    if (line_end[1] != '\n') {
+        bad_request(p, "bare CR in the request line", NULL, 0);
+        return;
+    }
     size_t ll = (size_t)(line_end - h);
     const char *sp1 = memchr(h, ' ', ll);
     const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - h)) : NULL;

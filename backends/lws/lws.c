@@ -420,8 +420,15 @@ static void end(lws_sock *p, int err, const char *msg)
         return;
     if (p->in_connect) {
         if (!p->fail_err) {
+            /* msg may be p->fail_msg itself (a deferred report). */
+            size_t n = msg && msg != p->fail_msg ? strlen(msg) : 0;
+            if (n >= sizeof p->fail_msg)
+                n = sizeof p->fail_msg - 1;
             p->fail_err = err;
-            snprintf(p->fail_msg, sizeof p->fail_msg, "%s", msg ? msg : "");
+            if (msg != p->fail_msg) {
+                memcpy(p->fail_msg, msg ? msg : "", n);
+                p->fail_msg[n] = '\0';
+            }
         }
         return;
     }

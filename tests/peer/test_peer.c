@@ -65,10 +65,9 @@ static void client_frame(bytes *b, int fin, int rsv, int op, const void *payload
                          int masked)
 {
     static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
-    uint8_t h[UNIWS__FRAME_MAX_HEADER];
-    size_t hn = uniws__frame_header(h, fin, rsv, op, len, masked ? mask : NULL);
-    b_add(b, h, hn);
-    b_reserve(b, len);
+    /* The header is written in place: no bounded temporary to copy from. */
+    b_reserve(b, UNIWS__FRAME_MAX_HEADER + len);
+    b->len += uniws__frame_header(b->p + b->len, fin, rsv, op, len, masked ? mask : NULL);
     if (masked)
         uniws__mask_copy(b->p + b->len, payload, len, mask, 0);
     else if (len)
