@@ -210,6 +210,22 @@ static int obuf_room(obuf *b)
     return 0;
 }
 
+/* One inflate() call into the free room of b (grown first). Returns 0 with
+ * zlib's result in *zrc, or a UNIWS_E* code when b cannot grow. */
+static int inflate_into(z_stream *z, obuf *b, int *zrc)
+{
+    int rc = obuf_room(b);
+    if (rc)
+        return rc;
+    size_t room = b->cap - b->len;
+    z->next_out = b->p + b->len;
+    z->avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
+    uInt before = z->avail_out;
+    *zrc = inflate(z, Z_SYNC_FLUSH);
+    b->len += before - z->avail_out;
+    return 0;
+}
+
 /* Runs the inflater over in[0..n). Returns 1 when the deflate stream ended
  * (BFINAL), 0 when all input was used, or an error. */
 static int inflate_some(uniws__pmd *p, obuf *b, const uint8_t *in, size_t n)
@@ -225,15 +241,9 @@ static int inflate_some(uniws__pmd *p, obuf *b, const uint8_t *in, size_t n)
             in += chunk;
             n -= chunk;
         }
-        rc = obuf_room(b);
-        if (rc)
-            return rc;
-        size_t room = b->cap - b->len;
-        z->next_out = b->p + b->len;
-        z->avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
-        uInt before = z->avail_out;
-        rc = inflate(z, Z_SYNC_FLUSH);
-        b->len += before - z->avail_out;
+        int err = inflate_into(z, b, &rc);
+        if (err)
+            return err;
         if (rc == Z_STREAM_END)
             return 1;
         if (rc == Z_BUF_ERROR && z->avail_in == 0)
@@ -247,15 +257,9 @@ static int inflate_some(uniws__pmd *p, obuf *b, const uint8_t *in, size_t n)
     }
     /* All input is in; drain what zlib still holds for lack of output room. */
     for (;;) {
-        int rc = obuf_room(b);
-        if (rc)
-            return rc;
-        size_t room = b->cap - b->len;
-        z->next_out = b->p + b->len;
-        z->avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
-        uInt before = z->avail_out;
-        rc = inflate(z, Z_SYNC_FLUSH);
-        b->len += before - z->avail_out;
+        int rc, err = inflate_into(z, b, &rc);
+        if (err)
+            return err;
         if (rc == Z_STREAM_END)
             return 1;
         if (rc == Z_BUF_ERROR || (rc == Z_OK && z->avail_out > 0))
