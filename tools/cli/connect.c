@@ -195,7 +195,9 @@ static void on_close(uniws_socket *s, const uniws_close_event *ev, void *user_da
     c->closed = 1;
     c->ev_code = ev->code;
     c->ev_clean = ev->was_clean;
-    if (c->quiet)
+    /* A connection that never opened ends in one line: the error said it all
+     * (its close is always 1006). */
+    if (c->quiet || (c->errored && !c->opened))
         return;
     fprintf(stderr, "uniws connect: closed: code %d, reason \"%s\", %s\n", ev->code,
             ev->reason ? ev->reason : "", ev->was_clean ? "clean" : "not clean");
