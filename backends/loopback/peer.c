@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PEER_MAX_HEAD    (16 * 1024)
-#define PEER_MAX_MESSAGE ((size_t)128 << 20) /* 128 MiB: a frame header alone reserves its length  \
-                                              */
+#define PEER_MAX_HEAD (16 * 1024)
+/* 128 MiB: a frame header alone makes the peer reserve its length. */
+#define PEER_MAX_MESSAGE  ((size_t)128 << 20)
 #define PEER_MAX_COUNT    (1u << 20) /* fragments, pings: keeps scripts from exhausting memory */
 #define PEER_MAX_SLEEP_MS 600000u
 /* Echoed messages are built with their header in front of the payload, so a
