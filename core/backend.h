@@ -92,6 +92,14 @@ void uniws__stream_fail(uniws_socket *s, int err, const char *msg);
  * pointer stays valid until the matching consume. */
 size_t uniws__stream_out_peek(uniws_socket *s, const uint8_t **p);
 void uniws__stream_out_consume(uniws_socket *s, size_t n);
+/* Output for a gathering write (writev): up to max runs in queue order,
+ * together at most limit bytes. Returns how many runs were filled (0 when
+ * nothing is queued); each pointer stays valid until consumed. */
+typedef struct uniws__out_run {
+    const uint8_t *p;
+    size_t n;
+} uniws__out_run;
+size_t uniws__stream_out_peekv(uniws_socket *s, uniws__out_run *runs, size_t max, size_t limit);
 
 /* ---- STREAM backends whose library does the HTTP upgrade (does_upgrade) - */
 

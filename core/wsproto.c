@@ -179,6 +179,26 @@ size_t uniws__stream_out_peek(uniws_socket *s, const uint8_t **p)
     return n;
 }
 
+size_t uniws__stream_out_peekv(uniws_socket *s, uniws__out_run *runs, size_t max, size_t limit)
+{
+    size_t k = 0, total = 0;
+    uniws__mutex_lock(s->mu);
+    for (uniws__chunk *c = s->destroyed ? NULL : s->out_head; c && k < max && total < limit;
+         c = c->next) {
+        size_t n = c->len - c->off;
+        if (n == 0)
+            continue; /* drained, not dropped yet */
+        if (n > limit - total)
+            n = limit - total;
+        runs[k].p = c->data + c->off;
+        runs[k].n = n;
+        total += n;
+        k++;
+    }
+    uniws__mutex_unlock(s->mu);
+    return k;
+}
+
 static void flushed(uniws_socket *s);
 
 void uniws__stream_out_consume(uniws_socket *s, size_t n)
@@ -188,6 +208,8 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
     while (n > 0 && s->out_head) {
         uniws__chunk *c = s->out_head;
         size_t take = c->len - c->off < n ? c->len - c->off : n;
+        if (take == 0 && !c->next)
+            break; /* more than was queued: a kept drained chunk must not spin here */
         size_t before = c->off;
         c->off += take;
         n -= take;

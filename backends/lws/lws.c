@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <libwebsockets.h>
 #include <uv.h>
@@ -45,8 +46,13 @@
 #endif
 
 #define PROTO_NAME "uniws-raw"
-/* Largest write handed to lws at once, and lws's per-thread read buffer. */
-#define CHUNK (64 * 1024)
+/* lws's per-thread read buffer (one recv() per RAW_RX at most this big),
+ * and the largest TLS write handed to lws at once. */
+#define CHUNK (256 * 1024)
+/* One plain write: at most this many queue chunks and bytes (the kernel
+ * takes what fits; the rest waits for the socket to drain). */
+#define WRITE_RUNS 16
+#define WRITE_MAX  (4u << 20)
 /* Plaintext per SSL_write: four full records. */
 #define TLS_CHUNK (4 * 16384)
 /* uv_run passes per wake-up before yielding back to the uniws loop. */
@@ -552,6 +558,60 @@ static int classify(struct lws *wsi, const char *text, char *msg, size_t size)
     return UNIWS_EIO;
 }
 
+/* ws:// output goes to the socket straight from the core's queue: no copy
+ * into lws's buffer, no size limit per write, and no writable round trip
+ * through lws and libuv (each one changes the epoll set twice) unless the
+ * socket is full. lws keeps no state about what a RAW socket writes; its
+ * own buffered output only ever comes from lws_write(), used for TLS. So
+ * this runs inside lws callbacks and outside them alike. Returns 0, or -1
+ * when the write failed (p is detached and the core told). */
+static int write_plain(lws_sock *p, struct lws *wsi)
+{
+    int fd = lws_get_socket_fd(wsi);
+    if (fd < 0 || lws_partial_buffered(wsi)) {
+        want_output(p);
+        return 0;
+    }
+    for (;;) {
+        /* Small frames queued together sit in several chunks: one writev. */
+        uniws__out_run runs[WRITE_RUNS];
+        struct iovec iov[WRITE_RUNS];
+        size_t k = uniws__stream_out_peekv(p->s, runs, WRITE_RUNS, WRITE_MAX), n = 0;
+        if (k == 0)
+            return 0;
+        for (size_t i = 0; i < k; i++) {
+            iov[i].iov_base = (void *)runs[i].p;
+            iov[i].iov_len = runs[i].n;
+            n += runs[i].n;
+        }
+        struct msghdr mh;
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = iov;
+        mh.msg_iovlen = k;
+        ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            lws_callback_on_writable(wsi);
+            p->ll->dirty = 1;
+            return 0;
+        }
+        if (w < 0) {
+            detach(p);
+            end(p, UNIWS_EIO, "write failed");
+            return -1;
+        }
+        uniws__stream_out_consume(p->s, (size_t)w);
+        if (lws_wsi_user(wsi) != p)
+            return 0; /* the core let go of the socket */
+        if ((size_t)w < n) {
+            lws_callback_on_writable(wsi);
+            p->ll->dirty = 1;
+            return 0;
+        }
+    }
+}
+
 static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
 {
     uniws_socket *s = p->s;
@@ -561,8 +621,8 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
             return -1;
         if (r < 0)
             p->rx_done = 1;
-        want_output(p);
-        return 0;
+        /* What the core answered (echoes, pongs) leaves now. */
+        return write_plain(p, wsi);
     }
 
     char msg[200] = "";
@@ -640,11 +700,7 @@ static int on_writable(lws_sock *p, struct lws *wsi)
         }
         n = uniws__lwstls_take(p->tls, out, CHUNK);
     } else {
-        n = uniws__stream_out_peek(s, &d);
-        if (n > CHUNK)
-            n = CHUNK;
-        if (n)
-            memcpy(out, d, n);
+        return write_plain(p, wsi);
     }
     if (n) {
         /* For RAW, lws either sends it all or keeps the tail itself. */
@@ -653,11 +709,6 @@ static int on_writable(lws_sock *p, struct lws *wsi)
             detach(p);
             end(p, UNIWS_EIO, "write failed");
             return -1;
-        }
-        if (!p->tls) {
-            uniws__stream_out_consume(s, n);
-            if (lws_wsi_user(wsi) != p)
-                return 0;
         }
     }
     want_output(p);
@@ -863,6 +914,14 @@ static void lws_want_write(uniws_socket *s)
 {
     lws_sock *p = uniws__sock_priv(s);
     if (p->ll && p->wsi && p->open && !p->ended) {
+        if (!p->tls && p->ll->depth == 0) {
+            /* Straight away: no writable round trip through lws. */
+            lws_loop *ll = p->ll;
+            struct lws *wsi = p->wsi;
+            if (write_plain(p, wsi) < 0)
+                kill_wsi(ll, wsi);
+            return;
+        }
         lws_callback_on_writable(p->wsi);
         p->ll->dirty = 1;
     }

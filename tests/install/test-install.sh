@@ -22,7 +22,12 @@ cmake --build "$tmp/cbuild" >/dev/null
 LD_LIBRARY_PATH="$lib" "$tmp/cbuild/consumer_shared"
 "$tmp/cbuild/consumer_static"
 # The shared one must really use the installed shared library.
-LD_LIBRARY_PATH="$lib" ldd "$tmp/cbuild/consumer_shared" | grep -q "$lib/libuniws.so"
+# (No "| grep -q" under pipefail: ldd would die of SIGPIPE when grep exits first.)
+deps_of=$(LD_LIBRARY_PATH="$lib" ldd "$tmp/cbuild/consumer_shared")
+case "$deps_of" in
+  *"$lib/libuniws.so"*) ;;
+  *) echo "consumer_shared does not load $lib/libuniws.so:" >&2; echo "$deps_of" >&2; exit 1 ;;
+esac
 
 export PKG_CONFIG_PATH="$lib/pkgconfig"
 cc $san -o "$tmp/pc_consumer" "$src/consumer/consumer.c" $(pkg-config --cflags --libs uniws)
