@@ -169,6 +169,7 @@ void uniws__job_post(uniws_loop *l, uniws__job *job)
         else
             l->jobs_head = job;
         l->jobs_tail = job;
+        l->njobs++;
         wake = !uniws__loop_on_thread(l);
     }
     uniws__mutex_unlock(l->mu);
@@ -189,6 +190,7 @@ void uniws__job_cancel(uniws_loop *l, uniws__job *job)
             *pp = job->next;
             if (l->jobs_tail == job)
                 l->jobs_tail = prev;
+            l->njobs--;
         }
         job->queued = 0;
         job->next = NULL;
@@ -198,23 +200,28 @@ void uniws__job_cancel(uniws_loop *l, uniws__job *job)
 
 void uniws__loop_run_jobs(uniws_loop *l)
 {
-    /* Take the current batch; jobs posted while it runs wait for the next
-     * iteration (which then does not block). */
+    /* Runs as many jobs as were queued on entry, taking each from the live
+     * queue under the lock: a job cancelled (or freed with its socket) by an
+     * earlier callback is simply no longer there, and a job that re-posts
+     * itself waits for the next iteration instead of starving the poller. */
     uniws__mutex_lock(l->mu);
-    uniws__job *batch = l->jobs_head;
-    uniws__job *last = l->jobs_tail;
-    l->jobs_head = l->jobs_tail = NULL;
+    size_t n = l->njobs;
     uniws__mutex_unlock(l->mu);
-    while (batch) {
+    while (n-- > 0) {
         uniws__mutex_lock(l->mu);
-        uniws__job *j = batch;
-        batch = j == last ? NULL : j->next;
-        j->next = NULL;
-        int was = j->queued;
-        j->queued = 0;
+        uniws__job *j = l->jobs_head;
+        if (j) {
+            l->jobs_head = j->next;
+            if (!l->jobs_head)
+                l->jobs_tail = NULL;
+            j->next = NULL;
+            j->queued = 0;
+            l->njobs--;
+        }
         uniws__mutex_unlock(l->mu);
-        if (was)
-            j->cb(l, j);
+        if (!j)
+            break;
+        j->cb(l, j);
     }
 }
 

@@ -15,6 +15,7 @@ struct uniws_loop {
     uniws__poller *poller;
     uniws__mutex *mu; /* guards the job queue and `stop` */
     uniws__job *jobs_head, *jobs_tail;
+    size_t njobs; /* jobs in the queue */
     uniws__timer **heap;
     size_t heap_len, heap_cap;
     uint64_t now;

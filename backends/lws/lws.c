@@ -1,7 +1,16 @@
 /*
  * lws.c — the libwebsockets backend: a byte transport under the core's own
- * RFC 6455 engine. lws resolves the host and connects a RAW client socket;
- * for wss the TLS layer in tls.c runs on top of those bytes.
+ * RFC 6455 engine. lws connects a RAW client socket to a numeric address;
+ * for wss the TLS layer in tls.c runs on top of those bytes (SNI and
+ * certificate checks use the URL's host name, which tls.c gets directly).
+ *
+ * Why names are resolved on a thread of our own: 4.1.6 has no asynchronous
+ * DNS and would block uniws_connect() in getaddrinfo(). So, like libcurl's
+ * threaded resolver, a short-lived detached thread resolves the name into a
+ * heap block it shares with the socket; it never touches the socket and
+ * only posts the socket's job while, under the block's lock, the socket is
+ * known to be alive. destroy() marks the block abandoned under that lock,
+ * and whichever side lets go last frees it.
  *
  * How lws is driven without a thread or busy polling: Debian's 4.1.6 is built
  * without LWS_WITH_EXTERNAL_POLL, so the ADD/DEL/CHANGE_MODE_POLL_FD callbacks
@@ -27,6 +36,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +72,10 @@
 /* lws's own connect / TLS timeouts: far out, because the core times the
  * whole opening (connect_timeout_ms, or none) itself. */
 #define LWS_TIMEOUT_SECS (24 * 3600)
+/* Addresses of one name tried in turn when a connect fails. */
+#define MAX_ADDRS 8
+/* A numeric address, with room for an IPv6 scope. */
+#define ADDR_LEN 64
 
 /* A uv loop with an lws context on it (see "parked" above). */
 typedef struct engine {
@@ -93,6 +107,22 @@ typedef struct lws_loop {
     unsigned char wbuf[LWS_PRE + CHUNK]; /* bytes on their way to lws_write */
 } lws_loop;
 
+struct lws_sock;
+
+/* One name lookup, shared by the resolver thread and the socket. */
+typedef struct lookup {
+    pthread_mutex_t mu;
+    int refs;           /* the socket's, and the thread's (then its job's), under mu */
+    int abandoned;      /* the socket is gone, under mu */
+    uniws_loop *loop;   /* only used while not abandoned */
+    struct lws_sock *p; /* only used by the job, and only while not abandoned */
+    uniws__job job;     /* posted by the thread; never cancelled, so it owns a ref */
+    char *host;         /* the thread's own copy */
+    int gai_err;        /* getaddrinfo's answer, 0 when naddr > 0 */
+    int naddr;
+    char addr[MAX_ADDRS][ADDR_LEN];
+} lookup;
+
 typedef struct lws_sock {
     unsigned tag; /* TAG_SOCK: this block is the wsi's user pointer */
     uniws_socket *s;
@@ -107,6 +137,12 @@ typedef struct lws_sock {
     int up_pending;
     int fail_err;
     char fail_msg[200];
+    int retry;  /* the connect failed: the job tries the next address */
+    lookup *lk; /* a name lookup in progress */
+    uint16_t port;
+    int naddr, next_addr; /* addresses left to try after a failed connect */
+    char addr[MAX_ADDRS][ADDR_LEN];
+    const char *host; /* the URL's, owned by the core for the socket's life */
 } lws_sock;
 
 static const uniws__backend *self(void)
@@ -484,10 +520,22 @@ static int transport_up(lws_sock *p, int in_cb)
     return 0;
 }
 
+static void start_connect(lws_sock *p, const char *addr);
+
 static void on_deferred(uniws_loop *loop, uniws__job *job)
 {
     (void)loop;
     lws_sock *p = job->data;
+    if (p->retry || (p->fail_err && p->next_addr < p->naddr)) {
+        /* The name has more addresses: the failure is not the last word. */
+        p->retry = 0;
+        p->fail_err = 0;
+        p->fail_msg[0] = '\0';
+        p->up_pending = 0;
+        kill_wsi(p->ll, detach(p));
+        start_connect(p, p->addr[p->next_addr++]);
+        return;
+    }
     if (p->fail_err) {
         kill_wsi(p->ll, detach(p));
         end(p, p->fail_err, p->fail_msg);
@@ -772,6 +820,11 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
         char msg[200];
         int err = classify(wsi, in, msg, sizeof msg);
         detach(p); /* lws frees this wsi itself */
+        if (!p->in_connect && p->next_addr < p->naddr) {
+            p->retry = 1;
+            uniws__job_post(uniws__sock_loop(p->s), &p->job);
+            return 0;
+        }
         end(p, err, msg);
         return 0;
     }
@@ -811,61 +864,39 @@ static int is_ip_literal(const uniws__url *u)
     return u->ipv6 || inet_pton(AF_INET, u->host, buf) == 1;
 }
 
-/* lws gives no reason when it fails synchronously (4.1.6 resolves names
- * inside lws_client_connect_via_info): find out whether it was the name. */
-static int sync_failure(const uniws__url *u, char *msg, size_t size)
+/* lws gives no reason when it fails synchronously: find out whether it
+ * was the address (numeric by now, so this does not block). */
+static int sync_failure(const char *addr, char *msg, size_t size)
 {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    int r = getaddrinfo(u->host, NULL, &hints, &res);
+    hints.ai_flags = AI_NUMERICHOST;
+    int r = getaddrinfo(addr, NULL, &hints, &res);
     if (res)
         freeaddrinfo(res);
     if (r != 0) {
-        snprintf(msg, size, "cannot resolve %s: %s", u->host, gai_strerror(r));
+        snprintf(msg, size, "cannot resolve %s: %s", addr, gai_strerror(r));
         return UNIWS_EDNS;
     }
     snprintf(msg, size, "libwebsockets could not start the connection");
     return UNIWS_EIO;
 }
 
-static int lws_connect(uniws_socket *s, const uniws__connect_req *req)
+/* Starts the RAW connection to one numeric address (loop thread). */
+static void start_connect(lws_sock *p, const char *addr)
 {
-    lws_loop *ll = uniws__loop_backend_state(uniws__sock_loop(s), self());
-    lws_sock *p = uniws__sock_priv(s);
-    const uniws__url *u = req->url;
+    lws_loop *ll = p->ll;
     char msg[200] = "";
-    if (!ll)
-        return UNIWS_EINTERNAL;
-    p->tag = TAG_SOCK;
-    p->s = s;
-    p->ll = ll;
-    uniws__job_init(&p->job, on_deferred, p);
-
-    if (u->tls) {
-        int r = uniws__lwstls_new(&ll->tls_cache, req->opts, u->host, is_ip_literal(u), &p->tls,
-                                  msg, sizeof msg);
-        if (r == UNIWS_ENOMEM)
-            return r;
-        if (r) {
-            /* A bad CA file or client certificate is a connection failure,
-             * reported like any other (error, then close 1006). */
-            p->fail_err = r;
-            snprintf(p->fail_msg, sizeof p->fail_msg, "%s", msg);
-            uniws__job_post(uniws__sock_loop(s), &p->job);
-            return 0;
-        }
-    }
-
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof ci);
     ci.context = ll->eng->ctx;
     ci.vhost = ll->eng->vhost;
-    ci.address = u->host;
-    ci.port = u->port;
-    ci.host = u->host;
-    ci.origin = u->host;
+    ci.address = addr;
+    ci.port = p->port;
+    ci.host = p->host;
+    ci.origin = p->host;
     ci.path = "/";
     ci.method = "RAW";
     ci.protocol = PROTO_NAME;
@@ -884,13 +915,164 @@ static int lws_connect(uniws_socket *s, const uniws__connect_req *req)
     if (!wsi) {
         p->wsi = NULL;
         if (!p->fail_err) {
-            p->fail_err = sync_failure(u, msg, sizeof msg);
+            p->fail_err = sync_failure(addr, msg, sizeof msg);
             snprintf(p->fail_msg, sizeof p->fail_msg, "%s", msg);
         }
     }
     if (p->fail_err || p->up_pending)
-        uniws__job_post(uniws__sock_loop(s), &p->job);
+        uniws__job_post(uniws__sock_loop(p->s), &p->job);
+}
+
+/* ---- name lookups -------------------------------------------------------- */
+
+static void lookup_release(lookup *lk)
+{
+    pthread_mutex_lock(&lk->mu);
+    int last = --lk->refs == 0;
+    pthread_mutex_unlock(&lk->mu);
+    if (last) {
+        pthread_mutex_destroy(&lk->mu);
+        free(lk->host);
+        free(lk);
+    }
+}
+
+/* The resolver thread: writes only into lk, which it co-owns. */
+static void *resolve_main(void *arg)
+{
+    lookup *lk = arg;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int r = getaddrinfo(lk->host, NULL, &hints, &res);
+    int n = 0;
+    for (struct addrinfo *ai = r == 0 ? res : NULL; ai && n < MAX_ADDRS; ai = ai->ai_next) {
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+            continue;
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, lk->addr[n], sizeof lk->addr[n], NULL, 0,
+                        NI_NUMERICHOST) == 0)
+            n++;
+    }
+    if (res)
+        freeaddrinfo(res);
+    lk->naddr = n;
+    lk->gai_err = r ? r : n ? 0 : EAI_NONAME;
+    /* The loop's mutex orders these writes before the job reads them. Once
+     * posted, the thread's reference is the job's: a queued job is never
+     * cancelled (cancelling one in the batch being run is not safe), and
+     * uniws_loop_free() runs it before the loop goes away. */
+    pthread_mutex_lock(&lk->mu);
+    int posted = !lk->abandoned;
+    if (posted)
+        uniws__job_post(lk->loop, &lk->job);
+    pthread_mutex_unlock(&lk->mu);
+    if (!posted)
+        lookup_release(lk);
+    return NULL;
+}
+
+/* The lookup finished; the socket may be gone by now. */
+static void on_dns(uniws_loop *loop, uniws__job *job)
+{
+    (void)loop;
+    lookup *lk = job->data;
+    pthread_mutex_lock(&lk->mu);
+    int gone = lk->abandoned;
+    pthread_mutex_unlock(&lk->mu);
+    if (gone) {
+        lookup_release(lk);
+        return;
+    }
+    /* destroy() sets abandoned on this thread before p is freed. */
+    lws_sock *p = lk->p;
+    p->lk = NULL;
+    char msg[200] = "";
+    int gerr = lk->gai_err;
+    if (gerr)
+        snprintf(msg, sizeof msg, "cannot resolve %s: %s", lk->host, gai_strerror(gerr));
+    p->naddr = lk->naddr;
+    memcpy(p->addr, lk->addr, sizeof p->addr);
+    lookup_release(lk); /* the job's */
+    lookup_release(lk); /* the socket's */
+    if (gerr) {
+        end(p, UNIWS_EDNS, msg);
+        return;
+    }
+    p->next_addr = 1;
+    start_connect(p, p->addr[0]);
+}
+
+/* Starts resolving p->host on a thread of its own. */
+static int start_lookup(lws_sock *p, uniws_loop *loop)
+{
+    lookup *lk = calloc(1, sizeof *lk);
+    if (!lk)
+        return UNIWS_ENOMEM;
+    lk->host = strdup(p->host);
+    if (!lk->host || pthread_mutex_init(&lk->mu, NULL) != 0) {
+        free(lk->host);
+        free(lk);
+        return UNIWS_ENOMEM;
+    }
+    lk->refs = 2;
+    lk->loop = loop;
+    lk->p = p;
+    p->lk = lk;
+    uniws__job_init(&lk->job, on_dns, lk);
+
+    /* The thread takes no signals meant for the application. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_t tid;
+    int r = pthread_attr_init(&attr);
+    if (r == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        r = pthread_create(&tid, &attr, resolve_main, lk);
+        pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0)
+        resolve_main(lk); /* no thread to be had: resolve here, as lws would */
     return 0;
+}
+
+static int lws_connect(uniws_socket *s, const uniws__connect_req *req)
+{
+    lws_loop *ll = uniws__loop_backend_state(uniws__sock_loop(s), self());
+    lws_sock *p = uniws__sock_priv(s);
+    const uniws__url *u = req->url;
+    char msg[200] = "";
+    if (!ll)
+        return UNIWS_EINTERNAL;
+    p->tag = TAG_SOCK;
+    p->s = s;
+    p->ll = ll;
+    p->port = u->port;
+    p->host = u->host;
+    uniws__job_init(&p->job, on_deferred, p);
+
+    if (u->tls) {
+        int r = uniws__lwstls_new(&ll->tls_cache, req->opts, u->host, is_ip_literal(u), &p->tls,
+                                  msg, sizeof msg);
+        if (r == UNIWS_ENOMEM)
+            return r;
+        if (r) {
+            /* A bad CA file or client certificate is a connection failure,
+             * reported like any other (error, then close 1006). */
+            p->fail_err = r;
+            snprintf(p->fail_msg, sizeof p->fail_msg, "%s", msg);
+            uniws__job_post(uniws__sock_loop(s), &p->job);
+            return 0;
+        }
+    }
+    if (is_ip_literal(u)) {
+        start_connect(p, u->host);
+        return 0;
+    }
+    return start_lookup(p, uniws__sock_loop(s));
 }
 
 static void lws_destroy(uniws_socket *s)
@@ -899,6 +1081,15 @@ static void lws_destroy(uniws_socket *s)
     if (!p->ll)
         return;
     uniws__job_cancel(uniws__sock_loop(s), &p->job);
+    lookup *lk = p->lk;
+    if (lk) {
+        /* After this neither the resolver thread nor its job touches p. */
+        p->lk = NULL;
+        pthread_mutex_lock(&lk->mu);
+        lk->abandoned = 1;
+        pthread_mutex_unlock(&lk->mu);
+        lookup_release(lk);
+    }
     int established = p->open;
     struct lws *wsi = detach(p);
     if (wsi && established)
