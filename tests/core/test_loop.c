@@ -174,6 +174,39 @@ static void stop_from_other_thread(void **state)
     assert_int_equal(uniws_loop_free(loop), 0);
 }
 
+static uniws__job jobs3[3];
+static int ran3[3];
+
+static void on_job3(uniws_loop *loop, uniws__job *job)
+{
+    int i = (int)(job - jobs3);
+    ran3[i]++;
+    if (i == 0)
+        uniws__job_cancel(loop, &jobs3[1]); /* cancel a later job of the same batch */
+}
+
+static void cancel_inside_a_batch_keeps_the_rest(void **state)
+{
+    (void)state;
+    uniws_loop *loop;
+    assert_int_equal(uniws_loop_new(&loop), 0);
+    for (int i = 0; i < 3; i++) {
+        uniws__job_init(&jobs3[i], on_job3, NULL);
+        ran3[i] = 0;
+        uniws__job_post(loop, &jobs3[i]);
+    }
+    uniws_loop_run_once(loop, 0);
+    assert_int_equal(ran3[0], 1);
+    assert_int_equal(ran3[1], 0); /* cancelled */
+    assert_int_equal(ran3[2], 1); /* still ran */
+    /* The cancelled job can be posted again and runs. */
+    uniws__job_post(loop, &jobs3[1]);
+    uniws_loop_run_once(loop, 0);
+    assert_int_equal(ran3[1], 1);
+    assert_int_equal(uniws_loop_timeout(loop), -1); /* nothing left queued */
+    assert_int_equal(uniws_loop_free(loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +215,7 @@ int main(void)
         cmocka_unit_test(fd_watcher_and_embedding_fd),
         cmocka_unit_test(idle_loop_sleeps),
         cmocka_unit_test(stop_from_other_thread),
+        cmocka_unit_test(cancel_inside_a_batch_keeps_the_rest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
