@@ -319,9 +319,9 @@ int uniws__ws_init(uniws_socket *s)
         return r;
     s->utf8 = (uniws__utf8)UNIWS__UTF8_INIT;
     s->rnd_off = sizeof s->rnd;
-    if (!s->backend->does_upgrade)
-        return 0;
-    /* Lines for a library that writes the upgrade request itself. */
+    /* The WebSocket header lines of the upgrade request, built once: a
+     * library that writes the request itself (does_upgrade) gets them as
+     * they are, and uniws__stream_connected() composes its own from them. */
     size_t n = 0, size;
     size = 256 + (s->protocols_joined ? strlen(s->protocols_joined) : 0);
     for (size_t i = 0; i < s->nhdrs; i++)
@@ -387,10 +387,9 @@ void uniws__stream_connected(uniws_socket *s)
     s->transport_up = 1;
     if (s->backend->does_upgrade)
         return;
-    size_t size = 512 + strlen(s->url.path) + strlen(s->url.host_header) +
-                  (s->protocols_joined ? strlen(s->protocols_joined) : 0);
-    for (size_t i = 0; i < s->nhdrs; i++)
-        size += strlen(s->hdrs[i].name) + strlen(s->hdrs[i].value) + 4;
+    size_t size = 128 + strlen(s->url.path) + strlen(s->url.host_header);
+    for (size_t i = 0; i < s->nupgrade_lines; i++)
+        size += strlen(s->upgrade_lines[i]) + 2;
     char *req = malloc(size);
     if (!req) {
         uniws__ws_fail(s, UNIWS_ENOMEM, 0, NULL);
@@ -398,19 +397,10 @@ void uniws__stream_connected(uniws_socket *s)
     }
     size_t n = (size_t)snprintf(req, size,
                                 "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
-                                "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                                "Sec-WebSocket-Version: 13\r\n",
-                                s->url.path, s->url.host_header, s->key);
-    if (s->protocols_joined)
-        n += (size_t)snprintf(req + n, size - n, "Sec-WebSocket-Protocol: %s\r\n",
-                              s->protocols_joined);
-#ifdef UNIWS_HAVE_ZLIB
-    if (s->opts.permessage_deflate)
-        n += (size_t)snprintf(req + n, size - n, "Sec-WebSocket-Extensions: %s\r\n",
-                              uniws__pmd_offer());
-#endif
-    for (size_t i = 0; i < s->nhdrs; i++)
-        n += (size_t)snprintf(req + n, size - n, "%s: %s\r\n", s->hdrs[i].name, s->hdrs[i].value);
+                                "Connection: Upgrade\r\n",
+                                s->url.path, s->url.host_header);
+    for (size_t i = 0; i < s->nupgrade_lines; i++)
+        n += (size_t)snprintf(req + n, size - n, "%s\r\n", s->upgrade_lines[i]);
     n += (size_t)snprintf(req + n, size - n, "\r\n");
     uniws__mutex_lock(s->mu);
     int r = queue_bytes(s, req, n);
