@@ -74,7 +74,6 @@ typedef struct uniws__backend {
 /* The backend's private per-socket block (priv_size bytes, zeroed). */
 void *uniws__sock_priv(uniws_socket *s);
 uniws_loop *uniws__sock_loop(uniws_socket *s);
-const uniws__backend *uniws__sock_backend(const uniws_socket *s);
 
 /* ---- STREAM backends report to the core (loop thread only) ------------- */
 

@@ -46,11 +46,6 @@ uniws_loop *uniws__sock_loop(uniws_socket *s)
     return s->loop;
 }
 
-const uniws__backend *uniws__sock_backend(const uniws_socket *s)
-{
-    return s->backend;
-}
-
 int uniws__sock_done(const uniws_socket *s)
 {
     return s->close_fired || s->freed;
