@@ -5,6 +5,7 @@
  * nothing after free), thread-safe send/close, and deferred teardown so that
  * freeing a socket inside its own callback is safe.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/loop_int.h"
@@ -294,6 +295,16 @@ void uniws__msg_error(uniws_socket *s, int err, int http_status, const char *msg
 void uniws__msg_closed(uniws_socket *s, int code, const char *reason, size_t reason_len,
                        int was_clean)
 {
+    /* Some engines (Chromium) report a close frame whose code no endpoint
+     * may send (0, 999, 1004, 5000, ...) as a clean close; the contract fails
+     * such a connection, as wsproto.c does for stream backends. */
+    if (code != UNIWS_CLOSE_NO_STATUS && code != UNIWS_CLOSE_ABNORMAL &&
+        !uniws__close_code_receivable(code)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the peer closed with code %d, which no endpoint may send", code);
+        uniws__sock_fail(s, UNIWS_EPROTOCOL, 0, msg);
+        return;
+    }
     uniws__sock_emit_close(s, code, reason ? reason : "", reason ? reason_len : 0, was_clean);
 }
 

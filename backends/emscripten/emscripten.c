@@ -34,12 +34,10 @@ enum { EV_OPEN = 1, EV_MESSAGE, EV_ERROR, EV_CLOSE };
 typedef struct em_event {
     struct em_event *next;
     int kind;
-    int binary;    /* EV_MESSAGE */
-    int code;      /* EV_CLOSE */
-    int clean;     /* EV_CLOSE */
-    int opened;    /* EV_ERROR: the browser had opened the socket (-1: out of memory) */
-    int bad_close; /* EV_ERROR: the peer closed with bad_code, which no endpoint may send */
-    int bad_code;
+    int binary;  /* EV_MESSAGE */
+    int code;    /* EV_CLOSE */
+    int clean;   /* EV_CLOSE */
+    int opened;  /* EV_ERROR: the browser had opened the socket (-1: out of memory) */
     size_t len;  /* EV_MESSAGE payload, EV_CLOSE reason, EV_OPEN protocol */
     size_t len2; /* EV_OPEN: extensions, stored after the protocol's NUL */
     char data[]; /* NUL-terminated */
@@ -284,23 +282,9 @@ static EM_BOOL on_close(int type, const EmscriptenWebSocketCloseEvent *ev, void 
     em_sock *e = lookup(user_data);
     if (!e || e->js_closed)
         return EM_TRUE;
-    int code = ev->code;
-    if (code != UNIWS_CLOSE_NO_STATUS && code != UNIWS_CLOSE_ABNORMAL &&
-        !uniws__close_code_receivable(code)) {
-        /* Chromium reports a close frame with a code no endpoint may send
-         * (0, 999, 1004, 1016, 2999, 5000, ...) as a clean close; the
-         * contract fails such a connection. */
-        em_event *err = new_event(EV_ERROR, 0);
-        if (err) {
-            err->opened = 1;
-            err->bad_close = 1;
-            err->bad_code = code;
-        }
-        push_or_fail(e, err);
-        push_close(e, UNIWS_CLOSE_ABNORMAL, "", 0, 0);
-        return EM_TRUE;
-    }
-    push_close(e, code, ev->reason, strnlen(ev->reason, sizeof ev->reason), ev->wasClean ? 1 : 0);
+    /* A code no endpoint may send is failed by uniws__msg_closed (core). */
+    push_close(e, ev->code, ev->reason, strnlen(ev->reason, sizeof ev->reason),
+               ev->wasClean ? 1 : 0);
     return EM_TRUE;
 }
 
@@ -318,12 +302,7 @@ static void deliver(em_sock *e, em_event *ev)
         break;
     case EV_ERROR:
         /* Browsers tell scripts nothing about a failure (on purpose). */
-        if (ev->bad_close) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "the peer closed with code %d, which no endpoint may send",
-                     ev->bad_code);
-            uniws__msg_error(s, UNIWS_EPROTOCOL, 0, msg);
-        } else if (ev->opened < 0)
+        if (ev->opened < 0)
             uniws__msg_error(s, UNIWS_ENOMEM, 0, "out of memory copying a browser event");
         else if (ev->opened)
             uniws__msg_error(s, UNIWS_EPROTOCOL, 0,

@@ -960,8 +960,8 @@ static void *resolve_main(void *arg)
     lk->gai_err = r ? r : n ? 0 : EAI_NONAME;
     /* The loop's mutex orders these writes before the job reads them. Once
      * posted, the thread's reference is the job's: a queued job is never
-     * cancelled (cancelling one in the batch being run is not safe), and
-     * uniws_loop_free() runs it before the loop goes away. */
+     * cancelled (its run drops that reference), and uniws_loop_free() runs
+     * it before the loop goes away. */
     pthread_mutex_lock(&lk->mu);
     int posted = !lk->abandoned;
     if (posted)

@@ -304,7 +304,10 @@ int uniws__lwstls_put(uniws__lwstls *t, const void *data, size_t len)
 static void failure(uniws__lwstls *t, int ssl_err, char *msg, size_t msg_size)
 {
     long v = SSL_get_verify_result(t->ssl);
-    if (v != X509_V_OK && !SSL_is_init_finished(t->ssl)) {
+    /* With tls_skip_verify OpenSSL still records a verify result but goes
+     * on: a later failure is then not the certificate's. */
+    if (v != X509_V_OK && SSL_get_verify_mode(t->ssl) != SSL_VERIFY_NONE &&
+        !SSL_is_init_finished(t->ssl)) {
         snprintf(msg, msg_size, "certificate verification failed: %s",
                  X509_verify_cert_error_string(v));
         ERR_clear_error();
