@@ -101,6 +101,7 @@ typedef struct lws_loop {
     uniws__timer timer; /* uv's next timeout, or 0 while dirty */
     int depth;          /* > 0 while lws code (so maybe an lws callback) is on the stack */
     int dirty;          /* lws was touched since the last uv_run pass */
+    int direct;         /* lws_service_fd() for a socket's input is on the stack */
     closer *lingering;  /* connections closing politely after destroy() */
     uniws__lwstls_cache *tls_cache;
     unsigned char rbuf[16384];           /* decrypted bytes on their way to the core */
@@ -134,6 +135,7 @@ typedef struct lws_sock {
     int ended;      /* the core was told the transport ended */
     int rx_done;    /* the core wants no more input (it may still write) */
     uniws__job job; /* reports what happened inside connect() */
+    uniws__io rx;   /* the connection's fd on the uniws loop, once TCP is up */
     int up_pending;
     int fail_err;
     char fail_msg[200];
@@ -377,6 +379,8 @@ static struct lws *detach(lws_sock *p)
 {
     struct lws *wsi = p->wsi;
     p->wsi = NULL;
+    if (p->rx.active)
+        uniws__io_stop(uniws__sock_loop(p->s), &p->rx);
     if (wsi)
         lws_set_wsi_user(wsi, NULL);
     return wsi;
@@ -432,6 +436,7 @@ static void linger_close(lws_loop *ll, struct lws *wsi)
         g->next->prev = g;
     ll->lingering = g;
     lws_set_wsi_user(wsi, g);
+    lws_rx_flow_control(wsi, 1); /* detach() gave its input back to libuv */
     char sink[4096];
     for (int i = 0; i < 256 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++) {
     }
@@ -493,11 +498,55 @@ static void want_output(lws_sock *p)
     }
 }
 
+/* Input of an established connection: the uniws loop watches the socket
+ * itself and hands readiness to lws_service_fd(), lws's entry point for
+ * foreign event loops; lws reads and calls RAW_RX as it would from libuv.
+ * Going through the uv loop instead costs two more epoll_wait() calls per
+ * wake-up (the uv backend fd, then the pass lws's callback makes dirty),
+ * a third of a small message's round trip. Output stays as it was: ws://
+ * writes straight from the core's queue, and writable callbacks (wss, a
+ * full socket) still come through libuv. */
+static void on_sock_io(uniws_loop *loop, uniws__io *io, unsigned revents)
+{
+    lws_sock *p = io->data;
+    lws_loop *ll = p->ll;
+    struct lws_pollfd pfd;
+    (void)loop;
+    pfd.fd = io->fd;
+    pfd.events = LWS_POLLIN;
+    pfd.revents = 0;
+    if (revents & UNIWS__IO_READ)
+        pfd.revents |= LWS_POLLIN;
+    if (revents & UNIWS__IO_ERROR)
+        pfd.revents |= LWS_POLLHUP;
+    /* RAW_RX from here changes no uv watcher; anything else lws does
+     * (a close, a writable request) still marks the uv loop dirty. */
+    ll->depth++;
+    ll->direct++;
+    lws_service_fd(ll->eng->ctx, &pfd); /* may end p: touch only ll now */
+    ll->direct--;
+    ll->depth--;
+}
+
+/* Moves the connection's input from the uv loop to the uniws loop. If the
+ * fd cannot be watched, input simply keeps coming through libuv. */
+static void direct_input(lws_sock *p)
+{
+    int fd = p->wsi ? lws_get_socket_fd(p->wsi) : -1;
+    if (fd < 0 || p->rx.active)
+        return;
+    if (uniws__io_start(uniws__sock_loop(p->s), &p->rx, fd, UNIWS__IO_READ, on_sock_io, p) != 0)
+        return;
+    lws_rx_flow_control(p->wsi, 0); /* libuv stops watching it for input */
+    p->ll->dirty = 1;
+}
+
 /* Brings the stream up once TCP is connected (and, for wss, starts TLS).
  * in_cb: called from the wsi's own lws callback, which then returns -1 to
  * close it; otherwise a failed wsi is killed here. Returns -1 on failure. */
 static int transport_up(lws_sock *p, int in_cb)
 {
+    direct_input(p);
     if (p->tls) {
         char msg[200] = "";
         if (uniws__lwstls_handshake(p->tls, msg, sizeof msg) < 0) {
@@ -769,7 +818,7 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
     struct lws_context *cx = wsi ? lws_get_context(wsi) : NULL;
     engine *e = cx ? lws_context_user(cx) : NULL;
     lws_loop *ll = e ? e->ll : NULL;
-    if (ll)
+    if (ll && !(ll->direct && reason == LWS_CALLBACK_RAW_RX))
         ll->dirty = 1;
 
     switch (reason) {
