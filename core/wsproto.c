@@ -221,24 +221,19 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
             c->payload -= d;
             s->buffered -= d;
         }
-        /* A drained chunk goes unless it is the last one and either the
-         * small shared tail, which stays for the next small frames (an idle
-         * socket keeps 4 KiB), or a big frame's own chunk: re-mapping and
-         * zeroing the pages of a multi-MiB buffer for every big message
-         * costs more than the copy into it, so it stays until a frame of
-         * another size comes (chunk_for). */
-        int keep = !c->next && (c->hdr != SIZE_MAX ? c->cap > SHARED_FRAME
-                                                   : c->off < c->cap && c->cap <= SHARED_MIN);
+        /* A drained chunk goes, unless it is the last one and a big frame's
+         * own: re-mapping and zeroing the pages of a multi-MiB buffer for
+         * every big message costs more than the copy into it, so it stays
+         * until a frame of another size comes (chunk_for). A small shared
+         * chunk is cheap to get again, and an idle socket keeps nothing
+         * (4 KiB per socket is most of an idle connection's memory). */
+        int keep = !c->next && c->hdr != SIZE_MAX && c->cap > SHARED_FRAME;
         if (c->off == c->len && !keep) {
             s->buffered -= c->payload;
             s->out_head = c->next;
             if (!s->out_head)
                 s->out_tail = NULL;
             free(c);
-        } else if (c->off == c->len) {
-            /* The shared tail chunk stays for more small frames. */
-            s->buffered -= c->payload;
-            c->payload = 0;
         }
     }
     empty = !s->out_head || s->out_head->off == s->out_head->len;
