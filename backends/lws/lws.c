@@ -142,9 +142,9 @@ typedef struct lws_sock {
     int retry;  /* the connect failed: the job tries the next address */
     lookup *lk; /* a name lookup in progress */
     uint16_t port;
-    int naddr, next_addr; /* addresses left to try after a failed connect */
-    char addr[MAX_ADDRS][ADDR_LEN];
-    const char *host; /* the URL's, owned by the core for the socket's life */
+    int naddr, next_addr;   /* addresses left to try after a failed connect */
+    char (*addr)[ADDR_LEN]; /* the name's addresses (heap), NULL for a literal */
+    const char *host;       /* the URL's, owned by the core for the socket's life */
 } lws_sock;
 
 static const uniws__backend *self(void)
@@ -1040,12 +1040,21 @@ static void on_dns(uniws_loop *loop, uniws__job *job)
     int gerr = lk->gai_err;
     if (gerr)
         snprintf(msg, sizeof msg, "cannot resolve %s: %s", lk->host, gai_strerror(gerr));
-    p->naddr = lk->naddr;
-    memcpy(p->addr, lk->addr, sizeof p->addr);
+    if (!gerr) {
+        p->addr = malloc((size_t)lk->naddr * sizeof *p->addr);
+        if (p->addr) {
+            p->naddr = lk->naddr;
+            memcpy(p->addr, lk->addr, (size_t)lk->naddr * sizeof *p->addr);
+        }
+    }
     lookup_release(lk); /* the job's */
     lookup_release(lk); /* the socket's */
     if (gerr) {
         end(p, UNIWS_EDNS, msg);
+        return;
+    }
+    if (!p->addr) {
+        end(p, UNIWS_ENOMEM, "out of memory for the name's addresses");
         return;
     }
     p->next_addr = 1;
@@ -1147,6 +1156,8 @@ static void lws_destroy(uniws_socket *s)
         kill_wsi(p->ll, wsi);
     uniws__lwstls_free(p->tls);
     p->tls = NULL;
+    free(p->addr);
+    p->addr = NULL;
     p->ended = 1;
 }
 
