@@ -114,6 +114,13 @@ typedef const char *(*uniws__header_get)(void *ctx, const char *name);
  * socket failed; stop, destroy() follows). */
 int uniws__stream_upgraded(uniws_socket *s, int http_status, uniws__header_get get, void *ctx);
 
+/* A reframes_output backend found it can write the core's frames to the
+ * wire as they are (e.g. a plain TCP connection it can write to itself):
+ * from now on s's frames are queued masked, and compressed when
+ * permessage-deflate is on. Call before the upgrade is reported, while
+ * nothing is queued. */
+void uniws__stream_writes_frames(uniws_socket *s);
+
 /* ---- MESSAGE backends report to the core (loop thread only) ------------ */
 
 void uniws__msg_opened(uniws_socket *s, const char *protocol, const char *extensions);

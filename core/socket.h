@@ -61,6 +61,7 @@ struct uniws_socket {
 
     /* ---- stream protocol state (core/wsproto.c) ---- */
     int transport_up, hs_done;
+    int reframed; /* the backend frames our output again: queue it plain */
     char key[25];
     char *hsbuf;
     size_t hslen;

@@ -93,7 +93,7 @@ static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *
     uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
     /* A backend that frames again masks with its own key: masking here would
      * only make it unmask first. */
-    int masked = !s->backend->reframes_output;
+    int masked = !s->reframed;
     if (masked)
         next_mask(s, mask);
     size_t hl = uniws__frame_header(hdr, 1, rsv, opcode, len, masked ? mask : NULL);
@@ -118,8 +118,7 @@ int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
 {
     /* RFC 7692 lets a message go uncompressed; a backend that frames again
      * cannot set RSV1, so it would only have to inflate it again. */
-    if (s->pmd && !s->backend->reframes_output &&
-        (opcode == UNIWS__OP_TEXT || opcode == UNIWS__OP_BINARY)) {
+    if (s->pmd && !s->reframed && (opcode == UNIWS__OP_TEXT || opcode == UNIWS__OP_BINARY)) {
 #ifdef UNIWS_HAVE_ZLIB
         uint8_t *z;
         size_t zlen;
@@ -314,6 +313,7 @@ int uniws__ws_init(uniws_socket *s)
         return r;
     s->utf8 = (uniws__utf8)UNIWS__UTF8_INIT;
     s->rnd_off = sizeof s->rnd;
+    s->reframed = s->backend->reframes_output;
     /* The WebSocket header lines of the upgrade request, built once: a
      * library that writes the request itself (does_upgrade) gets them as
      * they are, and uniws__stream_connected() composes its own from them. */
@@ -373,6 +373,13 @@ const char *const *uniws__stream_upgrade_headers(uniws_socket *s, size_t *n)
 {
     *n = s->nupgrade_lines;
     return s->upgrade_lines;
+}
+
+void uniws__stream_writes_frames(uniws_socket *s)
+{
+    uniws__mutex_lock(s->mu);
+    s->reframed = 0;
+    uniws__mutex_unlock(s->mu);
 }
 
 void uniws__stream_connected(uniws_socket *s)

@@ -45,11 +45,14 @@
  * forwarding proxy.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include "core/backend.h"
 #include "core/frame.h"
 #include "core/loop.h"
@@ -57,6 +60,9 @@
 /* Bytes handed to one curl_ws_send() call: curl masks byte by byte, so a
  * bounded window keeps one big message from stalling the other sockets. */
 #define TX_WINDOW (256u * 1024u)
+/* One direct write: at most this many queue chunks and bytes. */
+#define DIRECT_RUNS 16
+#define DIRECT_MAX  (4u << 20)
 
 typedef struct cws_multi cws_multi;
 typedef struct cws_sock cws_sock;
@@ -104,7 +110,10 @@ struct cws_sock {
     int rx_closed; /* the core wants no more bytes */
     int finished;  /* the transport ended and the core was told */
     int want_out;
-    int proxied; /* an explicit proxy was configured */
+    int proxied;   /* an explicit proxy was configured */
+    int plain;     /* no TLS between us and the server: ws://, no https:// proxy we know of */
+    int set_proxy; /* we gave curl the proxy (else curl may have read one itself) */
+    int direct;    /* output goes straight to the socket (see take_output) */
     cws_tx tx;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -118,6 +127,7 @@ static cws_sock *sock_of(CURL *easy)
 }
 
 static void flush_out(cws_sock *k);
+static void take_output(cws_sock *k);
 static void process_done(cws_multi *m);
 
 /* ---- the multi handle: sockets, timer, actions ---------------------------- */
@@ -343,6 +353,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *userp)
     if (code != 101)
         return len; /* 1xx: more heads follow; others: curl fails the transfer */
     k->upgraded = 1;
+    take_output(k);
     uniws__stream_connected(k->s);
     if (report_upgrade(k, 101) != 0)
         k->rx_closed = 1;
@@ -481,6 +492,86 @@ static void send_failed(cws_sock *k, int err, const char *msg)
     k->finished = 1;
     want_writable(k, 0);
     uniws__stream_fail(k->s, err, msg);
+}
+
+/* ---- direct output on plain TCP ------------------------------------------ */
+
+/* Decides at the 101 whether the core's frames may go to the socket as they
+ * are. Only where curl has no TLS on the connection: then, after the 101,
+ * the socket carries the WebSocket stream end to end (directly, or through
+ * an HTTP CONNECT or SOCKS tunnel), and curl never writes to it again
+ * (the request is out, CURLWS_NOAUTOPONG).
+ * curl still does everything else: names, connect, proxies, the upgrade,
+ * and every read. Through TLS (wss://, an https:// proxy, or a proxy curl
+ * found in the environment, whose scheme we do not see) frames go through
+ * curl_ws_send() instead. */
+static void take_output(cws_sock *k)
+{
+    long used = 0;
+    const char *env = getenv("UNIWS_CURL_DIRECT");
+    if (!k->plain || (env && strcmp(env, "0") == 0))
+        return; /* UNIWS_CURL_DIRECT=0: every byte through curl (docs/backends.md) */
+    if (!k->set_proxy &&
+        (curl_easy_getinfo(k->easy, CURLINFO_USED_PROXY, &used) != CURLE_OK || used))
+        return;
+    /* CURLINFO_ACTIVESOCKET only answers once a transfer is over (or with
+     * CONNECT_ONLY); the socket callback told us the connection instead:
+     * the one descriptor curl watches for this transfer when the answer
+     * is read from it. */
+    if (!k->fd || !(k->fd->curl & UNIWS__IO_READ))
+        return;
+    k->direct = 1;
+    uniws__stream_writes_frames(k->s);
+}
+
+/* Writes the core's queue to the socket: one gathering write per pass, as
+ * much as the kernel takes; the rest waits for writability. Makes no curl
+ * calls, so it runs inside curl callbacks too. */
+static void direct_flush(cws_sock *k)
+{
+    for (;;) {
+        if (!k->fd)
+            return; /* curl is dropping the connection: the transfer's end reports it */
+        uniws__out_run runs[DIRECT_RUNS];
+        struct iovec iov[DIRECT_RUNS];
+        size_t nr = uniws__stream_out_peekv(k->s, runs, DIRECT_RUNS, DIRECT_MAX), n = 0;
+        if (nr == 0) {
+            k->want_out = 0;
+            want_writable(k, 0);
+            return;
+        }
+        for (size_t i = 0; i < nr; i++) {
+            iov[i].iov_base = (void *)runs[i].p;
+            iov[i].iov_len = runs[i].n;
+            n += runs[i].n;
+        }
+        struct msghdr mh;
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = iov;
+        mh.msg_iovlen = nr;
+        ssize_t w = sendmsg(k->fd->io.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            k->want_out = 1;
+            want_writable(k, 1);
+            return;
+        }
+        if (w < 0) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "write failed: %s", strerror(errno));
+            send_failed(k, errno == EPIPE || errno == ECONNRESET ? UNIWS_ERESET : UNIWS_EIO, msg);
+            return;
+        }
+        uniws__stream_out_consume(k->s, (size_t)w);
+        if (!k->m || k->finished)
+            return; /* the core let go of the socket (destroy() zeroes k) */
+        if ((size_t)w < n) {
+            k->want_out = 1;
+            want_writable(k, 1);
+            return;
+        }
+    }
 }
 
 /* curl_ws_send() in framing mode, just for this call. Returns the CURLcode;
@@ -625,6 +716,10 @@ static void flush_out(cws_sock *k)
 {
     if (!k->upgraded || k->finished)
         return;
+    if (k->direct) {
+        direct_flush(k);
+        return;
+    }
     for (;;) {
         if (!k->tx.active) {
             int b = tx_begin(k);
@@ -758,6 +853,7 @@ static int cws_connect(uniws_socket *s, const uniws__connect_req *req)
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_HTTPPROXYTUNNEL, 1L);
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    const char *proxy = o->proxy;
     if (o->proxy) {
         k->proxied = 1;
         SET(CURLOPT_PROXY, o->proxy);
@@ -768,7 +864,10 @@ static int cws_connect(uniws_socket *s, const uniws__connect_req *req)
         const char *env = getenv(req->url->tls ? "wss_proxy" : "ws_proxy");
         if (env && *env)
             SET(CURLOPT_PROXY, env);
+        proxy = env && *env ? env : NULL;
     }
+    k->set_proxy = proxy != NULL;
+    k->plain = !req->url->tls && !(proxy && strncasecmp(proxy, "https://", 8) == 0);
     if (o->tls_ca_file)
         SET(CURLOPT_CAINFO, o->tls_ca_file);
     if (o->tls_skip_verify) {
@@ -839,8 +938,8 @@ static void cws_want_write(uniws_socket *s)
     k->want_out = 1;
     if (!k->upgraded)
         return; /* flushed right after the 101 */
-    if (k->m->in_curl)
-        uniws__job_post(k->m->loop, &k->job);
+    if (k->m->in_curl && !k->direct)
+        uniws__job_post(k->m->loop, &k->job); /* curl_ws_send() must wait for curl */
     else
         flush_out(k);
 }

@@ -5,6 +5,7 @@
  *   uniws-conformance --backend NAME [--port N] [--tls-port N] [--certs DIR]
  *                     [--json OUT] [--only CASE[,CASE...]] [--list]
  *                     [--no-fork] [--case-timeout MS] [--run-limitations]
+ *                     [--column LABEL]
  *
  * Without --port it starts the scripted peer in-process (and a TLS instance
  * when --certs holds ca.pem, server.pem, server.key). Each case runs in a
@@ -43,6 +44,7 @@ typedef struct runner {
     int no_fork;
     int run_limitations; /* run the cases of limitations.c too (to re-check them) */
     char ca[1024], other_ca[1024], cert[1024], key[1024];
+    const char *column; /* --column: the matrix column, if not the backend's name */
 } runner;
 
 static void usage(FILE *f)
@@ -51,6 +53,8 @@ static void usage(FILE *f)
             "usage: uniws-conformance --backend NAME [--port N] [--tls-port N] [--certs DIR]\n"
             "                         [--json OUT] [--only CASE[,CASE...]] [--list]\n"
             "                         [--no-fork] [--case-timeout MS] [--run-limitations]\n"
+            "                         [--column LABEL]\n"
+            "  --column LABEL     the matrix column's name (default: the backend's)\n"
             "  --port/--tls-port  use a running scripted peer instead of starting one\n"
             "  --certs DIR        ca.pem, other-ca.pem, server.pem, server.key for wss cases\n"
             "  --only             case names; a trailing '*' matches a prefix\n"
@@ -248,7 +252,7 @@ static int write_json(const runner *rn, const result *res, const unsigned char *
     uniws_caps_string(rn->env.info.caps, caps, sizeof caps);
     iso_time(when, sizeof when);
     fputs("{\n  \"backend\": ", f);
-    json_write_string(f, rn->env.backend);
+    json_write_string(f, rn->column ? rn->column : rn->env.backend);
     fputs(",\n  \"version\": ", f);
     json_write_string(f, rn->env.info.version);
     fputs(",\n  \"description\": ", f);
@@ -311,6 +315,9 @@ int main(int argc, char **argv)
         int bad = 0;
         if (!strcmp(a, "--backend") && v) {
             backend = v;
+            i++;
+        } else if (!strcmp(a, "--column") && v) {
+            rn.column = v;
             i++;
         } else if (!strcmp(a, "--port") && v) {
             bad = parse_int(v, 1, 65535, &rn.env.port);

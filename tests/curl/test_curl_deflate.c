@@ -1,9 +1,10 @@
 /*
  * test_curl_deflate.c — permessage-deflate over the curl backend against an
- * independent server (npm `ws`, deflate_server.mjs). libcurl 8.14 cannot send
- * RSV1, so the backend re-inflates the core's compressed frames and sends them
- * plain (RFC 7692 allows it); the server's compressed answers go through the
- * core's inflater. Every echo must come back byte for byte.
+ * independent server (npm `ws`, deflate_server.mjs). On ws:// the backend
+ * writes the core's compressed frames itself; where libcurl frames the output
+ * (it cannot send RSV1) the core queues it uncompressed (RFC 7692 allows it).
+ * The server's compressed answers go through the core's inflater either way.
+ * Every echo must come back byte for byte.
  */
 #include <setjmp.h>
 #include <stdarg.h>
