@@ -14,6 +14,11 @@
  *  - So the upgrade runs as a normal transfer in the multi handle that never
  *    ends: with CURLWS_RAW_MODE curl hands every byte after the 101, those of
  *    the same read included, to our write callback untouched -> the core.
+ *  - Sending on plain TCP (no TLS in curl's connection: ws://, direct or
+ *    through an HTTP CONNECT / SOCKS tunnel we configured): after the 101
+ *    curl never writes to the socket again, so the core's own frames go to
+ *    it straight from the queue (take_output(), direct_flush()). Everything
+ *    below about curl_ws_send() is the path through TLS.
  *  - Sending raw bytes in that mode is impossible outside a curl callback
  *    (ws_send_raw() needs CONNECT_ONLY there) and blocking inside one. But
  *    curl_ws_send() in framing mode is non-blocking outside callbacks and
