@@ -56,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include "core/backend.h"
@@ -119,6 +120,9 @@ struct cws_sock {
     int plain;     /* no TLS between us and the server: ws://, no https:// proxy we know of */
     int set_proxy; /* we gave curl the proxy (else curl may have read one itself) */
     int direct;    /* output goes straight to the socket (see take_output) */
+    int direct_fd; /* that socket while curl has it open, else -1 */
+    int cand[4];   /* sockets curl created for this transfer (sockopt callback) */
+    unsigned ncand;
     cws_tx tx;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -190,6 +194,11 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     cws_fd *f = socketp;
     if (what == CURL_POLL_REMOVE) {
         /* easy may be curl's internal handle here (connection teardown). */
+        cws_sock *gone = sock_of(easy);
+        if (gone && gone->direct && gone->direct_fd == (int)s)
+            gone->direct_fd = -1; /* curl is about to close it */
+        if (f && f->owner && f->owner->direct && f->owner->direct_fd == (int)s)
+            f->owner->direct_fd = -1;
         if (f) {
             uniws__io_stop(m->loop, &f->io);
             if (f->owner && f->owner->fd == f)
@@ -510,6 +519,42 @@ static void send_failed(cws_sock *k, int err, const char *msg)
  * and every read. Through TLS (wss://, an https:// proxy, or a proxy curl
  * found in the environment, whose scheme we do not see) frames go through
  * curl_ws_send() instead. */
+/* Whether fd is this transfer's connection: its addresses are the ones
+ * curl reports for it (the 4-tuple names one TCP connection). */
+static int is_connection(cws_sock *k, int fd)
+{
+    char *pip = NULL, *lip = NULL, host[64], port[16];
+    long pport = 0, lport = 0;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (curl_easy_getinfo(k->easy, CURLINFO_PRIMARY_IP, &pip) != CURLE_OK || !pip ||
+        curl_easy_getinfo(k->easy, CURLINFO_PRIMARY_PORT, &pport) != CURLE_OK ||
+        curl_easy_getinfo(k->easy, CURLINFO_LOCAL_IP, &lip) != CURLE_OK || !lip ||
+        curl_easy_getinfo(k->easy, CURLINFO_LOCAL_PORT, &lport) != CURLE_OK)
+        return 0;
+    for (int peer = 0; peer < 2; peer++) {
+        sl = sizeof ss;
+        int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &sl)
+                     : getsockname(fd, (struct sockaddr *)&ss, &sl);
+        if (r != 0 || getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, port, sizeof port,
+                                  NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+            return 0;
+        if (strcmp(host, peer ? pip : lip) != 0 || atol(port) != (peer ? pport : lport))
+            return 0;
+    }
+    return 1;
+}
+
+/* Notes every socket curl creates for this transfer (happy eyeballs may
+ * try several; the last few are enough). */
+static int on_sockopt(void *userp, curl_socket_t fd, curlsocktype purpose)
+{
+    cws_sock *k = userp;
+    if (k && purpose == CURLSOCKTYPE_IPCXN)
+        k->cand[k->ncand++ % (sizeof k->cand / sizeof k->cand[0])] = (int)fd;
+    return CURL_SOCKOPT_OK;
+}
+
 static void take_output(cws_sock *k)
 {
     long used = 0;
@@ -520,13 +565,20 @@ static void take_output(cws_sock *k)
         (curl_easy_getinfo(k->easy, CURLINFO_USED_PROXY, &used) != CURLE_OK || used))
         return;
     /* CURLINFO_ACTIVESOCKET only answers once a transfer is over (or with
-     * CONNECT_ONLY); the socket callback told us the connection instead:
-     * the one descriptor curl watches for this transfer when the answer
-     * is read from it. */
-    if (!k->fd || !(k->fd->curl & UNIWS__IO_READ))
-        return;
-    k->direct = 1;
-    uniws__stream_writes_frames(k->s);
+     * CONNECT_ONLY), and when a fast server answers within one pass curl
+     * has not yet reported the socket to the socket callback: the
+     * connection is the socket curl created whose addresses match. */
+    size_t max = sizeof k->cand / sizeof k->cand[0];
+    size_t n = k->ncand < max ? k->ncand : max;
+    for (size_t i = 0; i < n; i++) {
+        int fd = k->cand[(k->ncand - 1 - i) % max]; /* newest first */
+        if (is_connection(k, fd)) {
+            k->direct = 1;
+            k->direct_fd = fd;
+            uniws__stream_writes_frames(k->s);
+            return;
+        }
+    }
 }
 
 /* Writes the core's queue to the socket: one gathering write per pass, as
@@ -535,7 +587,7 @@ static void take_output(cws_sock *k)
 static void direct_flush(cws_sock *k)
 {
     for (;;) {
-        if (!k->fd)
+        if (k->direct_fd < 0)
             return; /* curl is dropping the connection: the transfer's end reports it */
         uniws__out_run runs[DIRECT_RUNS];
         struct iovec iov[DIRECT_RUNS];
@@ -554,7 +606,7 @@ static void direct_flush(cws_sock *k)
         memset(&mh, 0, sizeof mh);
         mh.msg_iov = iov;
         mh.msg_iovlen = nr;
-        ssize_t w = sendmsg(k->fd->io.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t w = sendmsg(k->direct_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -852,6 +904,8 @@ static int cws_connect(uniws_socket *s, const uniws__connect_req *req)
     SET(CURLOPT_HEADERDATA, (void *)k);
     SET(CURLOPT_WRITEFUNCTION, on_write);
     SET(CURLOPT_WRITEDATA, (void *)k);
+    SET(CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    SET(CURLOPT_SOCKOPTDATA, (void *)k);
     SET(CURLOPT_CONNECTTIMEOUT_MS, timeout);
     SET(CURLOPT_FRESH_CONNECT, 1L);
     SET(CURLOPT_FORBID_REUSE, 1L);
@@ -912,6 +966,7 @@ static void cws_destroy(uniws_socket *s)
             curl_easy_setopt(k->easy, CURLOPT_PRIVATE, (void *)NULL);
             curl_easy_setopt(k->easy, CURLOPT_HEADERDATA, (void *)NULL);
             curl_easy_setopt(k->easy, CURLOPT_WRITEDATA, (void *)NULL);
+            curl_easy_setopt(k->easy, CURLOPT_SOCKOPTDATA, (void *)NULL);
             if (m->ngrave == m->capgrave) {
                 size_t c = m->capgrave ? m->capgrave * 2 : 8;
                 CURL **g = realloc(m->graveyard, c * sizeof *g);
