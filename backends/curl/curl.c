@@ -137,6 +137,7 @@ static cws_sock *sock_of(CURL *easy)
 
 static void flush_out(cws_sock *k);
 static void take_output(cws_sock *k);
+static void direct_flush(cws_sock *k);
 static void process_done(cws_multi *m);
 
 /* ---- the multi handle: sockets, timer, actions ---------------------------- */
@@ -384,6 +385,10 @@ static size_t on_write(char *buf, size_t size, size_t n, void *userp)
         return len;
     if (uniws__stream_recv(k->s, buf, len) < 0)
         k->rx_closed = 1; /* keep the transport: the core may still flush a close */
+    /* What the core answered (echoes, pongs, a close) leaves now, before
+     * curl's next read: the socket job would only run after curl returns. */
+    if (k->m && k->direct && !k->finished)
+        direct_flush(k);
     return len;
 }
 
