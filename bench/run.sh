@@ -92,10 +92,13 @@ client() { # tool -> command line
 }
 
 div() { if [ $quick = 1 ]; then echo $(( ($1 + 9) / 10 )); else echo "$1"; fi; }
-# name|args|tools that can run it (all: every tool)
+# name|args|tools that can run it (all: every tool)[|runs per repetition]
+# The round trip is short (~1.5 s a run) and the noisiest row: a run's p50
+# moves by +-15 % from one run to the next on this kind of machine, the same
+# for every client, so each repetition runs it three times (interleaved too).
 workloads=(
   "small|--size 64 --count $(div 200000) --window 64|all"
-  "rtt|--size 64 --count $(div 20000) --window 1|all"
+  "rtt|--size 64 --count $(div 20000) --window 1|all|3"
   "4k|--size 4K --count $(div 50000) --window 64|all"
   "1m|--size 1M --count $(div 400) --window 4|all"
   "16m|--size 16M --count $(div 30) --window 1|all"
@@ -112,8 +115,10 @@ fi
 echo "run.sh: tools: ${tools[*]}" >&2
 for rep in $(seq "$reps"); do
   for w in "${workloads[@]}"; do
-    IFS='|' read -r name args which <<< "$w"
+    IFS='|' read -r name args which inner <<< "$w"
     if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then continue; fi
+    [ $quick = 1 ] && inner=1
+    for _ in $(seq "${inner:-1}"); do
     for tool in "${tools[@]}"; do
       if [ "$which" = native ] && [[ $tool == tcp || $tool == node-* ]]; then continue; fi
       s0=$(ticks); t0=$(date +%s%N)
@@ -125,6 +130,7 @@ for rep in $(seq "$reps"); do
       wall_s=$(awk -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (t1 - t0) / 1e9}')
       echo "{\"rep\":$rep,\"workload\":\"$name\",\"label\":\"$tool\",\"server_cpu_s\":$srv_s,\"wall_s\":$wall_s,\"run\":$line}" >> "$runs"
       printf 'rep %s %-6s %-12s %s\n' "$rep" "$name" "$tool" "$(echo "$line" | cut -c1-150)" >&2
+    done
     done
   done
 done

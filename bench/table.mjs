@@ -84,7 +84,11 @@ const failures = runs.filter((r) => !r.run.ok);
 const versions = {};
 for (const r of runs) if (r.run.backend) versions[r.label] = r.run.backend;
 const reps = Math.max(...runs.map((r) => r.rep));
-console.log(`Medians of ${reps} interleaved run(s) on ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ` +
+const rttRuns = Math.max(0, ...Object.values(runs.filter((r) => r.workload === 'rtt')
+  .reduce((a, r) => ({...a, [r.label]: (a[r.label] || 0) + 1}), {})));
+console.log(`Medians of ${reps} interleaved run(s)` +
+  (rttRuns > reps ? ` (${rttRuns} of the round trip)` : '') +
+  ` on ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ` +
   `server pinned to core 0, client to core 1. Ratio > 1× means uniws does better.\n`);
 console.log(out.join('\n'));
 if (cpu.length > 3) console.log(cpu.join('\n'));
