@@ -99,9 +99,6 @@ typedef struct cws_tx {
     uint64_t sent;      /* payload bytes curl has written */
     unsigned flags;     /* CURLWS_* for this frame */
     int started;        /* the first curl_ws_send() of the frame was made */
-    unsigned msg_type;  /* CURLWS_TEXT / _BINARY of a fragmented message */
-    uint8_t hbuf[UNIWS__FRAME_MAX_HEADER];
-    size_t hbuf_have; /* a header split over two queue chunks */
 } cws_tx;
 
 struct cws_sock {
@@ -648,18 +645,18 @@ static CURLcode ws_send(cws_sock *k, const void *p, size_t n, curl_off_t total, 
     return r;
 }
 
-static int frame_flags(cws_tx *t, const uniws__frame_hdr *h, unsigned *flags)
+/* The core queues every frame whole (header and payload in one chunk) and
+ * final: messages are never fragmented on the way out. */
+static int frame_flags(const uniws__frame_hdr *h, unsigned *flags)
 {
+    if (!h->fin)
+        return -1;
     switch (h->opcode) {
     case UNIWS__OP_TEXT:
-    case UNIWS__OP_BINARY:
-        t->msg_type = h->opcode == UNIWS__OP_TEXT ? CURLWS_TEXT : CURLWS_BINARY;
-        *flags = t->msg_type | (h->fin ? 0 : CURLWS_CONT);
+        *flags = CURLWS_TEXT;
         return 0;
-    case UNIWS__OP_CONT:
-        if (!t->msg_type)
-            return -1;
-        *flags = t->msg_type | (h->fin ? 0 : CURLWS_CONT);
+    case UNIWS__OP_BINARY:
+        *flags = CURLWS_BINARY;
         return 0;
     case UNIWS__OP_CLOSE:
         *flags = CURLWS_CLOSE;
@@ -685,29 +682,13 @@ static int tx_begin(cws_sock *k)
     if (n == 0)
         return 0;
     uniws__frame_hdr h;
-    int hl = 0;
-    if (t->hbuf_have == 0)
-        hl = uniws__frame_parse(p, n, &h);
-    if (hl > 0) {
-        t->hdr_pending = (size_t)hl; /* consumed with the payload, once sent */
-    } else if (hl == 0) {
-        /* A header split across queue chunks: take it over byte by byte. */
-        while (n > 0 && hl == 0 && t->hbuf_have < sizeof t->hbuf) {
-            t->hbuf[t->hbuf_have++] = *p++;
-            n--;
-            uniws__stream_out_consume(k->s, 1);
-            hl = uniws__frame_parse(t->hbuf, t->hbuf_have, &h);
-        }
-        if (hl == 0)
-            return 0;
-        t->hbuf_have = 0;
-        t->hdr_pending = 0;
-    }
-    if (hl < 0 || frame_flags(t, &h, &t->flags) != 0) {
+    int hl = uniws__frame_parse(p, n, &h);
+    if (hl <= 0 || n - (size_t)hl < h.len || frame_flags(&h, &t->flags) != 0) {
         send_failed(k, UNIWS_EINTERNAL, "the core queued a frame libcurl cannot send");
         return -1;
     }
     t->h = h;
+    t->hdr_pending = (size_t)hl; /* consumed with the payload, once sent */
     t->sent = 0;
     t->started = 0;
     t->active = 1;
@@ -719,8 +700,7 @@ static int tx_begin(cws_sock *k)
 }
 
 /* Pushes the active frame. Returns 1 when it is fully written, 0 when the
- * socket is full, 2 when the rest of the frame is not queued yet, -1 when the
- * socket failed. */
+ * socket is full, -1 when the socket failed. */
 static int tx_push(cws_sock *k)
 {
     cws_tx *t = &k->tx;
@@ -734,8 +714,11 @@ static int tx_push(cws_sock *k)
         size_t avail = n - t->hdr_pending;
         if (avail > left)
             avail = (size_t)left;
-        if (avail == 0 && left > 0)
-            return 2; /* the next want_write() resumes it */
+        if (avail == 0 && left > 0) {
+            /* tx_begin() saw the whole payload queued behind the header. */
+            send_failed(k, UNIWS_EINTERNAL, "the core's output queue lost part of a frame");
+            return -1;
+        }
         size_t win = avail < TX_WINDOW ? avail : TX_WINDOW;
         unsigned flags = 0;
         curl_off_t total = 0;
@@ -796,9 +779,9 @@ static void flush_out(cws_sock *k)
         int r = tx_push(k);
         if (r < 0)
             return;
-        if (r == 0 || r == 2) {
-            k->want_out = r == 0;
-            want_writable(k, r == 0);
+        if (r == 0) {
+            k->want_out = 1;
+            want_writable(k, 1);
             return;
         }
     }
