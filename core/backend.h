@@ -100,6 +100,15 @@ typedef struct uniws__out_run {
 } uniws__out_run;
 size_t uniws__stream_out_peekv(uniws_socket *s, uniws__out_run *runs, size_t max, size_t limit);
 
+/* POSIX: one gathering sendmsg() of s's queued output to the non-blocking
+ * socket fd, consuming what the kernel took. Returns UNIWS__WRITE_IDLE
+ * (nothing queued), _MORE (all of it went out: call again, but first check
+ * that the socket is still yours — the consume may have ended it), _FULL
+ * (the socket took part or none of it: wait for writability) or _ERROR
+ * (errno says why). */
+enum { UNIWS__WRITE_IDLE, UNIWS__WRITE_MORE, UNIWS__WRITE_FULL, UNIWS__WRITE_ERROR };
+int uniws__stream_write_fd(uniws_socket *s, int fd);
+
 /* ---- STREAM backends whose library does the HTTP upgrade (does_upgrade) - */
 
 /* Header lines ("Name: value", no CRLF) the upgrade request must carry:

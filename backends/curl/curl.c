@@ -58,7 +58,6 @@
 #include <strings.h>
 #include <netdb.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include "core/backend.h"
 #include "core/frame.h"
 #include "core/loop.h"
@@ -66,9 +65,6 @@
 /* Bytes handed to one curl_ws_send() call: curl masks byte by byte, so a
  * bounded window keeps one big message from stalling the other sockets. */
 #define TX_WINDOW (256u * 1024u)
-/* One direct write: at most this many queue chunks and bytes. */
-#define DIRECT_RUNS 16
-#define DIRECT_MAX  (4u << 20)
 
 typedef struct cws_multi cws_multi;
 typedef struct cws_sock cws_sock;
@@ -591,44 +587,25 @@ static void direct_flush(cws_sock *k)
     for (;;) {
         if (k->direct_fd < 0)
             return; /* curl is dropping the connection: the transfer's end reports it */
-        uniws__out_run runs[DIRECT_RUNS];
-        struct iovec iov[DIRECT_RUNS];
-        size_t nr = uniws__stream_out_peekv(k->s, runs, DIRECT_RUNS, DIRECT_MAX), n = 0;
-        if (nr == 0) {
+        switch (uniws__stream_write_fd(k->s, k->direct_fd)) {
+        case UNIWS__WRITE_IDLE:
             k->want_out = 0;
             want_writable(k, 0);
             return;
-        }
-        for (size_t i = 0; i < nr; i++) {
-            iov[i].iov_base = (void *)runs[i].p;
-            iov[i].iov_len = runs[i].n;
-            n += runs[i].n;
-        }
-        struct msghdr mh;
-        memset(&mh, 0, sizeof mh);
-        mh.msg_iov = iov;
-        mh.msg_iovlen = nr;
-        ssize_t w = sendmsg(k->direct_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        case UNIWS__WRITE_FULL:
             k->want_out = 1;
             want_writable(k, 1);
             return;
-        }
-        if (w < 0) {
+        case UNIWS__WRITE_ERROR: {
             char msg[128];
-            snprintf(msg, sizeof msg, "write failed: %s", strerror(errno));
-            send_failed(k, errno == EPIPE || errno == ECONNRESET ? UNIWS_ERESET : UNIWS_EIO, msg);
+            int e = errno;
+            snprintf(msg, sizeof msg, "write failed: %s", strerror(e));
+            send_failed(k, e == EPIPE || e == ECONNRESET ? UNIWS_ERESET : UNIWS_EIO, msg);
             return;
         }
-        uniws__stream_out_consume(k->s, (size_t)w);
-        if (!k->m || k->finished)
-            return; /* the core let go of the socket (destroy() zeroes k) */
-        if ((size_t)w < n) {
-            k->want_out = 1;
-            want_writable(k, 1);
-            return;
+        default:
+            if (!k->m || k->finished)
+                return; /* the core let go of the socket (destroy() zeroes k) */
         }
     }
 }

@@ -42,7 +42,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <libwebsockets.h>
 #include <uv.h>
@@ -59,10 +58,6 @@
 /* lws's per-thread read buffer (one recv() per RAW_RX at most this big),
  * and the largest TLS write handed to lws at once. */
 #define CHUNK (256 * 1024)
-/* One plain write: at most this many queue chunks and bytes (the kernel
- * takes what fits; the rest waits for the socket to drain). */
-#define WRITE_RUNS 16
-#define WRITE_MAX  (4u << 20)
 /* Plaintext per SSL_write: four full records. */
 #define TLS_CHUNK (4 * 16384)
 /* uv_run passes per wake-up before yielding back to the uniws loop. */
@@ -670,41 +665,24 @@ static int write_plain(lws_sock *p, struct lws *wsi)
         return 0;
     }
     for (;;) {
-        /* Small frames queued together sit in several chunks: one writev. */
-        uniws__out_run runs[WRITE_RUNS];
-        struct iovec iov[WRITE_RUNS];
-        size_t k = uniws__stream_out_peekv(p->s, runs, WRITE_RUNS, WRITE_MAX), n = 0;
-        if (k == 0)
+        switch (uniws__stream_write_fd(p->s, fd)) {
+        case UNIWS__WRITE_IDLE:
             return 0;
-        for (size_t i = 0; i < k; i++) {
-            iov[i].iov_base = (void *)runs[i].p;
-            iov[i].iov_len = runs[i].n;
-            n += runs[i].n;
-        }
-        struct msghdr mh;
-        memset(&mh, 0, sizeof mh);
-        mh.msg_iov = iov;
-        mh.msg_iovlen = k;
-        ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        case UNIWS__WRITE_FULL:
             lws_callback_on_writable(wsi);
             p->ll->dirty = 1;
             return 0;
-        }
-        if (w < 0) {
+        case UNIWS__WRITE_ERROR: {
+            char msg[128];
+            int e = errno;
+            snprintf(msg, sizeof msg, "write failed: %s", strerror(e));
             detach(p);
-            end(p, UNIWS_EIO, "write failed");
+            end(p, e == EPIPE || e == ECONNRESET ? UNIWS_ERESET : UNIWS_EIO, msg);
             return -1;
         }
-        uniws__stream_out_consume(p->s, (size_t)w);
-        if (lws_wsi_user(wsi) != p)
-            return 0; /* the core let go of the socket */
-        if ((size_t)w < n) {
-            lws_callback_on_writable(wsi);
-            p->ll->dirty = 1;
-            return 0;
+        default:
+            if (lws_wsi_user(wsi) != p)
+                return 0; /* the core let go of the socket */
         }
     }
 }
