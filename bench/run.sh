@@ -8,6 +8,9 @@
 # bench/results/latest.md (raw JSON lines in bench/results/runs.jsonl).
 #
 #   bench/run.sh [--quick] [--reps N] [--build DIR] [--no-build] [--only WORKLOAD,...]
+#                [--out DIR]
+#
+# --out puts latest.md and runs.jsonl elsewhere (ctest bench.run_sh does).
 #
 # --quick divides every count by 10 and runs once (a sanity check, not data).
 # Workload names: small, rtt, 4k, 1m, 16m, conn, idle.
@@ -19,6 +22,7 @@ reps=3
 quick=0
 do_build=1
 only=""
+results=""
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1; reps=1 ;;
@@ -26,7 +30,8 @@ while [ $# -gt 0 ]; do
     --build) build=$(realpath -m "$2"); shift ;;
     --no-build) do_build=0 ;;
     --only) only=$2; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --out) results=$(realpath -m "$2"); shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 1 ;;
   esac
   shift
@@ -43,7 +48,7 @@ if [ $do_build = 1 ]; then
 fi
 bin=$build/bench
 [ -x "$bin/uniws-bench" ] || { echo "run.sh: $bin/uniws-bench missing (is bench/ added to the build?)" >&2; exit 1; }
-results=$root/bench/results
+results=${results:-$root/bench/results}
 mkdir -p "$results"
 runs=$results/runs.jsonl
 : > "$runs"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# run_smoke.sh — ctest bench.run_sh: runs bench/run.sh on a tiny workload
+# (--quick, three workloads) against an existing build and checks that its
+# table came out with a column for every expected client and no failed run.
+# The plumbing of the side-by-side script, not a measurement.
+#
+#   run_smoke.sh BUILD_DIR OUT_DIR CLIENT...
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$1
+out=$2
+shift 2
+mkdir -p "$out"
+if ! bash "$here/run.sh" --quick --no-build --build "$build" --out "$out" \
+    --only small,rtt,conn > "$out/run.log" 2>&1; then
+  cat "$out/run.log"
+  echo "run_smoke: bench/run.sh failed" >&2
+  exit 1
+fi
+table=$out/latest.md
+cat "$table"
+status=0
+for c in "$@"; do
+  if ! head -4 "$table" | grep -q "| $c |"; then
+    echo "run_smoke: no column for $c" >&2
+    status=1
+  fi
+done
+if grep -q "run(s) failed" "$table"; then
+  echo "run_smoke: a client failed (see above)" >&2
+  status=1
+fi
+exit $status
