@@ -126,15 +126,16 @@ EM_JS(int, uniws__em_send_text, (int id, const void *data, size_t len), {
 /* Creates the browser socket as emscripten_websocket_new() does (same id
  * table, so the rest of the library works on it), but catches what the
  * constructor throws: Node.js's undici rejects subprotocols that differ only
- * in case, a https page may not open ws://. Returns the id (> 0), -1 without
- * a WebSocket global, -2 for a SyntaxError, -3 for another exception. */
+ * in case, a https page may not open ws://. protocols is "a, b" or NULL.
+ * Returns the id (> 0), -1 without a WebSocket global, -2 for a SyntaxError,
+ * -3 for another exception. */
 /* clang-format off */
 EM_JS(int, uniws__em_new, (const char *url, const char *protocols), {
     if (typeof WebSocket === 'undefined')
         return -1;
     var ws;
     try {
-        ws = protocols ? new WebSocket(UTF8ToString(url), UTF8ToString(protocols).split(','))
+        ws = protocols ? new WebSocket(UTF8ToString(url), UTF8ToString(protocols).split(', '))
                        : new WebSocket(UTF8ToString(url));
     } catch (e) {
         return e && e.name === 'SyntaxError' ? -2 : -3;
@@ -167,10 +168,13 @@ static void push(em_sock *e, em_event *ev)
         e->head = ev;
     e->tail = ev;
     uniws_loop *loop = uniws__sock_loop(e->s);
+    if (e->dispatch.queued)
+        return; /* the pending dispatch takes this event too; the loop was woken */
     uniws__job_post(loop, &e->dispatch);
     /* With Asyncify the event arrives while the loop sleeps inside
      * uniws_loop_run_once() (so job_post sees the loop thread and does not
-     * wake): end the sleep explicitly. */
+     * wake): end the sleep explicitly. Browser events arrive on the loop's
+     * own thread, so reading dispatch.queued needs no lock. */
     uniws__loop_wake(loop);
 }
 
@@ -375,25 +379,8 @@ static int em_connect(uniws_socket *s, const uniws__connect_req *req)
     e->s = s;
     uniws__job_init(&e->dispatch, dispatch, e);
 
-    /* "a,b": split on ',' (the core's "a, b" would give " b", not a token). */
-    char *protos = NULL;
-    const uniws_options *o = req->opts;
-    if (o->num_protocols) {
-        size_t total = 1;
-        for (size_t i = 0; i < o->num_protocols; i++)
-            total += strlen(o->protocols[i]) + 1;
-        protos = malloc(total);
-        if (!protos)
-            return UNIWS_ENOMEM;
-        protos[0] = 0;
-        for (size_t i = 0; i < o->num_protocols; i++) {
-            if (i)
-                strcat(protos, ",");
-            strcat(protos, o->protocols[i]);
-        }
-    }
-    int id = uniws__em_new(req->url->normalized, protos);
-    free(protos);
+    /* The core's "a, b" (tokens hold neither ',' nor ' ': split on ", "). */
+    int id = uniws__em_new(req->url->normalized, req->protocols_joined);
     if (id <= 0) {
         /* Node.js 20 has a global WebSocket only with --experimental-websocket. */
         return id == -1 ? UNIWS_EUNSUPPORTED : id == -2 ? UNIWS_ESYNTAX : UNIWS_EIO;
