@@ -83,6 +83,7 @@ struct cws_multi {
     CURLM *multi;
     uniws__timer timer;
     int in_curl;      /* inside curl_multi_socket_action(): no curl API calls */
+    unsigned pass;    /* counts curl_multi_socket_action() calls */
     CURL **graveyard; /* easy handles destroyed while in_curl */
     size_t ngrave, capgrave;
 };
@@ -114,7 +115,8 @@ struct cws_sock {
     int set_proxy; /* we gave curl the proxy (else curl may have read one itself) */
     int direct;    /* output goes straight to the socket (see take_output) */
     int direct_fd; /* that socket while curl has it open, else -1 */
-    int cand[4];   /* sockets curl created for this transfer (sockopt callback) */
+    unsigned flushed_pass; /* the curl pass in which on_write last flushed */
+    int cand[4];           /* sockets curl created for this transfer (sockopt callback) */
     unsigned ncand;
     cws_tx tx;
     char errbuf[CURL_ERROR_SIZE];
@@ -147,6 +149,7 @@ static void bury_graveyard(cws_multi *m)
 static void socket_action(cws_multi *m, curl_socket_t fd, int bits)
 {
     int running = 0;
+    m->pass++;
     m->in_curl++;
     curl_multi_socket_action(m->multi, fd, bits, &running);
     m->in_curl--;
@@ -378,10 +381,14 @@ static size_t on_write(char *buf, size_t size, size_t n, void *userp)
         return len;
     if (uniws__stream_recv(k->s, buf, len) < 0)
         k->rx_closed = 1; /* keep the transport: the core may still flush a close */
-    /* What the core answered (echoes, pongs, a close) leaves now, before
-     * curl's next read: the socket job would only run after curl returns. */
-    if (k->m && k->direct && !k->finished)
+    /* What the core answered to the first frame of a curl pass (an echo, a
+     * pong, a close) leaves now, before curl's next read; curl hands over
+     * one frame per call, so what later frames of the same pass bring waits
+     * for the socket job after curl returns: one write for all of them. */
+    if (k->m && k->direct && !k->finished && k->flushed_pass != k->m->pass) {
+        k->flushed_pass = k->m->pass;
         direct_flush(k);
+    }
     return len;
 }
 
@@ -872,6 +879,7 @@ static int cws_connect(uniws_socket *s, const uniws__connect_req *req)
     SET(CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     SET(CURLOPT_SOCKOPTDATA, (void *)k);
     SET(CURLOPT_CONNECTTIMEOUT_MS, timeout);
+    SET(CURLOPT_BUFFERSIZE, 256L * 1024L); /* one read per 256 KiB; the buffer is the multi's */
     SET(CURLOPT_FRESH_CONNECT, 1L);
     SET(CURLOPT_FORBID_REUSE, 1L);
     SET(CURLOPT_FOLLOWLOCATION, 0L);
