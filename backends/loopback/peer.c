@@ -62,6 +62,7 @@ enum peer_cmd_kind {
     C_HOLD,
     C_NO_CLOSE_REPLY,
     C_REPORT,
+    C_MASKS,
     C_ECHO
 };
 
@@ -109,6 +110,7 @@ static const struct peer_cmd_def {
     {"hold", C_HOLD, A_NONE, 0},
     {"no-close-reply", C_NO_CLOSE_REPLY, A_NONE, 0},
     {"report", C_REPORT, A_NONE, 0},
+    {"masks", C_MASKS, A_NONE, 0},
     {"echo", C_ECHO, A_NONE, 0},
 };
 
@@ -121,7 +123,7 @@ typedef struct peer_cmd {
 } peer_cmd;
 
 enum peer_state { S_HEAD, S_OPEN, S_SILENT, S_DONE };
-enum peer_mode { M_ECHO, M_HOLD, M_NO_CLOSE_REPLY, M_REPORT };
+enum peer_mode { M_ECHO, M_HOLD, M_NO_CLOSE_REPLY, M_REPORT, M_MASKS };
 /* Besides the public action kinds: write what is queued before going on. */
 #define PEER_FLUSH 100
 
@@ -696,6 +698,9 @@ static void run_cmd(uniws__peer *p)
     case C_REPORT:
         p->mode = M_REPORT;
         break;
+    case C_MASKS:
+        p->mode = M_MASKS;
+        break;
     case C_ECHO:
         p->mode = M_ECHO;
         break;
@@ -1066,6 +1071,8 @@ static int check_header(uniws__peer *p)
         p->report_bytes += h->len;
         return 0;
     }
+    if (p->mode == M_MASKS)
+        return 0; /* the payload is not kept */
     if (h->len > PEER_MAX_MESSAGE - p->msg_len) {
         fail(p, 1009, "message too big for the test peer");
         return -1;
@@ -1094,6 +1101,13 @@ static void frame_done(uniws__peer *p)
             p->report_msgs++;
             p->msg_op = 0;
         }
+        return;
+    }
+    if (p->mode == M_MASKS) {
+        if (!p->sent_close)
+            out_frame(p, 1, UNIWS__OP_BINARY, h->mask, sizeof h->mask);
+        if (h->fin)
+            p->msg_op = 0;
         return;
     }
     uint8_t *payload = p->msg.p + PEER_HEADROOM + p->msg_len;
@@ -1142,7 +1156,7 @@ static void process_input(uniws__peer *p)
         uint8_t *dst = NULL;
         if (p->hdr.opcode & 8)
             dst = p->ctl + p->pay_done;
-        else if (p->mode != M_REPORT)
+        else if (p->mode != M_REPORT && p->mode != M_MASKS)
             dst = p->msg.p + PEER_HEADROOM + p->msg_len + p->pay_done;
         if (dst && n)
             uniws__mask_copy(dst, d, n, p->hdr.mask, p->pay_done);

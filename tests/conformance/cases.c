@@ -68,6 +68,8 @@ const conf_case conf_cases[] = {
      "ping and pong between fragments of text and binary"},
     {"frag_utf8_split", "7", WS, case_frag_utf8_split, 0, NULL,
      "characters split across fragments are valid"},
+    {"mask_per_frame", "5", WS, case_mask_per_frame, 8, NULL,
+     "every frame sent is masked with its own key (RFC 6455 5.3)"},
     {"ping_answered", "9", WS, case_ping_auto, 0, NULL,
      "peer pings are answered and not delivered"},
     {"pingflood_1000", "9", WS, case_pingflood, 1000, NULL,

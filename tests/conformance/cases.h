@@ -72,6 +72,7 @@ void case_frag_utf8_split(cx *c, const conf_case *k);
 void case_protocol_violation(cx *c, const conf_case *k);
 void case_reserved_opcodes(cx *c, const conf_case *k);
 void case_ping_auto(cx *c, const conf_case *k);
+void case_mask_per_frame(cx *c, const conf_case *k);
 void case_pingflood(cx *c, const conf_case *k);
 void case_unsolicited_pong(cx *c, const conf_case *k);
 void case_max_size(cx *c, const conf_case *k);

@@ -64,6 +64,29 @@ void case_frag_ping_interleaved(cx *c, const conf_case *k)
     CHECK(c, r->n_msg == 3, "%zu messages, expected 3", r->n_msg);
 }
 
+/* RFC 6455 5.3: a client masks every frame with a fresh, unpredictable key.
+ * The masks peer answers each data frame with the key it came with; arg
+ * messages are sent, and no two keys may be the same (random 32-bit keys
+ * collide with odds of about 1e-8 here). */
+void case_mask_per_frame(cx *c, const conf_case *k)
+{
+    rec *r = cx_connect(c, "/script/masks", NULL);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    for (long i = 0; i < k->arg; i++)
+        CHECK_RC(c, uniws_send_text(r->s, "mask me", 7), 0);
+    TRY(rec_wait_msgs(r, (size_t)k->arg));
+    for (long i = 0; i < k->arg; i++) {
+        const conf_ev *a = rec_msg(r, (size_t)i);
+        CHECK(c, a->type == UNIWS_BINARY && a->len == 4, "answer %ld: not a 4-byte key", i);
+        for (long j = 0; j < i; j++)
+            CHECK(c, memcmp(a->data, rec_msg(r, (size_t)j)->data, 4) != 0,
+                  "frames %ld and %ld were masked with the same key %02x%02x%02x%02x", j, i,
+                  a->data[0], a->data[1], a->data[2], a->data[3]);
+    }
+    TRY(close_and_wait(r));
+}
+
 /* A character split across fragments is valid UTF-8. */
 void case_frag_utf8_split(cx *c, const conf_case *k)
 {

@@ -816,6 +816,31 @@ static void test_report(void **state)
     b_free(&out);
 }
 
+/* masks: every data frame (also a continuation) is answered with its key;
+ * control frames are not. */
+static void test_masks(void **state)
+{
+    bytes in = {0}, out = {0};
+    size_t pos = 0;
+    static const char key[4] = {0x37, (char)0xfa, 0x21, 0x3d}; /* client_frame's */
+    (void)state;
+    uniws__peer *p = open_peer("/script/masks", NULL, NULL);
+    client_frame(&in, 0, 0, UNIWS__OP_TEXT, "ab", 2, 1);
+    client_frame(&in, 1, 0, UNIWS__OP_PING, "p", 1, 1);
+    client_frame(&in, 1, 0, UNIWS__OP_CONT, "c", 1, 1);
+    client_frame(&in, 1, 0, UNIWS__OP_BINARY, NULL, 0, 1);
+    feed_bytes(p, &in);
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_NONE);
+    expect_frame(&out, &pos, 1, UNIWS__OP_BINARY, key, 4);
+    expect_frame(&out, &pos, 1, UNIWS__OP_PONG, "p", 1);
+    expect_frame(&out, &pos, 1, UNIWS__OP_BINARY, key, 4);
+    expect_frame(&out, &pos, 1, UNIWS__OP_BINARY, key, 4);
+    assert_int_equal(pos, out.len);
+    uniws__peer_free(p);
+    b_free(&in);
+    b_free(&out);
+}
+
 static void test_hold_and_no_close_reply(void **state)
 {
     bytes in = {0}, out = {0};
@@ -1005,6 +1030,7 @@ int main(void)
         cmocka_unit_test(test_bytewise),
         cmocka_unit_test(test_headers_command),
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_masks),
         cmocka_unit_test(test_hold_and_no_close_reply),
         cmocka_unit_test(test_server_echo),
     };
