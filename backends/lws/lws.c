@@ -134,7 +134,6 @@ typedef struct lws_sock {
     int up_pending;
     int fail_err;
     char fail_msg[200];
-    int retry;  /* the connect failed: the job tries the next address */
     lookup *lk; /* a name lookup in progress */
     uint16_t port;
     int naddr, next_addr;   /* addresses left to try after a failed connect */
@@ -300,6 +299,16 @@ static engine *engine_new(void)
     return NULL;
 }
 
+/* Puts an engine no loop uses back into the pool. */
+static void engine_park(engine *e)
+{
+    e->ll = NULL;
+    pthread_mutex_lock(&pool_mu);
+    e->next = pool;
+    pool = e;
+    pthread_mutex_unlock(&pool_mu);
+}
+
 static int lws_loop_init(uniws_loop *loop, void **state)
 {
     pthread_once(&log_once, log_init);
@@ -322,11 +331,7 @@ static int lws_loop_init(uniws_loop *loop, void **state)
     ll->eng = e;
     uniws__timer_init(&ll->timer, on_timer, ll);
     if (uniws__io_start(loop, &ll->io, uv_backend_fd(&e->uv), UNIWS__IO_READ, on_uv_fd, ll)) {
-        e->ll = NULL;
-        pthread_mutex_lock(&pool_mu);
-        e->next = pool;
-        pool = e;
-        pthread_mutex_unlock(&pool_mu);
+        engine_park(e);
         free(ll);
         return UNIWS_EIO;
     }
@@ -358,12 +363,7 @@ static void lws_loop_free(uniws_loop *loop, void *state)
     uniws__io_stop(loop, &ll->io);
     uniws__timer_stop(loop, &ll->timer);
     uniws__lwstls_cache_free(ll->tls_cache);
-    engine *e = ll->eng;
-    e->ll = NULL;
-    pthread_mutex_lock(&pool_mu);
-    e->next = pool;
-    pool = e;
-    pthread_mutex_unlock(&pool_mu);
+    engine_park(ll->eng);
     free(ll);
 }
 
@@ -570,9 +570,8 @@ static void on_deferred(uniws_loop *loop, uniws__job *job)
 {
     (void)loop;
     lws_sock *p = job->data;
-    if (p->retry || (p->fail_err && p->next_addr < p->naddr)) {
+    if (p->fail_err && p->next_addr < p->naddr) {
         /* The name has more addresses: the failure is not the last word. */
-        p->retry = 0;
         p->fail_err = 0;
         p->fail_msg[0] = '\0';
         p->up_pending = 0;
@@ -848,7 +847,7 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
         int err = classify(wsi, in, msg, sizeof msg);
         detach(p); /* lws frees this wsi itself */
         if (!p->in_connect && p->next_addr < p->naddr) {
-            p->retry = 1;
+            p->fail_err = err; /* the job tries the next address */
             uniws__job_post(uniws__sock_loop(p->s), &p->job);
             return 0;
         }
