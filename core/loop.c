@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/loop_int.h"
+#include "core/alloc.h"
 
 /* ---- timers: a binary min-heap ordered by due time ----------------------- */
 
@@ -79,7 +80,7 @@ int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
     uniws__timer_stop(l, t);
     if (l->heap_len == l->heap_cap) {
         size_t cap = l->heap_cap ? l->heap_cap * 2 : 16;
-        uniws__timer **h = realloc(l->heap, cap * sizeof *h);
+        uniws__timer **h = uniws__realloc(l->heap, cap * sizeof *h);
         if (!h)
             return UNIWS_ENOMEM;
         l->heap = h;
@@ -278,18 +279,18 @@ int uniws_loop_new(uniws_loop **out)
 {
     if (!out)
         return UNIWS_EINVAL;
-    uniws_loop *l = calloc(1, sizeof *l);
+    uniws_loop *l = uniws__calloc(1, sizeof *l);
     if (!l)
         return UNIWS_ENOMEM;
     int r = uniws__poller_new(&l->poller);
     if (r) {
-        free(l);
+        uniws__free(l);
         return r;
     }
     l->mu = uniws__mutex_new();
     if (!l->mu) {
         uniws__poller_free(l->poller);
-        free(l);
+        uniws__free(l);
         return UNIWS_ENOMEM;
     }
     l->now = uniws__plat_now_ms();
@@ -318,8 +319,8 @@ int uniws_loop_free(uniws_loop *l)
             l->backends[i].b->loop_free(l, l->backends[i].state);
     uniws__mutex_free(l->mu);
     uniws__poller_free(l->poller);
-    free(l->heap);
-    free(l);
+    uniws__free(l->heap);
+    uniws__free(l);
     return 0;
 }
 

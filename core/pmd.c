@@ -13,6 +13,20 @@
 #include <zlib.h>
 
 #include "uniws/uniws.h"
+#include "core/alloc.h"
+
+/* zlib's allocations go through uniws's allocator too (uniws_set_allocator). */
+static voidpf pmd_zalloc(voidpf opaque, uInt items, uInt size)
+{
+    (void)opaque;
+    return uniws__calloc(items, size);
+}
+
+static void pmd_zfree(voidpf opaque, voidpf p)
+{
+    (void)opaque;
+    uniws__free(p);
+}
 
 struct uniws__pmd {
     int server_no_context_takeover; /* reset the inflater after each message */
@@ -76,16 +90,16 @@ int uniws__pmd_accept(const char *params, uniws__pmd **out)
     size_t dlen = 0;
 
     *out = NULL;
-    p = calloc(1, sizeof *p);
+    p = uniws__calloc(1, sizeof *p);
     if (!p)
         return UNIWS_ENOMEM;
     p->server_bits = 15;
     p->client_bits = 15;
     /* Normalising adds at most a space per parameter, each of which takes at
      * least two input bytes, so twice the input always fits. */
-    p->desc = malloc(strlen("permessage-deflate") + 2 * strlen(s) + 1);
+    p->desc = uniws__malloc(strlen("permessage-deflate") + 2 * strlen(s) + 1);
     if (!p->desc) {
-        free(p);
+        uniws__free(p);
         return UNIWS_ENOMEM;
     }
     append(p->desc, &dlen, "permessage-deflate", strlen("permessage-deflate"));
@@ -163,8 +177,8 @@ int uniws__pmd_accept(const char *params, uniws__pmd **out)
     return 0;
 
 bad:
-    free(p->desc);
-    free(p);
+    uniws__free(p->desc);
+    uniws__free(p);
     return UNIWS_EPROTOCOL;
 }
 
@@ -176,8 +190,8 @@ void uniws__pmd_free(uniws__pmd *p)
         inflateEnd(&p->inf);
     if (p->def_ready)
         deflateEnd(&p->def);
-    free(p->desc);
-    free(p);
+    uniws__free(p->desc);
+    uniws__free(p);
 }
 
 const char *uniws__pmd_describe(const uniws__pmd *p)
@@ -202,7 +216,7 @@ static int obuf_room(obuf *b)
     if (b->cap >= b->limit)
         return UNIWS_ETOO_BIG;
     size_t cap = b->cap < b->limit / 2 ? b->cap * 2 : b->limit;
-    uint8_t *np = realloc(b->p, cap + 1); /* +1: room for the NUL */
+    uint8_t *np = uniws__realloc(b->p, cap + 1); /* +1: room for the NUL */
     if (!np)
         return UNIWS_ENOMEM;
     b->p = np;
@@ -281,6 +295,8 @@ int uniws__pmd_inflate(uniws__pmd *p, const uint8_t *in, size_t n, size_t max, u
     *out_len = 0;
     if (!p->inf_ready) {
         memset(&p->inf, 0, sizeof p->inf);
+        p->inf.zalloc = pmd_zalloc;
+        p->inf.zfree = pmd_zfree;
         rc = inflateInit2(&p->inf, -p->server_bits);
         if (rc != Z_OK)
             return rc == Z_MEM_ERROR ? UNIWS_ENOMEM : UNIWS_EINTERNAL;
@@ -290,7 +306,7 @@ int uniws__pmd_inflate(uniws__pmd *p, const uint8_t *in, size_t n, size_t max, u
     b.cap = n < 64 ? 256 : (n < b.limit / 4 ? n * 4 : b.limit);
     if (b.cap > b.limit)
         b.cap = b.limit;
-    b.p = malloc(b.cap + 1);
+    b.p = uniws__malloc(b.cap + 1);
     if (!b.p)
         return UNIWS_ENOMEM;
 
@@ -311,7 +327,7 @@ int uniws__pmd_inflate(uniws__pmd *p, const uint8_t *in, size_t n, size_t max, u
     p->inf.avail_in = 0;
     if (rc < 0) {
         inflateReset(&p->inf);
-        free(b.p);
+        uniws__free(b.p);
         return rc;
     }
     b.p[b.len] = '\0';
@@ -337,6 +353,8 @@ int uniws__pmd_deflate(uniws__pmd *p, const uint8_t *in, size_t n, uint8_t **out
          * distance beyond the window minus its 262-byte lookahead. */
         int bits = p->client_bits < 9 ? 9 : p->client_bits;
         memset(z, 0, sizeof *z);
+        z->zalloc = pmd_zalloc;
+        z->zfree = pmd_zfree;
         rc = deflateInit2(z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -bits, 8, Z_DEFAULT_STRATEGY);
         if (rc != Z_OK)
             return rc == Z_MEM_ERROR ? UNIWS_ENOMEM : UNIWS_EINTERNAL;
@@ -344,7 +362,7 @@ int uniws__pmd_deflate(uniws__pmd *p, const uint8_t *in, size_t n, uint8_t **out
     }
 
     cap = n + n / 8 + 64;
-    buf = malloc(cap);
+    buf = uniws__malloc(cap);
     if (!buf)
         return UNIWS_ENOMEM;
     for (;;) {
@@ -358,9 +376,9 @@ int uniws__pmd_deflate(uniws__pmd *p, const uint8_t *in, size_t n, uint8_t **out
         }
         flush = n > 0 ? Z_NO_FLUSH : Z_SYNC_FLUSH;
         if (len == cap) {
-            uint8_t *nb = realloc(buf, cap * 2);
+            uint8_t *nb = uniws__realloc(buf, cap * 2);
             if (!nb) {
-                free(buf);
+                uniws__free(buf);
                 deflateReset(z);
                 return UNIWS_ENOMEM;
             }
@@ -374,7 +392,7 @@ int uniws__pmd_deflate(uniws__pmd *p, const uint8_t *in, size_t n, uint8_t **out
         rc = deflate(z, flush);
         len += before - z->avail_out;
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            free(buf);
+            uniws__free(buf);
             deflateReset(z);
             return UNIWS_EINTERNAL;
         }

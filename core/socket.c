@@ -11,6 +11,7 @@
 #include "core/loop_int.h"
 #include "core/socket.h"
 #include "core/validate.h"
+#include "core/alloc.h"
 
 int uniws__loop_attach_backend(uniws_loop *l, const uniws__backend *b);
 
@@ -29,7 +30,7 @@ static char *dup_str(const char *s)
     if (!s)
         return NULL;
     size_t n = strlen(s) + 1;
-    char *d = malloc(n);
+    char *d = uniws__malloc(n);
     if (d)
         memcpy(d, s, n);
     return d;
@@ -83,26 +84,26 @@ static void free_socket(uniws_socket *s)
     if (s->backend->kind == UNIWS__STREAM)
         uniws__ws_cleanup(s);
     for (size_t i = 0; i < s->nprotos; i++)
-        free(s->protos[i]);
-    free(s->protos);
+        uniws__free(s->protos[i]);
+    uniws__free(s->protos);
     for (size_t i = 0; i < s->nhdrs; i++) {
-        free((char *)s->hdrs[i].name);
-        free((char *)s->hdrs[i].value);
+        uniws__free((char *)s->hdrs[i].name);
+        uniws__free((char *)s->hdrs[i].value);
     }
-    free(s->hdrs);
-    free(s->protocols_joined);
-    free(s->str_ca);
-    free(s->str_cert);
-    free(s->str_key);
-    free(s->str_proxy);
-    free(s->protocol);
-    free(s->extensions);
+    uniws__free(s->hdrs);
+    uniws__free(s->protocols_joined);
+    uniws__free(s->str_ca);
+    uniws__free(s->str_cert);
+    uniws__free(s->str_key);
+    uniws__free(s->str_proxy);
+    uniws__free(s->protocol);
+    uniws__free(s->extensions);
     uniws__url_free(&s->url);
     uniws__mutex_free(s->mu);
     s->loop->sockets--;
     if (s->freed)
         s->loop->freeing--;
-    free(s);
+    uniws__free(s);
 }
 
 static void sock_job(uniws_loop *loop, uniws__job *job)
@@ -242,13 +243,13 @@ void uniws__msg_opened(uniws_socket *s, const char *protocol, const char *extens
 {
     char *p = dup_str(protocol ? protocol : ""), *e = dup_str(extensions ? extensions : "");
     if (!p || !e) {
-        free(p);
-        free(e);
+        uniws__free(p);
+        uniws__free(e);
         uniws__sock_fail(s, UNIWS_ENOMEM, 0, NULL);
         return;
     }
-    free(s->protocol);
-    free(s->extensions);
+    uniws__free(s->protocol);
+    uniws__free(s->extensions);
     s->protocol = p;
     s->extensions = e;
     uniws__sock_emit_open(s);
@@ -272,7 +273,7 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
             return;
         }
         /* Text is handed out NUL-terminated. */
-        char *copy = malloc(len + 1);
+        char *copy = uniws__malloc(len + 1);
         if (!copy) {
             uniws__sock_fail(s, UNIWS_ENOMEM, 0, NULL);
             return;
@@ -281,7 +282,7 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
             memcpy(copy, data, len);
         copy[len] = 0;
         uniws__sock_emit_message(s, type, copy, len);
-        free(copy);
+        uniws__free(copy);
         return;
     }
     uniws__sock_emit_message(s, type, data, len);
@@ -333,7 +334,7 @@ static int copy_options(uniws_socket *s, const uniws_options *o)
     s->opts = *o;
     s->opts.backend = NULL;
     if (o->num_protocols) {
-        s->protos = calloc(o->num_protocols, sizeof *s->protos);
+        s->protos = uniws__calloc(o->num_protocols, sizeof *s->protos);
         if (!s->protos)
             return UNIWS_ENOMEM;
         size_t total = 0;
@@ -343,7 +344,7 @@ static int copy_options(uniws_socket *s, const uniws_options *o)
             s->nprotos++;
             total += strlen(o->protocols[i]) + 2;
         }
-        s->protocols_joined = malloc(total + 1);
+        s->protocols_joined = uniws__malloc(total + 1);
         if (!s->protocols_joined)
             return UNIWS_ENOMEM;
         s->protocols_joined[0] = 0;
@@ -356,7 +357,7 @@ static int copy_options(uniws_socket *s, const uniws_options *o)
     s->opts.protocols = (const char *const *)s->protos;
     s->opts.num_protocols = s->nprotos;
     if (o->num_headers) {
-        s->hdrs = calloc(o->num_headers, sizeof *s->hdrs);
+        s->hdrs = uniws__calloc(o->num_headers, sizeof *s->hdrs);
         if (!s->hdrs)
             return UNIWS_ENOMEM;
         for (size_t i = 0; i < o->num_headers; i++) {
@@ -415,7 +416,7 @@ int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts, 
     if (r)
         return r;
 
-    uniws_socket *s = calloc(1, sizeof *s + b->priv_size + 16);
+    uniws_socket *s = uniws__calloc(1, sizeof *s + b->priv_size + 16);
     if (!s)
         return UNIWS_ENOMEM;
     s->loop = loop;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "uniws/uniws.h"
+#include "core/alloc.h"
 
 /* A growable string; on allocation failure `failed` sticks and the content is
  * dropped, so callers check once at the end. */
@@ -28,7 +29,7 @@ static void sb_putn(sbuf *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 32;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *np = realloc(b->p, cap);
+        char *np = uniws__realloc(b->p, cap);
         if (!np) {
             b->failed = 1;
             return;
@@ -57,7 +58,7 @@ static char *sb_take(sbuf *b)
     if (!b->failed && !b->p)
         sb_putn(b, "", 0);
     if (b->failed) {
-        free(b->p);
+        uniws__free(b->p);
         b->p = NULL;
     }
     char *s = b->p;
@@ -262,7 +263,7 @@ static int parse_host(const char *s, size_t n, sbuf *host, int *ipv6)
     }
     /* Like the browser, decode percent-escapes first ("%41" is "a") and
      * judge the result, so both spellings name the same host. */
-    char *d = malloc(n + 1);
+    char *d = uniws__malloc(n + 1);
     size_t dn = 0;
     if (!d)
         return UNIWS_ENOMEM;
@@ -288,11 +289,11 @@ static int parse_host(const char *s, size_t n, sbuf *host, int *ipv6)
             goto bad;
     }
     sb_putn(host, d, dn);
-    free(d);
+    uniws__free(d);
     return 0;
 
 bad:
-    free(d);
+    uniws__free(d);
     return UNIWS_ESYNTAX;
 }
 
@@ -402,10 +403,10 @@ void uniws__url_free(uniws__url *u)
 {
     if (!u)
         return;
-    free(u->host);
-    free(u->path);
-    free(u->host_header);
-    free(u->normalized);
+    uniws__free(u->host);
+    uniws__free(u->path);
+    uniws__free(u->host_header);
+    uniws__free(u->normalized);
     memset(u, 0, sizeof *u);
 }
 
@@ -473,7 +474,7 @@ int uniws__url_parse(const char *in, uniws__url *out)
 
     rc = parse_host(auth, (size_t)((colon ? colon : auth_end) - auth), &host, &ipv6);
     if (rc) {
-        free(sb_take(&host));
+        uniws__free(sb_take(&host));
         return rc;
     }
 

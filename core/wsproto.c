@@ -12,6 +12,7 @@
 #include "core/handshake.h"
 #include "core/socket.h"
 #include "core/validate.h"
+#include "core/alloc.h"
 
 #define HS_MAX      16384
 #define MAX_HEADERS 64
@@ -36,7 +37,7 @@ static uniws__chunk *chunk_for(uniws_socket *s, size_t need, int single)
             t->off = t->len = t->payload = 0;
             return t;
         }
-        free(t);
+        uniws__free(t);
         s->out_head = s->out_tail = t = NULL;
     }
     /* A shared chunk that is fully written has no peeked pointer into it any
@@ -56,7 +57,7 @@ static uniws__chunk *chunk_for(uniws_socket *s, size_t need, int single)
         if (cap > SHARED_CAP)
             cap = SHARED_CAP > need ? SHARED_CAP : need;
     }
-    uniws__chunk *c = malloc(sizeof *c + cap);
+    uniws__chunk *c = uniws__malloc(sizeof *c + cap);
     if (!c)
         return NULL;
     c->next = NULL;
@@ -126,7 +127,7 @@ int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
         if (r)
             return r;
         r = queue_raw_frame(s, 4, opcode, z, zlen, len);
-        free(z);
+        uniws__free(z);
         return r;
 #endif
     }
@@ -167,7 +168,7 @@ size_t uniws__stream_out_peek(uniws_socket *s, const uint8_t **p)
     /* Drop drained chunks that something was queued behind. */
     while (c && c->off == c->len && c->next) {
         s->out_head = c->next;
-        free(c);
+        uniws__free(c);
         c = s->out_head;
     }
     if (c && !s->destroyed) {
@@ -232,7 +233,7 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
             s->out_head = c->next;
             if (!s->out_head)
                 s->out_tail = NULL;
-            free(c);
+            uniws__free(c);
         }
     }
     empty = !s->out_head || s->out_head->off == s->out_head->len;
@@ -321,8 +322,8 @@ int uniws__ws_init(uniws_socket *s)
     size = 256 + (s->protocols_joined ? strlen(s->protocols_joined) : 0);
     for (size_t i = 0; i < s->nhdrs; i++)
         size += strlen(s->hdrs[i].name) + strlen(s->hdrs[i].value) + 4;
-    s->upgrade_store = malloc(size);
-    s->upgrade_lines = calloc(4 + s->nhdrs, sizeof *s->upgrade_lines);
+    s->upgrade_store = uniws__malloc(size);
+    s->upgrade_lines = uniws__calloc(4 + s->nhdrs, sizeof *s->upgrade_lines);
     if (!s->upgrade_store || !s->upgrade_lines)
         return UNIWS_ENOMEM;
     char *w = s->upgrade_store;
@@ -351,14 +352,14 @@ void uniws__ws_cleanup(uniws_socket *s)
     uniws__chunk *c = s->out_head;
     while (c) {
         uniws__chunk *n = c->next;
-        free(c);
+        uniws__free(c);
         c = n;
     }
     s->out_head = s->out_tail = NULL;
-    free(s->hsbuf);
-    free(s->msg);
-    free(s->upgrade_store);
-    free(s->upgrade_lines);
+    uniws__free(s->hsbuf);
+    uniws__free(s->msg);
+    uniws__free(s->upgrade_store);
+    uniws__free(s->upgrade_lines);
     s->hsbuf = NULL;
     s->msg = NULL;
     s->upgrade_store = NULL;
@@ -392,7 +393,7 @@ void uniws__stream_connected(uniws_socket *s)
     size_t size = 128 + strlen(s->url.path) + strlen(s->url.host_header);
     for (size_t i = 0; i < s->nupgrade_lines; i++)
         size += strlen(s->upgrade_lines[i]) + 2;
-    char *req = malloc(size);
+    char *req = uniws__malloc(size);
     if (!req) {
         uniws__ws_fail(s, UNIWS_ENOMEM, 0, NULL);
         return;
@@ -407,7 +408,7 @@ void uniws__stream_connected(uniws_socket *s)
     uniws__mutex_lock(s->mu);
     int r = queue_bytes(s, req, n);
     uniws__mutex_unlock(s->mu);
-    free(req);
+    uniws__free(req);
     if (r) {
         uniws__ws_fail(s, r, 0, NULL);
         return;
@@ -448,7 +449,7 @@ static char *trim_dup(const char *v)
     size_t n = strlen(v);
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
         n--;
-    char *d = malloc(n + 1);
+    char *d = uniws__malloc(n + 1);
     if (d) {
         memcpy(d, v, n);
         d[n] = 0;
@@ -475,7 +476,7 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
     const char *acc = get(ctx, "Sec-WebSocket-Accept");
     char *acc_t = acc ? trim_dup(acc) : NULL;
     int ok = acc_t && strcmp(acc_t, expect) == 0;
-    free(acc_t);
+    uniws__free(acc_t);
     if (!ok)
         return upgrade_fail(s, status, "wrong or missing Sec-WebSocket-Accept");
 
@@ -491,11 +492,11 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
             if (strcmp(s->protos[i], p) == 0)
                 found = 1;
         if (!p || !found) {
-            free(p);
+            uniws__free(p);
             return upgrade_fail(s, status,
                                 "the server selected a subprotocol that was not offered");
         }
-        free(s->protocol);
+        uniws__free(s->protocol);
         s->protocol = p;
     }
     const char *ext = get(ctx, "Sec-WebSocket-Extensions");
@@ -504,24 +505,24 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
         if (!e)
             return upgrade_fail(s, status, "out of memory");
         if (!*e) {
-            free(e);
+            uniws__free(e);
         } else {
 #ifdef UNIWS_HAVE_ZLIB
             size_t nl = strlen("permessage-deflate");
             if (s->opts.permessage_deflate && strncasecmp(e, "permessage-deflate", nl) == 0 &&
                 (e[nl] == 0 || e[nl] == ';' || e[nl] == ' ') && !strchr(e, ',')) {
                 int r = uniws__pmd_accept(e + nl, &s->pmd);
-                free(e);
+                uniws__free(e);
                 if (r)
                     return upgrade_fail(s, status, "unacceptable permessage-deflate parameters");
-                free(s->extensions);
+                uniws__free(s->extensions);
                 s->extensions = trim_dup(uniws__pmd_describe(s->pmd));
                 if (!s->extensions)
                     return upgrade_fail(s, status, "out of memory");
             } else
 #endif
             {
-                free(e);
+                uniws__free(e);
                 return upgrade_fail(s, status,
                                     "the server accepted an extension that was not offered");
             }
@@ -583,7 +584,7 @@ static long hs_feed(uniws_socket *s, const uint8_t *p, size_t len)
 {
     size_t old = s->hslen;
     size_t take = len < HS_MAX - old ? len : HS_MAX - old;
-    char *nb = realloc(s->hsbuf, old + take + 1);
+    char *nb = uniws__realloc(s->hsbuf, old + take + 1);
     if (!nb) {
         uniws__ws_fail(s, UNIWS_ENOMEM, 0, NULL);
         return -1;
@@ -614,7 +615,7 @@ static long hs_feed(uniws_socket *s, const uint8_t *p, size_t len)
     nb[head] = 0;
     if (parse_answer(s) < 0)
         return -1;
-    free(s->hsbuf);
+    uniws__free(s->hsbuf);
     s->hsbuf = NULL;
     s->hslen = 0;
     return (long)(head - old);
@@ -667,7 +668,7 @@ static int check_header(uniws_socket *s, const uniws__frame_hdr *h)
 /* Lets go of a big message buffer kept from an earlier message. */
 static void drop_big_msg(uniws_socket *s)
 {
-    free(s->msg);
+    uniws__free(s->msg);
     s->msg = NULL;
     s->msg_cap = 0;
 }
@@ -690,7 +691,7 @@ static int reserve_msg(uniws_socket *s, const uniws__frame_hdr *h)
         cap = need;
     if (cap > s->max_msg + 1 && need <= s->max_msg + 1)
         cap = s->max_msg + 1;
-    uint8_t *m = realloc(s->msg, cap);
+    uint8_t *m = uniws__realloc(s->msg, cap);
     if (!m)
         return fail_protocol(s, 1011, UNIWS_ENOMEM, "out of memory for a message");
     s->msg = m;
@@ -790,7 +791,7 @@ static int frame_done(uniws_socket *s)
             return fail_protocol(s, 1007, r, "corrupt permessage-deflate data");
         data = inflated;
         if (type == UNIWS_TEXT && !uniws__utf8_valid(data, len)) {
-            free(inflated);
+            uniws__free(inflated);
             return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
         }
 #endif
@@ -804,7 +805,7 @@ static int frame_done(uniws_socket *s)
     uniws__mutex_unlock(s->mu);
     if (deliver)
         uniws__sock_emit_message(s, (uniws_msg_type)type, data ? (void *)data : (void *)"", len);
-    free(inflated);
+    uniws__free(inflated);
     /* A huge buffer stays for the next huge message (re-mapping and zeroing
      * its pages each time costs more than the copy into it); reserve_msg()
      * and deliver_in_place() let it go once a small message comes. */

@@ -37,6 +37,10 @@ add_backports() {
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
+# Installed packages whose version is a backport, sorted.
+from_backports() { dpkg-query -W -f='${Package} ${Version}\n' | awk '$2 ~ /~bpo/ { print $1 }' | sort; }
+bpo_before=$(from_backports)
+
 NEED_UPDATE=0
 add_backports
 base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks)
@@ -61,9 +65,17 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$curl_ok" = 0 ]; then
     $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
   if [ "$curl_ok" = 0 ]; then
-    $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports libcurl4-openssl-dev
+    # pkg/suite pins only this package (and the dependencies that must follow
+    # it, libcurl4) to backports; "-t bookworm-backports" would prefer
+    # backports for every package in the transaction and upgrade unrelated ones.
+    $SUDO apt-get install -y -q --no-install-recommends libcurl4-openssl-dev/bookworm-backports
   fi
 fi
+# Say which packages this run took from backports (docs/platforms.md lists
+# the expected ones: libcurl4 and libcurl4-openssl-dev, on a fresh machine).
+bpo_after=$(from_backports)
+added=$(comm -13 <(printf '%s\n' $bpo_before) <(printf '%s\n' $bpo_after) | tr '\n' ' ')
+echo "bootstrap: packages installed from bookworm-backports by this run: ${added:-none}"
 
 # npm test peers (an independent server implementation): installed into the
 # repo's untracked tests/node folder.

@@ -61,6 +61,7 @@
 #include "core/backend.h"
 #include "core/frame.h"
 #include "core/loop.h"
+#include "core/alloc.h"
 
 /* Bytes handed to one curl_ws_send() call: curl masks byte by byte, so a
  * bounded window keeps one big message from stalling the other sockets. */
@@ -201,7 +202,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
             if (f->owner && f->owner->fd == f)
                 f->owner->fd = NULL;
             curl_multi_assign(m->multi, s, NULL);
-            free(f);
+            uniws__free(f);
         }
         return 0;
     }
@@ -211,13 +212,13 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         want |= UNIWS__IO_WRITE;
     if (!f) {
-        f = calloc(1, sizeof *f);
+        f = uniws__calloc(1, sizeof *f);
         if (!f)
             return -1;
         f->m = m;
         f->curl = want;
         if (uniws__io_start(m->loop, &f->io, (int)s, want, on_io, f) != 0) {
-            free(f);
+            uniws__free(f);
             return -1;
         }
         curl_multi_assign(m->multi, s, f);
@@ -267,7 +268,7 @@ static int loop_init(uniws_loop *loop, void **state)
     /* Reference counted and thread-safe in curl >= 7.84 (CURL_VERSION_THREADSAFE). */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return UNIWS_EIO;
-    cws_multi *m = calloc(1, sizeof *m);
+    cws_multi *m = uniws__calloc(1, sizeof *m);
     if (!m) {
         curl_global_cleanup();
         return UNIWS_ENOMEM;
@@ -275,7 +276,7 @@ static int loop_init(uniws_loop *loop, void **state)
     m->loop = loop;
     m->multi = curl_multi_init();
     if (!m->multi) {
-        free(m);
+        uniws__free(m);
         curl_global_cleanup();
         return UNIWS_ENOMEM;
     }
@@ -296,8 +297,8 @@ static void loop_free(uniws_loop *loop, void *state)
     bury_graveyard(m);
     uniws__timer_stop(loop, &m->timer);
     curl_multi_cleanup(m->multi);
-    free(m->graveyard);
-    free(m);
+    uniws__free(m->graveyard);
+    uniws__free(m);
     curl_global_cleanup();
 }
 
@@ -324,7 +325,7 @@ static const char *get_header(void *ctx, const char *name)
     for (size_t i = 0; i < amount; i++)
         if (curl_easy_header(c->easy, name, i, origin, -1, &h) == CURLHE_OK)
             size += strlen(h->value) + 2;
-    char *j = malloc(size);
+    char *j = uniws__malloc(size);
     if (!j)
         return NULL;
     j[0] = 0;
@@ -346,7 +347,7 @@ static int report_upgrade(cws_sock *k, int status)
     c.easy = k->easy;
     int r = uniws__stream_upgraded(k->s, status, get_header, &c);
     for (size_t i = 0; i < c.njoined; i++)
-        free(c.joined[i]);
+        uniws__free(c.joined[i]);
     return r;
 }
 
@@ -942,7 +943,7 @@ static void cws_destroy(uniws_socket *s)
             curl_easy_setopt(k->easy, CURLOPT_SOCKOPTDATA, (void *)NULL);
             if (m->ngrave == m->capgrave) {
                 size_t c = m->capgrave ? m->capgrave * 2 : 8;
-                CURL **g = realloc(m->graveyard, c * sizeof *g);
+                CURL **g = uniws__realloc(m->graveyard, c * sizeof *g);
                 if (g) {
                     m->graveyard = g;
                     m->capgrave = c;

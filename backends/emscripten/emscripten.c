@@ -27,6 +27,7 @@
 #include "core/backend.h"
 #include "core/loop.h"
 #include "core/validate.h"
+#include "core/alloc.h"
 
 enum { EV_OPEN = 1, EV_MESSAGE, EV_ERROR, EV_CLOSE };
 
@@ -75,7 +76,7 @@ static int table_add(int id, em_sock *e)
 {
     if (table_len == table_cap) {
         size_t cap = table_cap ? table_cap * 2 : 8;
-        void *t = realloc(table, cap * sizeof *table);
+        void *t = uniws__realloc(table, cap * sizeof *table);
         if (!t)
             return UNIWS_ENOMEM;
         table = t;
@@ -96,7 +97,7 @@ static void table_remove(int id)
         }
     }
     if (table_len == 0) {
-        free(table);
+        uniws__free(table);
         table = NULL;
         table_cap = 0;
     }
@@ -180,7 +181,7 @@ static void push(em_sock *e, em_event *ev)
 
 static em_event *new_event(int kind, size_t extra)
 {
-    em_event *ev = calloc(1, sizeof *ev + extra + 1);
+    em_event *ev = uniws__calloc(1, sizeof *ev + extra + 1);
     if (ev)
         ev->kind = kind;
     return ev;
@@ -335,7 +336,7 @@ static void dispatch(uniws_loop *loop, uniws__job *job)
         if (!e->head)
             e->tail = NULL;
         deliver(e, ev);
-        free(ev);
+        uniws__free(ev);
     }
 }
 
@@ -344,7 +345,7 @@ static void drop_events(em_sock *e)
     while (e->head) {
         em_event *ev = e->head;
         e->head = ev->next;
-        free(ev);
+        uniws__free(ev);
     }
     e->tail = NULL;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/alloc.h"
 
 #define PEER_MAX_HEAD (16 * 1024)
 /* 128 MiB: a frame header alone makes the peer reserve its length. */
@@ -169,7 +170,7 @@ static int buf_grow(uniws__peer *p, peer_buf *b, size_t total)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < total)
         cap = cap > SIZE_MAX / 2 ? total : cap * 2;
-    uint8_t *n = realloc(b->p, cap);
+    uint8_t *n = uniws__realloc(b->p, cap);
     if (!n) {
         p->oom = 1;
         return -1;
@@ -210,7 +211,7 @@ static void buf_recycle(peer_buf *b)
 {
     b->off = b->len = 0;
     if (b->cap > PEER_KEEP_CAP) {
-        free(b->p);
+        uniws__free(b->p);
         b->p = NULL;
         b->cap = 0;
     }
@@ -238,7 +239,7 @@ static int hexval(int c)
  * followed by two hex digits stays as it is. */
 static uint8_t *pct_decode(const char *s, size_t n, size_t *out_len)
 {
-    uint8_t *d = malloc(n + 1);
+    uint8_t *d = uniws__malloc(n + 1);
     size_t j = 0;
     if (!d)
         return NULL;
@@ -260,13 +261,13 @@ static uint8_t *hex_decode(const char *s, size_t n, size_t *out_len)
 {
     if (n % 2)
         return NULL;
-    uint8_t *d = malloc(n / 2 + 1);
+    uint8_t *d = uniws__malloc(n / 2 + 1);
     if (!d)
         return NULL;
     for (size_t i = 0; i < n; i += 2) {
         int hi = hexval(s[i]), lo = hexval(s[i + 1]);
         if (hi < 0 || lo < 0) {
-            free(d);
+            uniws__free(d);
             return NULL;
         }
         d[i / 2] = (uint8_t)(hi * 16 + lo);
@@ -505,8 +506,8 @@ static void fill_bin(uint8_t *d, uint64_t n, uint64_t start)
 static void free_cmds(uniws__peer *p)
 {
     for (size_t i = 0; i < p->ncmds; i++)
-        free(p->cmds[i].data);
-    free(p->cmds);
+        uniws__free(p->cmds[i].data);
+    uniws__free(p->cmds);
     p->cmds = NULL;
     p->ncmds = 0;
 }
@@ -577,7 +578,7 @@ static int parse_script(uniws__peer *p, const char *s, size_t n, const char **ba
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
         count += s[i] == '/';
-    p->cmds = calloc(count + 1, sizeof *p->cmds);
+    p->cmds = uniws__calloc(count + 1, sizeof *p->cmds);
     if (!p->cmds) {
         p->oom = 1;
         return -2;
@@ -593,7 +594,7 @@ static int parse_script(uniws__peer *p, const char *s, size_t n, const char **ba
             break;
         int r = parse_cmd(s + start, i - start, &p->cmds[p->ncmds]);
         if (r < 0) {
-            free(p->cmds[p->ncmds].data);
+            uniws__free(p->cmds[p->ncmds].data);
             if (r == -2)
                 p->oom = 1;
             *bad = s + start;
@@ -906,8 +907,8 @@ static void parse_head(uniws__peer *p)
     const char *lines = line_end + 2;
     const char *stop = h + end - 2; /* each line, the last included, ends with CRLF */
     size_t block = stop > lines ? (size_t)(stop - lines) - 2 : 0;
-    free(p->headers);
-    p->headers = malloc(block + 1);
+    uniws__free(p->headers);
+    p->headers = uniws__malloc(block + 1);
     if (!p->headers) {
         p->oom = 1;
         return;
@@ -1221,7 +1222,7 @@ static void run(uniws__peer *p)
 
 uniws__peer *uniws__peer_new(void)
 {
-    uniws__peer *p = calloc(1, sizeof *p);
+    uniws__peer *p = uniws__calloc(1, sizeof *p);
     return p;
 }
 
@@ -1229,14 +1230,14 @@ void uniws__peer_free(uniws__peer *p)
 {
     if (!p)
         return;
-    free(p->in.p);
-    free(p->out.p);
-    free(p->handed.p);
-    free(p->msg.p);
-    free(p->path);
-    free(p->headers);
+    uniws__free(p->in.p);
+    uniws__free(p->out.p);
+    uniws__free(p->handed.p);
+    uniws__free(p->msg.p);
+    uniws__free(p->path);
+    uniws__free(p->headers);
     free_cmds(p);
-    free(p);
+    uniws__free(p);
 }
 
 int uniws__peer_feed(uniws__peer *p, const void *data, size_t len)

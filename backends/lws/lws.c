@@ -49,6 +49,7 @@
 #include "backends/lws/tls.h"
 #include "core/backend.h"
 #include "core/loop.h"
+#include "core/alloc.h"
 
 #if !defined(LWS_WITH_LIBUV)
 #error "the lws backend drives libwebsockets through libuv: build lws with LWS_WITH_LIBUV"
@@ -256,11 +257,11 @@ static const struct lws_protocols protocols[] = {
 /* Called with pool_mu held: lws_create_context() touches process globals. */
 static engine *engine_new(void)
 {
-    engine *e = calloc(1, sizeof *e);
+    engine *e = uniws__calloc(1, sizeof *e);
     if (!e)
         return NULL;
     if (uv_loop_init(&e->uv) != 0) {
-        free(e);
+        uniws__free(e);
         return NULL;
     }
     void *foreign[1] = {&e->uv};
@@ -294,7 +295,7 @@ static engine *engine_new(void)
         }
     }
     if (uv_loop_close(&e->uv) == 0)
-        free(e);
+        uniws__free(e);
     /* else libuv still points into e: leaking it is the safe choice */
     return NULL;
 }
@@ -312,7 +313,7 @@ static void engine_park(engine *e)
 static int lws_loop_init(uniws_loop *loop, void **state)
 {
     pthread_once(&log_once, log_init);
-    lws_loop *ll = calloc(1, sizeof *ll);
+    lws_loop *ll = uniws__calloc(1, sizeof *ll);
     if (!ll)
         return UNIWS_ENOMEM;
     pthread_mutex_lock(&pool_mu);
@@ -323,7 +324,7 @@ static int lws_loop_init(uniws_loop *loop, void **state)
         e = engine_new();
     pthread_mutex_unlock(&pool_mu);
     if (!e) {
-        free(ll);
+        uniws__free(ll);
         return UNIWS_EIO;
     }
     e->next = NULL;
@@ -332,7 +333,7 @@ static int lws_loop_init(uniws_loop *loop, void **state)
     uniws__timer_init(&ll->timer, on_timer, ll);
     if (uniws__io_start(loop, &ll->io, uv_backend_fd(&e->uv), UNIWS__IO_READ, on_uv_fd, ll)) {
         engine_park(e);
-        free(ll);
+        uniws__free(ll);
         return UNIWS_EIO;
     }
     ll->dirty = 1; /* lws may have queued uv watchers */
@@ -353,7 +354,7 @@ static void lws_loop_free(uniws_loop *loop, void *state)
         ll->lingering = g->next;
         lws_set_wsi_user(g->wsi, NULL);
         lws_set_timeout(g->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_SYNC);
-        free(g);
+        uniws__free(g);
     }
     for (int i = 0; i < 16; i++) {
         uv_pass(ll);
@@ -364,7 +365,7 @@ static void lws_loop_free(uniws_loop *loop, void *state)
     uniws__timer_stop(loop, &ll->timer);
     uniws__lwstls_cache_free(ll->tls_cache);
     engine_park(ll->eng);
-    free(ll);
+    uniws__free(ll);
 }
 
 /* ---- reporting to the core ----------------------------------------------- */
@@ -419,7 +420,7 @@ static void linger_close(lws_loop *ll, struct lws *wsi)
         kill_wsi(ll, wsi);
         return;
     }
-    closer *g = calloc(1, sizeof *g);
+    closer *g = uniws__calloc(1, sizeof *g);
     if (!g) {
         kill_wsi(ll, wsi);
         return;
@@ -449,7 +450,7 @@ static int on_closer_event(lws_loop *ll, struct lws *wsi, enum lws_callback_reas
         lws_set_wsi_user(wsi, NULL);
         if (ll)
             closer_unlink(ll, g);
-        free(g);
+        uniws__free(g);
     }
     return 0;
 }
@@ -958,8 +959,8 @@ static void lookup_release(lookup *lk)
     pthread_mutex_unlock(&lk->mu);
     if (last) {
         pthread_mutex_destroy(&lk->mu);
-        free(lk->host);
-        free(lk);
+        uniws__free(lk->host);
+        uniws__free(lk);
     }
 }
 
@@ -1018,7 +1019,7 @@ static void on_dns(uniws_loop *loop, uniws__job *job)
     if (gerr)
         snprintf(msg, sizeof msg, "cannot resolve %s: %s", lk->host, gai_strerror(gerr));
     if (!gerr) {
-        p->addr = malloc((size_t)lk->naddr * sizeof *p->addr);
+        p->addr = uniws__malloc((size_t)lk->naddr * sizeof *p->addr);
         if (p->addr) {
             p->naddr = lk->naddr;
             memcpy(p->addr, lk->addr, (size_t)lk->naddr * sizeof *p->addr);
@@ -1041,13 +1042,13 @@ static void on_dns(uniws_loop *loop, uniws__job *job)
 /* Starts resolving p->host on a thread of its own. */
 static int start_lookup(lws_sock *p, uniws_loop *loop)
 {
-    lookup *lk = calloc(1, sizeof *lk);
+    lookup *lk = uniws__calloc(1, sizeof *lk);
     if (!lk)
         return UNIWS_ENOMEM;
-    lk->host = strdup(p->host);
+    lk->host = uniws__strdup(p->host);
     if (!lk->host || pthread_mutex_init(&lk->mu, NULL) != 0) {
-        free(lk->host);
-        free(lk);
+        uniws__free(lk->host);
+        uniws__free(lk);
         return UNIWS_ENOMEM;
     }
     lk->refs = 2;
@@ -1133,7 +1134,7 @@ static void lws_destroy(uniws_socket *s)
         kill_wsi(p->ll, wsi);
     uniws__lwstls_free(p->tls);
     p->tls = NULL;
-    free(p->addr);
+    uniws__free(p->addr);
     p->addr = NULL;
     p->ended = 1;
 }

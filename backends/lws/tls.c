@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include "core/alloc.h"
 
 typedef struct ctx_entry {
     struct ctx_entry *next;
@@ -80,7 +81,7 @@ static char *dup_or_null(const char *s, int *oom)
 {
     if (!s)
         return NULL;
-    char *d = strdup(s);
+    char *d = uniws__strdup(s);
     if (!d)
         *oom = 1;
     return d;
@@ -173,7 +174,7 @@ static int cache_get(uniws__lwstls_cache **cache, const uniws_options *o, SSL_CT
     const char *cert = o ? o->tls_client_cert : NULL;
     const char *key = cert ? o->tls_client_key : NULL;
     if (!*cache) {
-        *cache = calloc(1, sizeof **cache);
+        *cache = uniws__calloc(1, sizeof **cache);
         if (!*cache)
             return UNIWS_ENOMEM;
     }
@@ -188,7 +189,7 @@ static int cache_get(uniws__lwstls_cache **cache, const uniws_options *o, SSL_CT
     int r = make_ctx(ca, cert, key, &ctx, msg, msg_size);
     if (r)
         return r;
-    ctx_entry *e = calloc(1, sizeof *e);
+    ctx_entry *e = uniws__calloc(1, sizeof *e);
     int oom = !e;
     if (e) {
         e->ca = dup_or_null(ca, &oom);
@@ -197,10 +198,10 @@ static int cache_get(uniws__lwstls_cache **cache, const uniws_options *o, SSL_CT
     }
     if (oom) {
         if (e) {
-            free(e->ca);
-            free(e->cert);
-            free(e->key);
-            free(e);
+            uniws__free(e->ca);
+            uniws__free(e->cert);
+            uniws__free(e->key);
+            uniws__free(e);
         }
         SSL_CTX_free(ctx);
         return UNIWS_ENOMEM;
@@ -220,12 +221,12 @@ void uniws__lwstls_cache_free(uniws__lwstls_cache *c)
         ctx_entry *e = c->head;
         c->head = e->next;
         SSL_CTX_free(e->ctx); /* sessions hold their own reference */
-        free(e->ca);
-        free(e->cert);
-        free(e->key);
-        free(e);
+        uniws__free(e->ca);
+        uniws__free(e->cert);
+        uniws__free(e->key);
+        uniws__free(e);
     }
-    free(c);
+    uniws__free(c);
 }
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -237,7 +238,7 @@ int uniws__lwstls_new(uniws__lwstls_cache **cache, const uniws_options *opts, co
     int r = cache_get(cache, opts, &ctx, msg, msg_size);
     if (r)
         return r;
-    uniws__lwstls *t = calloc(1, sizeof *t);
+    uniws__lwstls *t = uniws__calloc(1, sizeof *t);
     if (!t)
         return UNIWS_ENOMEM;
     ERR_clear_error();
@@ -272,7 +273,7 @@ int uniws__lwstls_new(uniws__lwstls_cache **cache, const uniws_options *opts, co
 nomem:
     SSL_free(t->ssl);
     ERR_clear_error();
-    free(t);
+    uniws__free(t);
     return UNIWS_ENOMEM;
 }
 
@@ -281,7 +282,7 @@ void uniws__lwstls_free(uniws__lwstls *t)
     if (!t)
         return;
     SSL_free(t->ssl);
-    free(t);
+    uniws__free(t);
 }
 
 int uniws__lwstls_put(uniws__lwstls *t, const void *data, size_t len)

@@ -83,6 +83,23 @@ UNIWS_API const char *uniws_strerror(int err);
 UNIWS_API const char *uniws_err_name(int err);
 
 /* ------------------------------------------------------------------------ */
+/* Memory                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef void *(*uniws_malloc_fn)(size_t size);
+typedef void *(*uniws_realloc_fn)(void *p, size_t size);
+typedef void (*uniws_free_fn)(void *p);
+/* Routes every allocation uniws itself makes (and zlib's, for
+ * permessage-deflate) through the given functions. Call it before any other
+ * uniws function, or while no loop or socket exists; all three or none (NULL,
+ * NULL, NULL restores malloc/realloc/free). A failing allocation surfaces as
+ * UNIWS_ENOMEM or as an error event; it never crashes or leaks. The libraries
+ * under a backend (libcurl, libwebsockets, OpenSSL) keep their own allocators.
+ * Returns 0 or UNIWS_EINVAL (only some of the three given). */
+UNIWS_API int uniws_set_allocator(uniws_malloc_fn malloc_fn, uniws_realloc_fn realloc_fn,
+                                  uniws_free_fn free_fn);
+
+/* ------------------------------------------------------------------------ */
 /* Backends and capabilities                                                */
 /* ------------------------------------------------------------------------ */
 

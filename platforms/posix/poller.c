@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include "core/loop.h"
 #include "core/platform.h"
+#include "core/alloc.h"
 
 struct uniws__poller {
     int epfd;
@@ -29,7 +30,7 @@ static uint32_t to_epoll(unsigned events)
 
 int uniws__poller_new(uniws__poller **out)
 {
-    uniws__poller *p = calloc(1, sizeof *p);
+    uniws__poller *p = uniws__calloc(1, sizeof *p);
     if (!p)
         return UNIWS_ENOMEM;
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -55,7 +56,7 @@ void uniws__poller_free(uniws__poller *p)
         close(p->epfd);
     if (p->wakefd >= 0)
         close(p->wakefd);
-    free(p);
+    uniws__free(p);
 }
 
 int uniws__poller_fd(const uniws__poller *p)

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include "core/platform.h"
+#include "core/alloc.h"
 
 struct uniws__mutex {
     pthread_mutex_t m;
@@ -9,9 +10,9 @@ struct uniws__mutex {
 
 uniws__mutex *uniws__mutex_new(void)
 {
-    uniws__mutex *m = malloc(sizeof *m);
+    uniws__mutex *m = uniws__malloc(sizeof *m);
     if (m && pthread_mutex_init(&m->m, NULL) != 0) {
-        free(m);
+        uniws__free(m);
         return NULL;
     }
     return m;
@@ -22,7 +23,7 @@ void uniws__mutex_free(uniws__mutex *m)
     if (!m)
         return;
     pthread_mutex_destroy(&m->m);
-    free(m);
+    uniws__free(m);
 }
 
 void uniws__mutex_lock(uniws__mutex *m)

@@ -18,6 +18,7 @@
 #include <emscripten/eventloop.h>
 #include "core/loop.h"
 #include "core/platform.h"
+#include "core/alloc.h"
 
 struct uniws__poller {
     int woken;
@@ -72,7 +73,7 @@ EM_JS(void, uniws__web_wake_waiter, (void *p), {
 
 int uniws__poller_new(uniws__poller **out)
 {
-    uniws__poller *p = calloc(1, sizeof *p);
+    uniws__poller *p = uniws__calloc(1, sizeof *p);
     if (!p)
         return UNIWS_ENOMEM;
     *out = p;
@@ -93,7 +94,7 @@ void uniws__poller_free(uniws__poller *p)
     if (!p)
         return;
     cancel_turns(p);
-    free(p);
+    uniws__free(p);
 }
 
 int uniws__poller_fd(const uniws__poller *p)

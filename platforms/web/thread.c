@@ -10,6 +10,7 @@
 #ifdef __EMSCRIPTEN_PTHREADS__
 #include <pthread.h>
 #endif
+#include "core/alloc.h"
 
 struct uniws__mutex {
 #ifdef __EMSCRIPTEN_PTHREADS__
@@ -21,10 +22,10 @@ struct uniws__mutex {
 
 uniws__mutex *uniws__mutex_new(void)
 {
-    uniws__mutex *m = calloc(1, sizeof *m);
+    uniws__mutex *m = uniws__calloc(1, sizeof *m);
 #ifdef __EMSCRIPTEN_PTHREADS__
     if (m && pthread_mutex_init(&m->m, NULL) != 0) {
-        free(m);
+        uniws__free(m);
         return NULL;
     }
 #endif
@@ -38,7 +39,7 @@ void uniws__mutex_free(uniws__mutex *m)
 #ifdef __EMSCRIPTEN_PTHREADS__
     pthread_mutex_destroy(&m->m);
 #endif
-    free(m);
+    uniws__free(m);
 }
 
 void uniws__mutex_lock(uniws__mutex *m)
