@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The platform's name for uniws_platform(), e.g. "linux-epoll". */
+const char *uniws__plat_name(void);
+
 /* Monotonic milliseconds. */
 uint64_t uniws__plat_now_ms(void);
 /* Fills buf with cryptographically random bytes. Returns 0 or UNIWS_EIO. */

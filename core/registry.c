@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/backend.h"
+#include "core/platform.h"
 
 const uniws__backend *const uniws__backends[] = {
 #ifdef UNIWS_HAVE_EMSCRIPTEN
@@ -141,4 +142,9 @@ size_t uniws_caps_string(unsigned caps, char *buf, size_t size)
     if (buf && size)
         buf[written] = 0;
     return need;
+}
+
+const char *uniws_platform(void)
+{
+    return uniws__plat_name();
 }

@@ -2,8 +2,10 @@
 # The README's "test" command (and CI's): installs dependencies (idempotent),
 # then runs every test: the native suite (unit, conformance matrix, CLI,
 # curl), the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
-# and the WebAssembly suite in Node.js and headless Chromium.
-# Set UNIWS_SKIP_WEB=1 or UNIWS_SKIP_SANITIZERS=1 to leave a part out locally.
+# the WebAssembly suite in Node.js and headless Chromium,
+# and the native suite on the portable POSIX (poll) platform layer.
+# Set UNIWS_SKIP_WEB=1, UNIWS_SKIP_SANITIZERS=1 or UNIWS_SKIP_POLL=1 to leave a
+# part out locally.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 start=$(date +%s)
@@ -29,12 +31,27 @@ if [ "${UNIWS_SKIP_SANITIZERS:-0}" != 1 ]; then
      ctest --output-on-failure -j2 --timeout 900)
 fi
 
+if [ "${UNIWS_SKIP_POLL:-0}" != 1 ]; then
+  # The portable POSIX platform layer (poll + self-pipe, what macOS and the
+  # BSDs build): the complete native suite again, under the sanitizers. Its
+  # conformance columns (posix-poll-*) join the matrix.
+  step "portable POSIX platform (poll) build, ASan + UBSan"
+  bash "$root/scripts/build.sh" build-poll -DCMAKE_BUILD_TYPE=Debug -DUNIWS_PLATFORM=posix \
+    -DUNIWS_SANITIZE=address,undefined
+  step "tests on the poll platform under ASan + UBSan"
+  (cd "$root/build-poll" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j2 --timeout 900)
+  cp "$root"/build-poll/conformance-posix-poll-*.json "$root/build/"
+fi
+
 if [ "${UNIWS_SKIP_WEB:-0}" != 1 ] && [ -f "$root/scripts/test-web.sh" ]; then
   step "WebAssembly build and tests (Node.js, headless Chromium)"
   bash "$root/scripts/test-web.sh" "$root/build"
 fi
 
 step "conformance matrix"
+(cd "$root/build" && ctest -R '^conformance\.matrix$' >/dev/null)
 if [ -f "$root/build/conformance-matrix.md" ]; then
   cat "$root/build/conformance-matrix.md"
 fi

@@ -192,3 +192,8 @@ void uniws__poller_wake(uniws__poller *p)
         schedule_now(p);
     uniws__web_wake_waiter(p);
 }
+
+const char *uniws__plat_name(void)
+{
+    return "web";
+}

@@ -15,6 +15,14 @@ printf '%s\n' "$table"
 names=$(printf '%s\n' "$json" | grep -o '"name": "[^"]*"' | sed 's/^"name": "//; s/"$//')
 [ -n "$names" ] || { echo "  FAIL  no backend in the --json output"; exit 1; }
 
+# The platform layer: the table's last line and the JSON agree.
+plat=$(printf '%s\n' "$table" | sed -n 's/^platform: //p')
+case "$plat" in
+  linux-epoll|posix-poll|win32-wsapoll|web) ok "platform $plat" ;;
+  *) fail "no known 'platform:' line (got '$plat')" ;;
+esac
+printf '%s\n' "$json" | grep -q "\"platform\": \"$plat\"" || fail "--json does not say platform $plat"
+
 header=$(printf '%s\n' "$table" | head -n 1)
 for col in name version auto ws wss hdr proxy net; do
   printf '%s\n' "$header" | grep -qw -- "$col" || fail "column '$col' missing from: $header"

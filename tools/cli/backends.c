@@ -73,7 +73,9 @@ static void print_json(const uniws_backend_info *b, size_t n, const char *def)
     size_t i;
     unsigned bit;
 
-    printf("{\"default\": ");
+    printf("{\"platform\": ");
+    json_string(uniws_platform());
+    printf(", \"default\": ");
     if (def)
         json_string(def);
     else
@@ -144,6 +146,7 @@ static void print_table(const uniws_backend_info *b, size_t n, const char *def)
         uniws_caps_string(columns[j].bit, name, sizeof(name));
         printf("  %-8s %-20s %s\n", columns[j].title, name, columns[j].meaning);
     }
+    printf("\nplatform: %s\n", uniws_platform());
 }
 
 int uniws__cli_backends(int argc, char **argv)
