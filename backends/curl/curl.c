@@ -444,6 +444,12 @@ static int map_error(cws_sock *k, CURLcode r)
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
         return k->upgraded ? UNIWS_EIO : UNIWS_EHANDSHAKE;
+#if LIBCURL_VERSION_NUM >= 0x080600
+    case CURLE_TOO_LARGE:
+        /* too many or too long header lines in the answer: the core's own
+         * parser (lws) calls that a failed handshake too */
+        return k->upgraded ? UNIWS_EIO : UNIWS_EHANDSHAKE;
+#endif
     default:
         return UNIWS_EIO;
     }

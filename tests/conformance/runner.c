@@ -231,6 +231,42 @@ static void run_forked(const runner *rn, const conf_case *k, result *res)
     }
 }
 
+/* One line per suite of the reliability work (issue 12): how many of its
+ * cases ran and passed, and the largest peak-RSS growth their details name
+ * ("peak RSS +N KiB", written by cases_hostile.c). */
+static void suite_summary(const char *prefix, const result *res, const unsigned char *ran)
+{
+    int n = 0, counts[4] = {0, 0, 0, 0};
+    long peak = -1;
+    const char *peak_case = "";
+    size_t pl = strlen(prefix);
+    for (size_t i = 0; i < conf_case_count; i++) {
+        if (!ran[i] || strncmp(conf_cases[i].name, prefix, pl) != 0)
+            continue;
+        n++;
+        const char *st = res[i].status;
+        counts[!strcmp(st, "pass")          ? 0
+               : !strcmp(st, "fail")        ? 1
+               : !strcmp(st, "unsupported") ? 2
+                                            : 3]++;
+        const char *m = strstr(res[i].detail, "peak RSS +");
+        if (m) {
+            long v = strtol(m + 10, NULL, 10);
+            if (v > peak) {
+                peak = v;
+                peak_case = conf_cases[i].name;
+            }
+        }
+    }
+    if (!n)
+        return;
+    printf("suite %.*s: %d cases, %d passed, %d failed, %d unsupported, %d limitation",
+           (int)(pl - 1), prefix, n, counts[0], counts[1], counts[2], counts[3]);
+    if (peak >= 0)
+        printf("; peak RSS growth max %ld KiB (%s)", peak, peak_case);
+    printf("\n");
+}
+
 static void iso_time(char *buf, size_t size)
 {
     time_t t = time(NULL);
@@ -473,6 +509,8 @@ int main(int argc, char **argv)
         uniws__server_stop(tls);
     if (plain)
         uniws__server_stop(plain);
+    suite_summary("hostile_", res, ran);
+    suite_summary("tls_", res, ran);
     int wrote = rn.json_path ? write_json(&rn, res, ran, counts) : 0;
     printf("backend %s: %.1f s\n", backend, (double)(cx_now_ms() - t_start) / 1000.0);
     printf("%d passed, %d failed, %d skipped\n", counts[0], counts[1], counts[2] + counts[3]);

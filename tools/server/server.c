@@ -383,7 +383,7 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
                 return;
             }
         }
-        if (conn_read(c) < 0) {
+        if (uniws__peer_reading(c->peer) && conn_read(c) < 0) {
             conn_drop(srv, c, "read failed");
             return;
         }
@@ -436,7 +436,7 @@ static short conn_events(const srv_conn *c)
         short ev = 0;
         if (c->tls_want_write || (c->wdata && !c->tls_want_read))
             ev |= POLLOUT;
-        if (c->tls_want_read || (!c->wdata && !c->rd_eof))
+        if (c->tls_want_read || (!c->wdata && !c->rd_eof && uniws__peer_reading(c->peer)))
             ev |= POLLIN;
         return ev;
     }
