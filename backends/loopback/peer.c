@@ -954,7 +954,8 @@ static void start_websocket(uniws__peer *p, const char *path, size_t path_len, c
 /* Parses the request head once it is complete. */
 static void parse_head(uniws__peer *p)
 {
-    const char *h = (const char *)p->in.p + p->in.off;
+    /* Nothing received yet leaves in.p NULL: no arithmetic on it (UB). */
+    const char *h = p->in.p ? (const char *)p->in.p + p->in.off : "";
     size_t avail = p->in.len, end = 0, i = p->head_scanned;
     for (; i + 3 < avail && i < PEER_MAX_HEAD; i++) {
         if (h[i] == '\r' && h[i + 1] == '\n' && h[i + 2] == '\r' && h[i + 3] == '\n') {
