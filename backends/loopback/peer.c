@@ -14,7 +14,8 @@
 #include <string.h>
 #include "core/alloc.h"
 
-#define PEER_MAX_HEAD (16 * 1024)
+/* Above UNIWS_MAX_REQUEST_HEADER_BYTES, so a request at uniws's limit gets through. */
+#define PEER_MAX_HEAD (128 * 1024)
 /* 128 MiB: a frame header alone makes the peer reserve its length. */
 #define PEER_MAX_MESSAGE  ((size_t)128 << 20)
 #define PEER_MAX_COUNT    (1u << 20) /* fragments, pings: keeps scripts from exhausting memory */
@@ -966,7 +967,7 @@ static void parse_head(uniws__peer *p)
     p->head_scanned = i;
     if (!end) {
         if (avail >= PEER_MAX_HEAD) {
-            bad_request(p, "request head larger than 16 KiB", NULL, 0);
+            bad_request(p, "request head larger than 128 KiB", NULL, 0);
             return;
         }
         if (p->eof) {

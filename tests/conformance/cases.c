@@ -396,6 +396,10 @@ const conf_case conf_cases[] = {
      "101 trickled a byte per 200 ms: ETIMEOUT at connect_timeout_ms"},
     {"hostile_never_reads", "8,10", WS, case_hostile_never_reads, 0, NULL,
      "16 MiB sent to a peer that reads nothing: counted, close times out"},
+    {"request_header_limit", "12", WS | UNIWS_CAP_CUSTOM_HEADERS, case_request_header_limit, 0,
+     NULL, "a header at UNIWS_MAX_REQUEST_HEADER_BYTES reaches the server whole"},
+    {"request_header_refused", "12", WS, case_request_header_refused, 0, NULL,
+     "past the limit: ETOO_BIG; control characters in a value: ESYNTAX"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];

@@ -163,5 +163,8 @@ void case_hostile_empty_fragments(cx *c, const conf_case *k);
 void case_hostile_len_2e63(cx *c, const conf_case *k);
 void case_hostile_slowloris(cx *c, const conf_case *k);
 void case_hostile_never_reads(cx *c, const conf_case *k);
+/* cases_limits.c (reliability, issue 12): the request-size limit, header syntax */
+void case_request_header_limit(cx *c, const conf_case *k);
+void case_request_header_refused(cx *c, const conf_case *k);
 
 #endif
