@@ -428,6 +428,13 @@ static int map_error(cws_sock *k, CURLcode r)
         return UNIWS_EPROXY; /* the proxy refused the CONNECT tunnel */
     if (is_tls_error(r))
         return UNIWS_ETLS;
+    /* A TLS 1.3 server refuses a missing or bad client certificate with an
+     * alert after the client's handshake is done: libcurl then reports a
+     * failed read (its message names the alert). Before the upgrade that
+     * is a TLS failure, as on every other backend. */
+    if (!k->upgraded && (r == CURLE_RECV_ERROR || r == CURLE_SEND_ERROR) &&
+        strstr(k->errbuf, "SSL") && strstr(k->errbuf, "alert"))
+        return UNIWS_ETLS;
     switch (r) {
     case CURLE_OK:
     case CURLE_GOT_NOTHING:

@@ -400,6 +400,27 @@ const conf_case conf_cases[] = {
      NULL, "a header at UNIWS_MAX_REQUEST_HEADER_BYTES reaches the server whole"},
     {"request_header_refused", "12", WS, case_request_header_refused, 0, NULL,
      "past the limit: ETOO_BIG; control characters in a value: ESYNTAX"},
+
+    /* ---- the TLS matrix: ETLS on every backend, a message naming why (reliability) ---- */
+    {"tls_good", "11,13", WSS_CA, case_tls_good, 0, NULL, "good certificate: echo over wss"},
+    {"tls_expired", "11,13", WSS_CA, case_tls_expired, 0, NULL,
+     "expired certificate: ETLS naming expiry"},
+    {"tls_wrong_host_ip", "11,13", WSS_CA, case_tls_wrong_host, 0, NULL,
+     "certificate for other names, reached by IP: ETLS naming the mismatch"},
+    {"tls_wrong_host_name", "11,13", WSS_CA, case_tls_wrong_host, 1, NULL,
+     "certificate for other names, reached as localhost: ETLS naming the mismatch"},
+    {"tls_self_signed", "11,13", WSS_CA, case_tls_self_signed, 0, NULL,
+     "self-signed certificate, test CA given: ETLS naming self-signed"},
+    {"tls_self_signed_default", "11,13", UNIWS_CAP_WSS, case_tls_self_signed, 1, NULL,
+     "self-signed certificate, system store: ETLS naming self-signed"},
+    {"tls_unrelated_ca", "11,13", WSS_CA, case_tls_unrelated_ca, 0, NULL,
+     "certificate from another CA: ETLS naming the issuer"},
+    {"tls_client_cert_given", "11,13", WSS_CA | UNIWS_CAP_TLS_CLIENT_CERT, case_tls_client_cert, 0,
+     NULL, "server requires a client certificate, given: echo"},
+    {"tls_client_cert_missing", "11,13", WSS_CA | UNIWS_CAP_TLS_CLIENT_CERT, case_tls_client_cert,
+     1, NULL, "server requires a client certificate, none given: ETLS"},
+    {"tls_client_key_mismatch", "11,13", WSS_CA | UNIWS_CAP_TLS_CLIENT_CERT, case_tls_client_cert,
+     2, NULL, "client certificate with a key that does not match: ETLS naming the key"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];

@@ -166,5 +166,12 @@ void case_hostile_never_reads(cx *c, const conf_case *k);
 /* cases_limits.c (reliability, issue 12): the request-size limit, header syntax */
 void case_request_header_limit(cx *c, const conf_case *k);
 void case_request_header_refused(cx *c, const conf_case *k);
+/* cases_tls_matrix.c (reliability, issue 12): the TLS matrix */
+void case_tls_good(cx *c, const conf_case *k);
+void case_tls_expired(cx *c, const conf_case *k);
+void case_tls_wrong_host(cx *c, const conf_case *k);
+void case_tls_self_signed(cx *c, const conf_case *k);
+void case_tls_unrelated_ca(cx *c, const conf_case *k);
+void case_tls_client_cert(cx *c, const conf_case *k);
 
 #endif

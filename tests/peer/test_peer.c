@@ -293,9 +293,10 @@ static void test_bad_requests(void **state)
     char junk[1024];
     memset(junk, 'x', sizeof junk);
     memcpy(junk, "GET / HTTP/1.1\r\nX: ", 19);
-    for (int i = 0; i < 16; i++) {
+    /* The head may take 128 KiB (above UNIWS_MAX_REQUEST_HEADER_BYTES). */
+    for (int i = 0; i < 128; i++) {
         assert_int_equal(uniws__peer_feed(p, junk, sizeof junk), 0);
-        if (i < 15)
+        if (i < 127)
             assert_int_equal(drain(p, &out).kind, UNIWS__PEER_NONE);
     }
     assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
