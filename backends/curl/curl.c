@@ -436,6 +436,13 @@ static int map_error(cws_sock *k, CURLcode r)
         return UNIWS_EPROXY; /* the proxy refused the CONNECT tunnel */
     if (is_tls_error(r))
         return UNIWS_ETLS;
+    /* A TLS 1.3 server refuses a missing or bad client certificate with an
+     * alert after the client's handshake is done: libcurl then reports a
+     * failed read (its message names the alert). Before the upgrade that
+     * is a TLS failure, as on every other backend. */
+    if (!k->upgraded && (r == CURLE_RECV_ERROR || r == CURLE_SEND_ERROR) &&
+        strstr(k->errbuf, "SSL") && strstr(k->errbuf, "alert"))
+        return UNIWS_ETLS;
     switch (r) {
     case CURLE_OK:
     case CURLE_GOT_NOTHING:
@@ -454,6 +461,12 @@ static int map_error(cws_sock *k, CURLcode r)
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
         return k->upgraded ? UNIWS_EIO : UNIWS_EHANDSHAKE;
+#if LIBCURL_VERSION_NUM >= 0x080600
+    case CURLE_TOO_LARGE:
+        /* too many or too long header lines in the answer: the core's own
+         * parser (lws) calls that a failed handshake too */
+        return k->upgraded ? UNIWS_EIO : UNIWS_EHANDSHAKE;
+#endif
     default:
         return UNIWS_EIO;
     }

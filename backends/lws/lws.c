@@ -59,6 +59,11 @@
 /* lws's per-thread read buffer (one recv() per RAW_RX at most this big),
  * and the largest TLS write handed to lws at once. */
 #define CHUNK (256 * 1024)
+/* The connection ended before the upgrade answer after the server asked for
+ * a client certificate that was not given (TLS 1.3 refuses it only then). */
+#define NO_CLIENT_CERT                                                                             \
+    "TLS: the server requires a client certificate and none was given (tls_client_cert)"
+
 /* Plaintext per SSL_write: four full records. */
 #define TLS_CHUNK (4 * 16384)
 /* uv_run passes per wake-up before yielding back to the uniws loop. */
@@ -731,7 +736,12 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
             break;
         if (n < 0) {
             detach(p);
-            end(p, n == UNIWS_ERESET ? UNIWS_ERESET : UNIWS_ETLS, n == UNIWS_ERESET ? NULL : msg);
+            if (n == UNIWS_ERESET && uniws_ready_state(s) == UNIWS_CONNECTING &&
+                uniws__lwstls_cert_asked(p->tls))
+                end(p, UNIWS_ETLS, NO_CLIENT_CERT);
+            else
+                end(p, n == UNIWS_ERESET ? UNIWS_ERESET : UNIWS_ETLS,
+                    n == UNIWS_ERESET ? NULL : msg);
             return -1;
         }
         int r = uniws__stream_recv(s, p->ll->rbuf, (size_t)n);
@@ -878,6 +888,9 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
         detach(p);
         if (p->tls && !p->open)
             end(p, UNIWS_ETLS, "connection closed during the TLS handshake");
+        else if (p->tls && uniws_ready_state(p->s) == UNIWS_CONNECTING &&
+                 uniws__lwstls_cert_asked(p->tls))
+            end(p, UNIWS_ETLS, NO_CLIENT_CERT);
         else
             end(p, UNIWS_ERESET, NULL);
         return 0;
