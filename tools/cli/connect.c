@@ -44,7 +44,8 @@ static const char help_text[] =
     "      --binary           send each line as a binary message instead of text\n"
     "      --ca FILE          verify the server with this PEM CA bundle\n"
     "  -k, --insecure         do not verify the server's TLS certificate\n"
-    "      --proxy URL        connect through a proxy (http://HOST:PORT, socks5://...)\n"
+    "      --proxy URL        connect through a proxy (http://HOST:PORT, https://...,\n"
+    "                         socks5://...)\n"
     "      --close-code N     code sent at end of input: 1000 (default) or 3000-4999\n"
     "  -w, --wait MS          at end of input, close after MS ms without a message\n"
     "                         (default 1000; 0: close at once, replies are lost)\n"
@@ -62,6 +63,8 @@ static const char help_text[] =
     "  -n, --no-close         at end of input do not close: keep printing what\n"
     "                         arrives until the server closes (or Ctrl-C)\n"
     "      --count N          close (with --close-code) once N messages arrived\n"
+    "      --proxy-ca FILE    verify an https:// proxy with this PEM CA bundle (--ca\n"
+    "                         and -k apply to the server only)\n"
     "      --jsonl            write every event to stdout as one JSON object per line\n"
     "                         (see Output) instead of the plain message lines\n"
     "  -q, --quiet            no 'connected' / 'closed' status lines on stderr\n"
@@ -472,6 +475,9 @@ static int parse_reach_option(uniws__cli_args *a, uniws_options *o, conn *c, uns
         } else if (v) {
             c->count = (unsigned long)num;
         }
+    } else if (uniws__cli_value(a, "--proxy-ca", &v)) {
+        o->proxy_ca_file = v;
+        *wanted |= UNIWS_CAP_PROXY_CA_FILE;
     } else if (uniws__cli_flag(a, "--jsonl")) {
         c->jsonl = 1;
     } else {
