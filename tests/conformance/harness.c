@@ -274,6 +274,10 @@ static void fill_options(rec *r, const uniws_options *opts, uniws_options *o)
         memset(o, 0, sizeof *o);
     if (!o->backend)
         o->backend = r->c->env->backend;
+    if (!o->proxy && r->c->env->proxy) {
+        o->proxy = r->c->env->proxy;
+        o->proxy_ca_file = r->c->env->proxy_ca_file;
+    }
     o->callbacks.on_open = cb_open;
     o->callbacks.on_message = cb_message;
     o->callbacks.on_error = cb_error;

@@ -26,6 +26,10 @@ typedef struct conf_env {
     const char *ca_file;       /* CA that signed the TLS peer's certificate */
     const char *other_ca_file; /* an unrelated CA */
     int case_timeout_ms;
+    /* cli (issue 14): --proxy / --proxy-ca, given to every connection whose
+     * case sets no proxy of its own (the curl-https-proxy column). */
+    const char *proxy;
+    const char *proxy_ca_file;
 } conf_env;
 
 enum conf_ev_kind { EV_OPEN = 1, EV_MESSAGE = 2, EV_ERROR = 3, EV_CLOSE = 4 };
