@@ -368,6 +368,10 @@ const conf_case conf_cases[] = {
      "verification is on by default: unknown CA gives ETLS"},
     {"wss_wrong_ca", "11,13", WSS_CA, case_wss_verify_fails, 1, NULL, "an unrelated CA gives ETLS"},
     {"wss_close", "8,11", WSS_CA, case_wss_close, 0, NULL, "close handshake over TLS"},
+
+    /* ---- cli (issue 14): proxy options ---- */
+    {"proxy_ca_file_option", "13", 0, case_proxy_ca_file_option, 0, NULL,
+     "proxy_ca_file: honoured with UNIWS_CAP_PROXY_CA_FILE, else UNIWS_EUNSUPPORTED"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];
@@ -401,6 +405,8 @@ const char *conf_cap_name(unsigned bit)
         return "UNIWS_CAP_NETWORK";
     case UNIWS_CAP_RAW_FRAMES:
         return "UNIWS_CAP_RAW_FRAMES";
+    case UNIWS_CAP_PROXY_CA_FILE:
+        return "UNIWS_CAP_PROXY_CA_FILE";
     case CONF_CAP_THREADS:
         return "threads";
     }

@@ -150,4 +150,7 @@ void case_wss_echo(cx *c, const conf_case *k);
 void case_wss_verify_fails(cx *c, const conf_case *k);
 void case_wss_close(cx *c, const conf_case *k);
 
+/* cases_proxy.c (cli, issue 14): proxy_ca_file honoured or refused, never ignored */
+void case_proxy_ca_file_option(cx *c, const conf_case *k);
+
 #endif
