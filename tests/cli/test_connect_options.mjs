@@ -2,12 +2,15 @@
 // of uniws_options (--deflate, --cert/--key, --max-size, --close-timeout), the
 // wscat/websocat habits (-s, -o, --no-close, --count) and --jsonl, once per
 // compiled network backend, against the scripted peer (`uniws serve`), the
-// npm `ws` echo server (permessage-deflate) and a wss:// server of node's
-// that requires a client certificate (tls-server.mjs).
+// npm `ws` echo server (permessage-deflate), a wss:// server of node's that
+// requires a client certificate (tls-server.mjs), and an HTTPS proxy
+// (tinyproxy behind tests/curl/tls_front.mjs) for --proxy-ca.
 //
 //   node test_connect_options.mjs PATH/TO/uniws
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Checks, SKIP, networkBackends, runUniws, startPeer, uniwsBinary } from './harness.mjs';
@@ -51,6 +54,32 @@ function makeCerts(dir) {
   }
   writeFileSync(path.join(dir, 'client-both.pem'),
     spawnSync('cat', ['client.pem', 'client.key'], { cwd: dir }).stdout);
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// tinyproxy (plain HTTP CONNECT proxy) with TLS in front of it: an HTTPS
+// proxy whose certificate comes from the test CA in dir. Resolves with
+// { procs, port, log } (port: the TLS front).
+async function startHttpsProxy(dir) {
+  const tp = ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy'].find((p) => existsSync(p));
+  if (!tp) throw new Error('tinyproxy is not installed: run scripts/bootstrap.sh (tinyproxy-bin)');
+  const port = await freePort();
+  const log = path.join(dir, 'tinyproxy.log');
+  writeFileSync(path.join(dir, 'tinyproxy.conf'), `Port ${port}\nListen 127.0.0.1\nTimeout 60\n` +
+    `LogFile "${log}"\nLogLevel Info\nPidFile "${dir}/tinyproxy.pid"\nMaxClients 50\nAllow 127.0.0.1\n`);
+  const proxy = spawn(tp, ['-d', '-c', path.join(dir, 'tinyproxy.conf')], { stdio: 'ignore' });
+  const front = await startPeer(fileURLToPath(new URL('../curl/tls_front.mjs', import.meta.url)),
+    [path.join(dir, 'server.pem'), path.join(dir, 'server.key'), String(port)]);
+  return { procs: [proxy, front.proc], port: front.port, log };
 }
 
 function jsonLines(buf) {
@@ -163,6 +192,18 @@ function certChecks(t, name, wss, dir) {
   t.ok(r.status === 1 && r.stderr.includes('UNIWS_EINVAL'), `${name}: --key without --cert -> exit 1`, show(r));
 }
 
+function proxyChecks(t, name, peer, px, dir) {
+  const ca = path.join(dir, 'ca.pem');
+  let r = runUniws(bin, ['connect', `${peer}/`, '-b', name, '-q', '-w', '300', '--proxy',
+    `https://127.0.0.1:${px.port}`, '--proxy-ca', ca], { input: 'through tls\n' });
+  t.ok(r.status === 0 && r.stdout.toString() === 'through tls\n',
+    `${name}: --proxy https://... --proxy-ca reaches the server through an HTTPS proxy`, show(r));
+  r = runUniws(bin, ['connect', `${peer}/`, '-b', name, '-q', '--proxy', `https://127.0.0.1:${px.port}`,
+    '--ca', ca]);
+  t.ok(r.status === 2 && r.stderr.includes('UNIWS_ETLS'),
+    `${name}: without --proxy-ca the proxy is not trusted (--ca is for the server) -> exit 2`, show(r));
+}
+
 function usageChecks(t, peer) {
   const cases = [
     [['--max-size', '0'], '--max-size needs bytes'],
@@ -178,7 +219,7 @@ function usageChecks(t, peer) {
   }
   const h = runUniws(bin, ['connect', '--help']).stdout.toString();
   for (const f of ['--subprotocol', '--origin', '--deflate', '--cert', '--key', '--max-size', '--close-timeout',
-    '--no-close', '--count', '--jsonl']) {
+    '--no-close', '--count', '--jsonl', '--proxy-ca']) {
     t.ok(h.includes(`${f} `), `connect --help lists ${f}`);
   }
 }
@@ -200,6 +241,8 @@ async function main() {
     procs.push(echo.proc);
     const tls = await startPeer('tls-server.mjs', ['server.pem', 'server.key', 'ca.pem'].map((f) => path.join(dir, f)));
     procs.push(tls.proc);
+    const px = await startHttpsProxy(dir);
+    procs.push(...px.procs);
     let first = true;
     for (const b of backends) {
       console.log(`backend ${b.name} ${b.version}: peer ${serve.base}, npm ws ws://127.0.0.1:${echo.port}, ` +
@@ -216,6 +259,13 @@ async function main() {
       } else {
         const r = runUniws(bin, ['connect', `wss://127.0.0.1:${tls.port}/`, '-b', b.name, '--cert', 'x.pem']);
         t.ok(r.status === 1 && /cannot honour/.test(r.stderr), `${b.name}: --cert refused, exit 1`, show(r));
+      }
+      if (b.caps.includes('proxy-ca-file')) {
+        proxyChecks(t, b.name, serve.base, px, dir);
+      } else {
+        const r = runUniws(bin, ['connect', `${serve.base}/`, '-b', b.name, '--proxy-ca', path.join(dir, 'ca.pem')]);
+        t.ok(r.status === 1 && /cannot honour: .*proxy-ca-file/.test(r.stderr),
+          `${b.name}: --proxy-ca refused (no proxy-ca-file capability), exit 1`, show(r));
       }
     }
     usageChecks(t, serve.base);
