@@ -740,3 +740,21 @@ void cx_run_case(const conf_env *env, const conf_case *k, const char **status, c
         *status = "pass";
     }
 }
+
+/* cli (issue 14) */
+/* Makes o trust the test CA: tls_ca_file where the backend has it, else the
+ * platform's store when this run made it trust the CA. Returns 0 after
+ * marking the case unsupported (neither is possible). */
+int cx_trust_test_ca(cx *c, uniws_options *o)
+{
+    if (c->env->info.caps & UNIWS_CAP_TLS_CA_FILE) {
+        o->tls_ca_file = c->env->ca_file;
+        return 1;
+    }
+    if (c->env->platform_trusts_ca)
+        return 1;
+    c->unsupported = 1;
+    snprintf(c->detail, sizeof c->detail,
+             "needs UNIWS_CAP_TLS_CA_FILE (or a platform trust store holding the test CA)");
+    return 0;
+}
