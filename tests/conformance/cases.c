@@ -375,7 +375,7 @@ const conf_case conf_cases[] = {
     {"hostile_pong_never_read", "9,10", WS, case_hostile_pong_never_read, 0, NULL,
      "1M pings from a peer that does not read: pongs coalesce, RSS bounded"},
     {"hostile_endless_headers", "12", WS, case_hostile_endless_headers, 0, NULL,
-     "100k header lines in the 101: EHANDSHAKE, RSS bounded"},
+     "20k header lines in the 101: EHANDSHAKE, RSS bounded"},
     {"hostile_huge_header_line", "12", WS, case_hostile_huge_header_line, 0, NULL,
      "one 1 MiB header line in the 101: EHANDSHAKE, RSS bounded"},
     {"hostile_trickled_header", "7", WS, case_hostile_trickled_header, 0, NULL,

@@ -8,7 +8,7 @@
  * reset when the case starts (/proc/self/clear_refs) and read from VmHWM
  * (every native case runs in its own forked child). Where there is no /proc
  * (a browser, Node.js) the detail says the memory was not measured; under
- * AddressSanitizer it is shown but not held to the limit. The loopback
+ * AddressSanitizer the limit gets 8 MiB more (shadow memory). The loopback
  * backend's peer runs in the case's process, so its buffers count there.
  */
 #include "cases.h"
@@ -72,12 +72,10 @@ static int rss_check(cx *c, long base, long limit_kib)
     }
     long grew = hwm - base;
 #ifdef CONF_ASAN
-    /* Shadow memory and the quarantine of freed blocks dominate the RSS of
-     * an AddressSanitizer build: measured, shown, not held to the limit (the
-     * plain build's columns are). */
-    snprintf(c->note, sizeof c->note, "peak RSS +%ld KiB under ASan (limit %ld KiB not applied)",
-             grew, limit_kib);
-    return 1;
+    /* AddressSanitizer's shadow memory and quarantine of freed blocks add
+     * to the RSS of its builds: a fixed allowance on top (measured: about
+     * +1.5 MiB for these cases). */
+    limit_kib += 8 * KIB;
 #endif
     if (grew > limit_kib)
         return FAILF(c, "peak RSS grew by %ld KiB, the stated limit is %ld KiB", grew, limit_kib);
@@ -143,11 +141,11 @@ void case_hostile_pong_never_read(cx *c, const conf_case *k)
     TRY(close_and_wait(r));
 }
 
-/* 100,000 header lines (6 MB) in the 101: the client gives up early. */
+/* 20,000 header lines (1.2 MB, past every client limit) in the 101: the client gives up early. */
 void case_hostile_endless_headers(cx *c, const conf_case *k)
 {
     (void)k;
-    fail_case(c, "/script/hdrlines:100000", NULL, UNIWS_EHANDSHAKE, 0, 8 * KIB);
+    fail_case(c, "/script/hdrlines:20000", NULL, UNIWS_EHANDSHAKE, 0, 8 * KIB);
 }
 
 /* One 1 MiB header line in the 101. */
@@ -172,7 +170,7 @@ void case_hostile_trickled_header(cx *c, const conf_case *k)
     conf_pattern(want, sizeof want, UNIWS_BINARY);
     TRY(expect_msg(r, 0, UNIWS_BINARY, want, sizeof want));
     TRY(close_and_wait(r));
-    TRY(rss_check(c, base, 4 * KIB));
+    TRY(rss_check(c, base, 6 * KIB));
 }
 
 /* A frame header claiming 60 MiB, 2 MiB of it trickled in two pieces, then
@@ -230,7 +228,7 @@ void case_hostile_len_2e63(cx *c, const conf_case *k)
 {
     fail_case(c,
               k->arg ? "/script/frame:827f7fffffffffffffff" : "/script/frame:827f8000000000000000",
-              NULL, k->arg ? UNIWS_ETOO_BIG : UNIWS_EPROTOCOL, 1, 4 * KIB);
+              NULL, k->arg ? UNIWS_ETOO_BIG : UNIWS_EPROTOCOL, 1, 6 * KIB);
 }
 
 /* The 101 trickles one byte every 200 ms: connect_timeout ends it. */
@@ -241,7 +239,7 @@ void case_hostile_slowloris(cx *c, const conf_case *k)
     memset(&o, 0, sizeof o);
     o.connect_timeout_ms = 1000;
     uint64_t t0 = cx_now_ms();
-    fail_case(c, "/script/slow-head:200", &o, UNIWS_ETIMEOUT, 0, 4 * KIB);
+    fail_case(c, "/script/slow-head:200", &o, UNIWS_ETIMEOUT, 0, 6 * KIB);
     if (c->failed)
         return;
     uint64_t took = cx_now_ms() - t0;
