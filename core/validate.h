@@ -1,6 +1,6 @@
 /*
  * validate.h — argument checks shared by every backend, so each rejects the
- * same inputs with the same error codes (DESIGN.md contract items 5, 6, 11).
+ * same inputs with the same error codes (docs/contract.md rules 5, 6, 11).
  */
 #ifndef UNIWS_CORE_VALIDATE_H
 #define UNIWS_CORE_VALIDATE_H

@@ -484,6 +484,14 @@ static int upgrade_fail(uniws_socket *s, int status, const char *msg)
     return -1;
 }
 
+/* An allocation of the handshake failed: that is UNIWS_ENOMEM, not a bad
+ * answer. */
+static int upgrade_oom(uniws_socket *s, int status)
+{
+    uniws__sock_fail(s, UNIWS_ENOMEM, status, "out of memory checking the handshake answer");
+    return -1;
+}
+
 static char *trim_dup(const char *v)
 {
     while (*v == ' ' || *v == '\t')
@@ -517,6 +525,8 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
     uniws__ws_accept(s->key, expect);
     const char *acc = get(ctx, "Sec-WebSocket-Accept");
     char *acc_t = acc ? trim_dup(acc) : NULL;
+    if (acc && !acc_t)
+        return upgrade_oom(s, status);
     int ok = acc_t && strcmp(acc_t, expect) == 0;
     uniws__free(acc_t);
     if (!ok)
@@ -529,6 +539,8 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
         return upgrade_fail(s, status, "the server selected none of the offered subprotocols");
     if (proto) {
         char *p = trim_dup(proto);
+        if (!p)
+            return upgrade_oom(s, status);
         int found = 0;
         for (size_t i = 0; p && i < s->nprotos; i++)
             if (strcmp(s->protos[i], p) == 0)
@@ -545,7 +557,7 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
     if (ext) {
         char *e = trim_dup(ext);
         if (!e)
-            return upgrade_fail(s, status, "out of memory");
+            return upgrade_oom(s, status);
         if (!*e) {
             uniws__free(e);
         } else {
@@ -555,12 +567,14 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
                 (e[nl] == 0 || e[nl] == ';' || e[nl] == ' ') && !strchr(e, ',')) {
                 int r = uniws__pmd_accept(e + nl, &s->pmd);
                 uniws__free(e);
+                if (r == UNIWS_ENOMEM)
+                    return upgrade_oom(s, status);
                 if (r)
                     return upgrade_fail(s, status, "unacceptable permessage-deflate parameters");
                 uniws__free(s->extensions);
                 s->extensions = trim_dup(uniws__pmd_describe(s->pmd));
                 if (!s->extensions)
-                    return upgrade_fail(s, status, "out of memory");
+                    return upgrade_oom(s, status);
             } else
 #endif
             {
@@ -777,10 +791,15 @@ static int handle_close(uniws_socket *s)
     s->close_received = 1;
     uniws__mutex_lock(s->mu);
     int reply = !s->close_sent;
+    if (reply && uniws__ws_queue_close(s, code, "", 0) != 0) {
+        /* Out of memory: no reply can go out, so the close is not clean. */
+        uniws__mutex_unlock(s->mu);
+        uniws__ws_fail(s, UNIWS_ENOMEM, 0, "out of memory answering the close frame");
+        return -1;
+    }
     if (reply) {
         /* Echo the code (RFC 6455 5.5.1), after anything already queued. */
-        if (uniws__ws_queue_close(s, code, "", 0) == 0)
-            s->close_sent = 1;
+        s->close_sent = 1;
         s->close_after_flush = 1;
         s->want_kick = 1;
         __atomic_store_n(&s->state, UNIWS_CLOSING, __ATOMIC_RELEASE);

@@ -259,10 +259,12 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* Called with pool_mu held: lws_create_context() touches process globals. */
-static engine *engine_new(void)
+/* Called with pool_mu held: lws_create_context() touches process globals.
+ * *err says why it returned NULL (UNIWS_ENOMEM or UNIWS_EIO). */
+static engine *engine_new(int *err)
 {
     engine *e = uniws__calloc(1, sizeof *e);
+    *err = e ? UNIWS_EIO : UNIWS_ENOMEM;
     if (!e)
         return NULL;
     if (uv_loop_init(&e->uv) != 0) {
@@ -321,16 +323,17 @@ static int lws_loop_init(uniws_loop *loop, void **state)
     lws_loop *ll = uniws__calloc(1, sizeof *ll);
     if (!ll)
         return UNIWS_ENOMEM;
+    int err = 0;
     pthread_mutex_lock(&pool_mu);
     engine *e = pool;
     if (e)
         pool = e->next;
     else
-        e = engine_new();
+        e = engine_new(&err);
     pthread_mutex_unlock(&pool_mu);
     if (!e) {
         uniws__free(ll);
-        return UNIWS_EIO;
+        return err;
     }
     e->next = NULL;
     e->ll = ll;
@@ -708,7 +711,7 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
     char msg[200] = "";
     if (uniws__lwstls_put(p->tls, in, len) < 0) {
         detach(p);
-        end(p, UNIWS_EIO, "out of memory for TLS input");
+        end(p, UNIWS_ENOMEM, "out of memory for TLS input");
         return -1;
     }
     if (!p->open) {

@@ -1,6 +1,6 @@
 /*
  * cases.c — THE list of conformance cases: every backend runs exactly these,
- * through the public API only. Each row names the DESIGN.md contract item(s)
+ * through the public API only. Each row names the docs/contract.md rule(s)
  * it proves and the capabilities it needs (missing ones make it
  * "unsupported", never a pass). Scripts use the peer language of docs/peer.md.
  */

@@ -18,7 +18,7 @@ typedef void (*conf_fn)(cx *c, const conf_case *k);
 
 struct conf_case {
     const char *name; /* unique, [a-z0-9_] */
-    const char *item; /* DESIGN.md contract item(s), e.g. "7" or "2,8" */
+    const char *item; /* docs/contract.md rule(s), e.g. "7" or "2,8" */
     unsigned caps;    /* UNIWS_CAP_* bits (or CONF_CAP_THREADS) it needs; missing: unsupported */
     conf_fn fn;
     long arg;         /* parameter of a shared case function */
