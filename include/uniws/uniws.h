@@ -118,7 +118,9 @@ enum uniws_cap {
     UNIWS_CAP_CONNECT_TIMEOUT = 1u << 9,    /* uniws_options.connect_timeout_ms */
     UNIWS_CAP_ANY_CLOSE_CODE = 1u << 10,    /* peer-sent codes like 1009 reach the wire */
     UNIWS_CAP_NETWORK = 1u << 11,           /* reaches real hosts (loopback does not) */
-    UNIWS_CAP_RAW_FRAMES = 1u << 12         /* uniws frames RFC 6455 itself (all checks) */
+    UNIWS_CAP_RAW_FRAMES = 1u << 12,        /* uniws frames RFC 6455 itself (all checks) */
+    /* cli (issue 14): */
+    UNIWS_CAP_PROXY_CA_FILE = 1u << 23 /* uniws_options.proxy_ca_file */
 };
 
 typedef struct uniws_backend_info {
@@ -279,6 +281,11 @@ typedef struct uniws_options {
     int permessage_deflate;      /* 1: offer permessage-deflate (UNIWS_CAP_PERMESSAGE_DEFLATE) */
     uniws_callbacks callbacks;
     void *user_data;
+    /* cli (issue 14): TLS to an https:// proxy. tls_ca_file, tls_skip_verify and the client
+     * certificate apply to the server only; the proxy's certificate is verified against the
+     * system's CAs, or this PEM bundle (UNIWS_CAP_PROXY_CA_FILE). Also applies to a proxy
+     * taken from the environment (wss_proxy, https_proxy, ...). */
+    const char *proxy_ca_file;
 } uniws_options;
 
 /* Starts connecting to url ("ws://", "wss://", "http://" and "https://" map to
