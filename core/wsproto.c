@@ -88,8 +88,8 @@ static void next_mask(uniws_socket *s, uint8_t mask[4])
 
 /* counted: the application bytes this frame stands for in buffered_amount
  * (what send() was given, even when the payload is compressed). */
-static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *data, size_t len,
-                           size_t counted)
+static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const uint8_t *data,
+                           size_t len, size_t counted)
 {
     uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
     /* A backend that frames again masks with its own key: masking here would
@@ -97,7 +97,7 @@ static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *
     int masked = !s->reframed;
     if (masked)
         next_mask(s, mask);
-    size_t hl = uniws__frame_header(hdr, 1, rsv, opcode, len, masked ? mask : NULL);
+    size_t hl = uniws__frame_header(hdr, fin, rsv, opcode, len, masked ? mask : NULL);
     int single = len >= SHARED_FRAME;
     uniws__chunk *c = chunk_for(s, hl + len, single);
     if (!c)
@@ -126,12 +126,19 @@ int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
         int r = uniws__pmd_deflate(s->pmd, data, len, &z, &zlen);
         if (r)
             return r;
-        r = queue_raw_frame(s, 4, opcode, z, zlen, len);
+        r = queue_raw_frame(s, 1, 4, opcode, z, zlen, len);
         uniws__free(z);
         return r;
 #endif
     }
-    return queue_raw_frame(s, 0, opcode, data, len, opcode == UNIWS__OP_PING ? 0 : len);
+    return queue_raw_frame(s, 1, 0, opcode, data, len, opcode == UNIWS__OP_PING ? 0 : len);
+}
+
+int uniws__ws_queue_fragment(uniws_socket *s, int opcode, const void *data, size_t len, int fin)
+{
+    /* Never compressed: RFC 7692 lets a message go plain (RSV1 clear on its
+     * first frame), and a plain message needs no deflate state across parts. */
+    return queue_raw_frame(s, fin, 0, opcode, data, len, len);
 }
 
 int uniws__ws_queue_close(uniws_socket *s, int code, const char *reason, size_t len)
@@ -147,7 +154,7 @@ int uniws__ws_queue_close(uniws_socket *s, int code, const char *reason, size_t 
             memcpy(p + 2, reason, len);
         n = 2 + len;
     }
-    return queue_raw_frame(s, 0, UNIWS__OP_CLOSE, p, n, 0);
+    return queue_raw_frame(s, 1, 0, UNIWS__OP_CLOSE, p, n, 0);
 }
 
 static int queue_bytes(uniws_socket *s, const char *data, size_t len)
@@ -203,7 +210,7 @@ static void flushed(uniws_socket *s);
 
 void uniws__stream_out_consume(uniws_socket *s, size_t n)
 {
-    int empty;
+    int empty, trim = 0, low;
     uniws__mutex_lock(s->mu);
     while (n > 0 && s->out_head) {
         uniws__chunk *c = s->out_head;
@@ -228,6 +235,8 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
          * chunk is cheap to get again, and an idle socket keeps nothing
          * (4 KiB per socket is most of an idle connection's memory). */
         int keep = !c->next && c->hdr != SIZE_MAX && c->cap > SHARED_FRAME;
+        if (c->off == c->len && keep)
+            trim = 1;
         if (c->off == c->len && !keep) {
             s->buffered -= c->payload;
             s->out_head = c->next;
@@ -237,9 +246,25 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
         }
     }
     empty = !s->out_head || s->out_head->off == s->out_head->len;
+    low = uniws__flow_drained(s);
     uniws__mutex_unlock(s->mu);
+    if (trim)
+        uniws__rxbuf_trim_later(s); /* the kept chunk goes if no big frame follows */
+    if (low)
+        uniws__sock_post(s);
     if (empty)
         flushed(s);
+}
+
+void uniws__ws_trim_output(uniws_socket *s)
+{
+    uniws__mutex_lock(s->mu);
+    uniws__chunk *c = s->out_head;
+    if (c && c == s->out_tail && c->off == c->len && c->hdr != SIZE_MAX) {
+        uniws__free(c);
+        s->out_head = s->out_tail = NULL;
+    }
+    uniws__mutex_unlock(s->mu);
 }
 
 /* ---- failing and closing ------------------------------------------------ */
@@ -357,7 +382,7 @@ void uniws__ws_cleanup(uniws_socket *s)
     }
     s->out_head = s->out_tail = NULL;
     uniws__free(s->hsbuf);
-    uniws__free(s->msg);
+    uniws__rxbuf_cleanup(s);
     uniws__free(s->upgrade_store);
     uniws__free(s->upgrade_lines);
     s->hsbuf = NULL;
@@ -662,51 +687,13 @@ static int check_header(uniws_socket *s, const uniws__frame_hdr *h)
     return 0;
 }
 
-/* A message buffer above this is only kept while messages keep needing it. */
-#define MSG_KEEP (1u << 20)
-
-/* Lets go of a big message buffer kept from an earlier message. */
-static void drop_big_msg(uniws_socket *s)
-{
-    uniws__free(s->msg);
-    s->msg = NULL;
-    s->msg_cap = 0;
-}
-
-/* Makes room in s->msg for a data frame's payload (plus a NUL). */
-static int reserve_msg(uniws_socket *s, const uniws__frame_hdr *h)
-{
-    size_t need = s->msg_len + (size_t)h->len + 1;
-    /* A big buffer kept for the next big message: a whole small one does
-     * not need it (a fragmented one might still). */
-    if (s->msg_cap > MSG_KEEP && s->msg_len == 0 && h->fin && need <= MSG_KEEP)
-        drop_big_msg(s);
-    if (need <= s->msg_cap)
-        return 0;
-    size_t cap = s->msg_cap ? s->msg_cap : 256;
-    while (cap < need)
-        cap *= 2;
-    /* The last frame of a big message: its size is known, do not double. */
-    if (h->fin && need > (1u << 20))
-        cap = need;
-    if (cap > s->max_msg + 1 && need <= s->max_msg + 1)
-        cap = s->max_msg + 1;
-    uint8_t *m = uniws__realloc(s->msg, cap);
-    if (!m)
-        return fail_protocol(s, 1011, UNIWS_ENOMEM, "out of memory for a message");
-    s->msg = m;
-    s->msg_cap = cap;
-    return 0;
-}
-
 /* A whole unfragmented, uncompressed binary message that sits entirely in
  * the backend's buffer: hand it over from there, without copying it. */
 static int deliver_in_place(uniws_socket *s, const uint8_t *p, size_t len)
 {
     s->frag_op = 0;
     s->in_frame = 0;
-    if (s->msg_cap > MSG_KEEP)
-        drop_big_msg(s);
+    uniws__rxbuf_idle(s);
     uniws__mutex_lock(s->mu);
     int deliver = !s->close_sent;
     uniws__mutex_unlock(s->mu);
@@ -807,8 +794,9 @@ static int frame_done(uniws_socket *s)
         uniws__sock_emit_message(s, (uniws_msg_type)type, data ? (void *)data : (void *)"", len);
     uniws__free(inflated);
     /* A huge buffer stays for the next huge message (re-mapping and zeroing
-     * its pages each time costs more than the copy into it); reserve_msg()
-     * and deliver_in_place() let it go once a small message comes. */
+     * its pages each time costs more than the copy into it) but not for an
+     * idle socket (core/rxbuf.c). */
+    uniws__rxbuf_idle(s);
     return uniws__sock_done(s) ? -1 : 0;
 }
 
@@ -863,8 +851,6 @@ static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
                     return -1;
                 continue;
             }
-            if (s->fh.opcode < 8 && reserve_msg(s, &s->fh) < 0)
-                return -1;
             s->in_frame = 1;
             s->remaining = s->fh.len;
             s->ctrl_len = 0;
@@ -877,6 +863,10 @@ static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
             memcpy(s->ctrl + s->ctrl_len, p, take);
             s->ctrl_len += take;
         } else {
+            /* The buffer grows with the bytes that came, not with what the
+             * header claims. */
+            if (uniws__rxbuf_room(s, take, s->remaining, s->fh.fin) < 0)
+                return fail_protocol(s, 1011, UNIWS_ENOMEM, "out of memory for a message");
             memcpy(s->msg + s->msg_len, p, take);
             if (s->frag_op == UNIWS__OP_TEXT && !s->frag_compressed &&
                 uniws__utf8_feed(&s->utf8, p, take) < 0)

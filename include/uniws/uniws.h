@@ -68,7 +68,10 @@ extern "C" {
     X(WRONG_THREAD, -19, "must be called on the thread that drives the loop")                      \
     X(BUSY, -20, "resource busy (loop still has sockets, or is running)")                          \
     X(PROXY, -21, "proxy failure")                                                                 \
-    X(INTERNAL, -22, "internal error (a bug in uniws or a backend)")
+    X(INTERNAL, -22, "internal error (a bug in uniws or a backend)")                               \
+    /* flow control (docs/api.md "Flow control") */                                                \
+    X(BUFFER_FULL, -25, "send would exceed max_buffered_amount (nothing was queued)")              \
+    X(FRAGMENT_OPEN, -26, "a fragmented message is being sent: finish it with last = 1 first")
 
 typedef enum uniws_err {
     UNIWS_OK = 0,
@@ -118,7 +121,9 @@ enum uniws_cap {
     UNIWS_CAP_CONNECT_TIMEOUT = 1u << 9,    /* uniws_options.connect_timeout_ms */
     UNIWS_CAP_ANY_CLOSE_CODE = 1u << 10,    /* peer-sent codes like 1009 reach the wire */
     UNIWS_CAP_NETWORK = 1u << 11,           /* reaches real hosts (loopback does not) */
-    UNIWS_CAP_RAW_FRAMES = 1u << 12         /* uniws frames RFC 6455 itself (all checks) */
+    UNIWS_CAP_RAW_FRAMES = 1u << 12,        /* uniws frames RFC 6455 itself (all checks) */
+    /* flow control */
+    UNIWS_CAP_SEND_FRAGMENTS = 1u << 16 /* uniws_send_fragment(): a message in parts on the wire */
 };
 
 typedef struct uniws_backend_info {
@@ -242,6 +247,11 @@ typedef struct uniws_callbacks {
     void (*on_message)(uniws_socket *s, const uniws_message *msg, void *user_data);
     void (*on_error)(uniws_socket *s, const uniws_error_event *ev, void *user_data);
     void (*on_close)(uniws_socket *s, const uniws_close_event *ev, void *user_data);
+    /* ---- flow control ---- */
+    /* uniws_buffered_amount() fell to or below
+     * uniws_options.buffered_amount_low_threshold after having been above it
+     * (as RTCDataChannel's bufferedamountlow). Fires once per crossing. */
+    void (*on_buffered_amount_low)(uniws_socket *s, void *user_data);
 } uniws_callbacks;
 
 typedef struct uniws_header {
@@ -273,6 +283,13 @@ typedef struct uniws_options {
     int permessage_deflate;      /* 1: offer permessage-deflate (UNIWS_CAP_PERMESSAGE_DEFLATE) */
     uniws_callbacks callbacks;
     void *user_data;
+    /* ---- flow control (docs/api.md "Flow control") ---- */
+    /* on_buffered_amount_low fires when the queued bytes fall to or below
+     * this after having been above it; 0: when they drain completely. */
+    size_t buffered_amount_low_threshold;
+    /* A send that would make uniws_buffered_amount() exceed this fails with
+     * UNIWS_EBUFFER_FULL and queues nothing; 0: no limit. */
+    size_t max_buffered_amount;
 } uniws_options;
 
 /* Starts connecting to url ("ws://", "wss://", "http://" and "https://" map to
@@ -299,6 +316,21 @@ UNIWS_API int uniws_send_text(uniws_socket *s, const char *text, size_t len);
 /* Queues a binary message (copied). Same returns as uniws_send_text except
  * UNIWS_EUTF8. Safe from any thread. */
 UNIWS_API int uniws_send_binary(uniws_socket *s, const void *data, size_t len);
+/* Sends one part of a message; the parts go out as one fragmented message
+ * (continuation frames), so a message of any size needs no more memory than
+ * its largest part (UNIWS_CAP_SEND_FRAGMENTS). The first call opens the
+ * message with its type; later calls must give the same type; last = 1 ends
+ * it (a single call with last = 1 is a whole message). Text parts may split a
+ * UTF-8 sequence; the message as a whole must be valid UTF-8. While a
+ * message is open, uniws_send_text/_binary fail with UNIWS_EFRAGMENT_OPEN;
+ * pings, pongs and uniws_close() may still go out between the parts.
+ * Returns 0 or UNIWS_EINVAL (NULL, or a type other than the open message's),
+ * UNIWS_EUTF8 (this part cannot continue valid UTF-8 or the message ends
+ * inside a character; nothing queued, the message stays open),
+ * UNIWS_EUNSUPPORTED (no UNIWS_CAP_SEND_FRAGMENTS), UNIWS_EBUFFER_FULL,
+ * UNIWS_EINVALID_STATE, UNIWS_ECLOSED, UNIWS_ENOMEM. Any thread. */
+UNIWS_API int uniws_send_fragment(uniws_socket *s, uniws_msg_type type, const void *data,
+                                  size_t len, int last);
 /* Sends a ping with up to 125 bytes of payload (UNIWS_CAP_PING).
  * Returns 0, UNIWS_EINVAL (payload > 125), UNIWS_EUNSUPPORTED, UNIWS_EINVALID_STATE,
  * UNIWS_ECLOSED. Pongs to the peer's pings are always automatic. */

@@ -401,6 +401,8 @@ const char *conf_cap_name(unsigned bit)
         return "UNIWS_CAP_NETWORK";
     case UNIWS_CAP_RAW_FRAMES:
         return "UNIWS_CAP_RAW_FRAMES";
+    case UNIWS_CAP_SEND_FRAGMENTS:
+        return "UNIWS_CAP_SEND_FRAGMENTS";
     case CONF_CAP_THREADS:
         return "threads";
     }
