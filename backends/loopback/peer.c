@@ -64,7 +64,11 @@ enum peer_cmd_kind {
     C_NO_CLOSE_REPLY,
     C_REPORT,
     C_MASKS,
-    C_ECHO
+    C_ECHO,
+    /* flow control */
+    C_STALL,
+    C_RESUME,
+    C_REPORT_FRAMES
 };
 
 /* How a command's text after the first ':' is read. */
@@ -113,6 +117,9 @@ static const struct peer_cmd_def {
     {"report", C_REPORT, A_NONE, 0},
     {"masks", C_MASKS, A_NONE, 0},
     {"echo", C_ECHO, A_NONE, 0},
+    {"stall", C_STALL, A_NONE, 0},
+    {"resume", C_RESUME, A_NONE, 0},
+    {"report-frames", C_REPORT_FRAMES, A_NONE, 0},
 };
 
 typedef struct peer_cmd {
@@ -158,6 +165,10 @@ struct uniws__peer {
     uniws__utf8 utf8;
     int sent_close, got_close;
     uint64_t report_msgs, report_bytes;
+    /* flow control */
+    int stalled;       /* stall: the driver must not read the client's bytes */
+    int report_frames; /* report-frames: the close reason counts frames too */
+    uint64_t report_nframes;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -705,6 +716,14 @@ static void run_cmd(uniws__peer *p)
     case C_ECHO:
         p->mode = M_ECHO;
         break;
+    case C_STALL:
+    case C_RESUME:
+        p->stalled = c->kind == C_STALL;
+        break;
+    case C_REPORT_FRAMES:
+        p->mode = M_REPORT;
+        p->report_frames = 1;
+        break;
     default: /* handshake commands were applied before the 101 */
         break;
     }
@@ -1018,6 +1037,9 @@ static void got_close_frame(uniws__peer *p, size_t len)
             int n =
                 snprintf(reason, sizeof reason, "msgs=%llu bytes=%llu",
                          (unsigned long long)p->report_msgs, (unsigned long long)p->report_bytes);
+            if (p->report_frames)
+                n += snprintf(reason + n, sizeof reason - (size_t)n, " frames=%llu",
+                              (unsigned long long)p->report_nframes);
             out_close(p, code, reason, (size_t)n);
         } else {
             out_frame(p, 1, UNIWS__OP_CLOSE, p->ctl, len);
@@ -1098,6 +1120,7 @@ static void frame_done(uniws__peer *p)
         return;
     }
     if (p->mode == M_REPORT) {
+        p->report_nframes++;
         if (h->fin) {
             p->report_msgs++;
             p->msg_op = 0;
@@ -1218,6 +1241,11 @@ static void run(uniws__peer *p)
             return;
         }
     }
+}
+
+int uniws__peer_reading(const uniws__peer *p)
+{
+    return !p->stalled;
 }
 
 uniws__peer *uniws__peer_new(void)

@@ -368,6 +368,18 @@ const conf_case conf_cases[] = {
      "verification is on by default: unknown CA gives ETLS"},
     {"wss_wrong_ca", "11,13", WSS_CA, case_wss_verify_fails, 1, NULL, "an unrelated CA gives ETLS"},
     {"wss_close", "8,11", WSS_CA, case_wss_close, 0, NULL, "close handshake over TLS"},
+
+    /* ---- flow control (docs/api.md "Flow control") ---- */
+    {"flow_max_buffered", "10", WS, case_flow_max_buffered, 1024 * KIB, NULL,
+     "peer stops reading: sends fail with EBUFFER_FULL at max_buffered_amount, queue nothing"},
+    {"flow_buffered_amount_low", "10", WS, case_flow_low_event, 64 * KIB, NULL,
+     "on_buffered_amount_low fires once when the queue drains to the threshold"},
+    {"flow_send_fragments", "5,7", WS | UNIWS_CAP_SEND_FRAGMENTS, case_flow_send_fragments, 0, NULL,
+     "uniws_send_fragment: continuation frames, EFRAGMENT_OPEN, UTF-8 across parts"},
+    {"flow_fragments_echo_1mib", "5,7", WS | UNIWS_CAP_SEND_FRAGMENTS, case_flow_fragments_echo,
+     MIB, NULL, "1 MiB text sent in 16 parts cut inside characters, echoed whole"},
+    {"flow_fragments_capability", "5", WS, case_flow_fragments_capability, 0, NULL,
+     "uniws_send_fragment works, or is UNIWS_EUNSUPPORTED without the capability"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];

@@ -150,4 +150,11 @@ void case_wss_echo(cx *c, const conf_case *k);
 void case_wss_verify_fails(cx *c, const conf_case *k);
 void case_wss_close(cx *c, const conf_case *k);
 
+/* cases_flow.c: flow control (docs/api.md "Flow control") */
+void case_flow_max_buffered(cx *c, const conf_case *k);
+void case_flow_low_event(cx *c, const conf_case *k);
+void case_flow_send_fragments(cx *c, const conf_case *k);
+void case_flow_fragments_echo(cx *c, const conf_case *k);
+void case_flow_fragments_capability(cx *c, const conf_case *k);
+
 #endif

@@ -383,7 +383,8 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
                 return;
             }
         }
-        if (conn_read(c) < 0) {
+        /* A `stall` command leaves the client's bytes in the kernel. */
+        if (uniws__peer_reading(c->peer) && conn_read(c) < 0) {
             conn_drop(srv, c, "read failed");
             return;
         }
@@ -418,7 +419,8 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
             }
             break;
         default:
-            if (c->tls_want_write || !c->ssl || !SSL_pending(c->ssl))
+            if (c->tls_want_write || !c->ssl || !SSL_pending(c->ssl) ||
+                !uniws__peer_reading(c->peer))
                 return;
             break; /* TLS holds decrypted bytes the read budget left behind */
         }
@@ -436,7 +438,7 @@ static short conn_events(const srv_conn *c)
         short ev = 0;
         if (c->tls_want_write || (c->wdata && !c->tls_want_read))
             ev |= POLLOUT;
-        if (c->tls_want_read || (!c->wdata && !c->rd_eof))
+        if (c->tls_want_read || (!c->wdata && !c->rd_eof && uniws__peer_reading(c->peer)))
             ev |= POLLIN;
         return ev;
     }

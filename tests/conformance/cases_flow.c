@@ -1,0 +1,197 @@
+/*
+ * cases_flow.c — flow control, the same on every column (docs/api.md "Flow
+ * control"): max_buffered_amount against a peer that stopped reading,
+ * on_buffered_amount_low once per crossing of the threshold, and messages
+ * sent in parts with uniws_send_fragment (continuation frames on the wire,
+ * the interleaving rule, UTF-8 across parts), or UNIWS_EUNSUPPORTED where the
+ * backend lacks UNIWS_CAP_SEND_FRAGMENTS.
+ */
+#include "cases.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define KIB ((size_t)1024)
+#define MIB ((size_t)1024 * 1024)
+
+typedef struct low_count {
+    int n;
+    size_t at; /* buffered amount inside the last event */
+    int bad_socket;
+} low_count;
+
+static void on_low(uniws_socket *s, void *ud)
+{
+    rec *r = ud;
+    low_count *l = r->hook_data;
+    if (s != r->s)
+        l->bad_socket = 1;
+    l->n++;
+    l->at = uniws_buffered_amount(s);
+}
+
+static int pred_drained(void *arg)
+{
+    rec *r = arg;
+    return r->n_close > 0 || uniws_buffered_amount(r->s) == 0;
+}
+
+static int pred_low(void *arg)
+{
+    rec *r = arg;
+    return r->n_close > 0 || ((low_count *)r->hook_data)->n > 0;
+}
+
+/* A fast sender against a peer that stopped reading: once the queue would
+ * pass max_buffered_amount a send fails with UNIWS_EBUFFER_FULL and queues
+ * nothing, so the sender's memory stays bounded; the peer (reading again)
+ * gets exactly the accepted messages. */
+void case_flow_max_buffered(cx *c, const conf_case *k)
+{
+    const size_t max = (size_t)k->arg, part = 64 * KIB;
+    unsigned char *buf = cx_malloc(c, part);
+    TRY(buf);
+    conf_pattern(buf, part, UNIWS_BINARY);
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_buffered_amount = max;
+    rec *r = cx_connect(c, "/script/stall/sleep:2000/resume/report", &o);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    size_t accepted = 0;
+    int rc = 0;
+    /* The kernel's socket buffers take a few MiB before anything backs up. */
+    for (int i = 0; i < 2048 && rc == 0; i++) {
+        rc = uniws_send_binary(r->s, buf, part);
+        if (rc == 0)
+            accepted++;
+        size_t b = uniws_buffered_amount(r->s);
+        CHECK(c, b <= max, "buffered_amount %zu above max_buffered_amount %zu", b, max);
+        if (i % 8 == 7)
+            cx_run_for(c, 1);
+    }
+    CHECK(c, rc == UNIWS_EBUFFER_FULL,
+          "128 MiB went into a peer that does not read and no send failed (last: %s)",
+          uniws_err_name(rc));
+    size_t before = uniws_buffered_amount(r->s);
+    CHECK(c, before + part > max, "a send failed with %zu buffered, room for %zu more", before,
+          max - before);
+    CHECK_RC(c, uniws_send_binary(r->s, buf, part), UNIWS_EBUFFER_FULL);
+    size_t after = uniws_buffered_amount(r->s);
+    CHECK(c, after <= before, "a refused send grew buffered_amount from %zu to %zu", before, after);
+    CHECK(c, cx_run_until(c, pred_drained, r, 20000),
+          "the queue did not drain after the peer read");
+    TRY(r->n_close == 0 || FAILF(c, "closed while draining"));
+    CHECK_RC(c, uniws_close(r->s, 1000, NULL), 0);
+    char want[96];
+    snprintf(want, sizeof want, "msgs=%zu bytes=%zu", accepted, accepted * part);
+    TRY(expect_clean_close(r, 1000, want));
+    snprintf(c->note, sizeof c->note, "%zu x 64 KiB accepted before UNIWS_EBUFFER_FULL", accepted);
+}
+
+/* bufferedamountlow: once the queue falls to the threshold after having been
+ * above it, exactly one event; small sends below it fire none. */
+void case_flow_low_event(cx *c, const conf_case *k)
+{
+    const size_t threshold = (size_t)k->arg, part = 256 * KIB;
+    const int parts = 16;
+    unsigned char *buf = cx_malloc(c, part);
+    low_count *l = cx_malloc(c, sizeof *l);
+    TRY(buf && l);
+    memset(l, 0, sizeof *l);
+    conf_pattern(buf, part, UNIWS_BINARY);
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.buffered_amount_low_threshold = threshold;
+    o.callbacks.on_buffered_amount_low = on_low;
+    rec *r = cx_rec(c);
+    TRY(r);
+    r->hook_data = l;
+    TRY(rec_connect(r, "/script/stall/sleep:500/resume/report", &o));
+    TRY(rec_wait_open(r));
+    CHECK_RC(c, uniws_send_text(r->s, "below", 5), 0);
+    cx_run_for(c, 50);
+    CHECK(c, l->n == 0, "on_buffered_amount_low fired for a send that never passed the threshold");
+    for (int i = 0; i < parts; i++)
+        CHECK_RC(c, uniws_send_binary(r->s, buf, part), 0);
+    size_t b = uniws_buffered_amount(r->s);
+    CHECK(c, b > threshold, "buffered_amount %zu right after queueing %zu bytes", b,
+          (size_t)parts * part);
+    CHECK(c, cx_run_until(c, pred_low, r, 20000), "no on_buffered_amount_low event");
+    CHECK(c, !l->bad_socket, "the event named another socket");
+    CHECK(c, l->at <= threshold, "the event came with %zu buffered, threshold %zu", l->at,
+          threshold);
+    cx_run_for(c, 100);
+    CHECK(c, l->n == 1, "%d events for one crossing", l->n);
+    CHECK_RC(c, uniws_close(r->s, 1000, NULL), 0);
+    char want[96];
+    snprintf(want, sizeof want, "msgs=%d bytes=%zu", parts + 1, (size_t)parts * part + 5);
+    TRY(expect_clean_close(r, 1000, want));
+}
+
+/* A message in parts leaves as one fragmented message: the peer counts its
+ * frames. While it is open whole sends fail with UNIWS_EFRAGMENT_OPEN; a
+ * character split across parts is fine, an invalid part is refused. */
+void case_flow_send_fragments(cx *c, const conf_case *k)
+{
+    (void)k;
+    rec *r = cx_connect(c, "/script/report-frames", NULL);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_TEXT, "ab\xe2", 3, 0), 0);
+    CHECK_RC(c, uniws_send_text(r->s, "x", 1), UNIWS_EFRAGMENT_OPEN);
+    CHECK_RC(c, uniws_send_binary(r->s, "x", 1), UNIWS_EFRAGMENT_OPEN);
+    CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_BINARY, "x", 1, 1), UNIWS_EINVAL);
+    CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_TEXT, "\x82", 1, 0), 0);
+    CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_TEXT, "\xc0", 1, 1), UNIWS_EUTF8);
+    CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_TEXT, "\xac", 1, 1), 0); /* "ab€" */
+    CHECK_RC(c, uniws_send_binary(r->s, "123", 3), 0);
+    CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_BINARY, "45", 2, 0), 0);
+    CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_BINARY, NULL, 0, 0), 0);
+    CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_BINARY, "6", 1, 1), 0);
+    CHECK(c, cx_run_until(c, pred_drained, r, 5000), "the parts did not leave");
+    CHECK_RC(c, uniws_close(r->s, 1000, NULL), 0);
+    /* "ab€" in 3 frames, "123" in 1, "456" in 3. */
+    TRY(expect_clean_close(r, 1000, "msgs=3 bytes=11 frames=7"));
+}
+
+/* 1 MiB of multibyte text in 16 parts cut at arbitrary bytes comes back from
+ * the echo peer as the one message it is. */
+void case_flow_fragments_echo(cx *c, const conf_case *k)
+{
+    const size_t n = (size_t)k->arg / 3 * 3; /* whole characters */
+    unsigned char *buf = cx_malloc(c, n);
+    TRY(buf);
+    static const char euro[] = "\xe2\x82\xac";
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (unsigned char)euro[i % 3];
+    rec *r = cx_connect(c, "/echo", NULL);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    size_t off = 0;
+    for (int i = 0; i < 16; i++) {
+        size_t end = i == 15 ? n : n / 16 * (size_t)(i + 1) + 1; /* never on a boundary */
+        CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_TEXT, buf + off, end - off, i == 15), 0);
+        off = end;
+    }
+    TRY(rec_wait_msgs(r, 1));
+    TRY(expect_msg(r, 0, UNIWS_TEXT, buf, n));
+    TRY(close_and_wait(r));
+}
+
+/* Where the backend cannot send a message in parts (the browser), the call
+ * says so with UNIWS_EUNSUPPORTED and sends nothing; elsewhere it works. */
+void case_flow_fragments_capability(cx *c, const conf_case *k)
+{
+    (void)k;
+    rec *r = cx_connect(c, "/script/report", NULL);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    int has = (c->env->info.caps & UNIWS_CAP_SEND_FRAGMENTS) != 0;
+    CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_BINARY, "ab", 2, 1),
+             has ? UNIWS_OK : UNIWS_EUNSUPPORTED);
+    CHECK_RC(c, uniws_send_binary(r->s, "c", 1), 0);
+    CHECK_RC(c, uniws_close(r->s, 1000, NULL), 0);
+    TRY(expect_clean_close(r, 1000, has ? "msgs=2 bytes=3" : "msgs=1 bytes=1"));
+    snprintf(c->note, sizeof c->note, "%s", has ? "fragments sent" : "UNIWS_EUNSUPPORTED");
+}
