@@ -264,7 +264,10 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
 {
     if (uniws__sock_done(s))
         return;
-    if (len > s->max_msg) {
+    /* In parts: the browser hands whole messages; they go out cut up, and
+     * max_message_size does not apply (docs/api.md). */
+    int parts = uniws__parts_on(s);
+    if (!parts && len > s->max_msg) {
         if (s->backend->msg_close)
             s->backend->msg_close(s, UNIWS_CLOSE_TOO_BIG, "message too big", 15);
         uniws__sock_fail(s, UNIWS_ETOO_BIG, 0, "received message exceeds max_message_size");
@@ -277,6 +280,12 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
             uniws__sock_fail(s, UNIWS_EUTF8, 0, "received text is not valid UTF-8");
             return;
         }
+    }
+    if (parts) {
+        uniws__parts_whole(s, type, data, len);
+        return;
+    }
+    if (type == UNIWS_TEXT) {
         /* Text is handed out NUL-terminated. */
         char *copy = uniws__malloc(len + 1);
         if (!copy) {

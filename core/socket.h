@@ -104,6 +104,11 @@ struct uniws_socket {
     /* core/fragment.c: the fragmented message being sent (mu) */
     int tx_frag_op; /* opcode of its first frame; 0 when none is open */
     uniws__utf8 tx_utf8;
+    /* core/stream_recv.c: the message being delivered in parts (loop thread) */
+    uint64_t part_off;
+    int part_started, part_ended;
+    uint8_t part_carry[4]; /* start of a UTF-8 character split by a read */
+    size_t part_carry_len;
 };
 
 /* socket.c: event delivery. Each checks that the socket may still fire. */
@@ -134,6 +139,18 @@ int uniws__flow_sent(uniws_socket *s);
 int uniws__flow_drained(uniws_socket *s);
 /* From sock_job (loop thread, mu NOT held): fires what is due. */
 void uniws__flow_job(uniws_socket *s);
+
+/* stream_recv.c: opt-in delivery in parts (uniws_callbacks.on_message_part). */
+/* 1 when the application takes messages in parts. */
+int uniws__parts_on(const uniws_socket *s);
+/* A new message begins. */
+void uniws__parts_reset(uniws_socket *s);
+/* Bytes of the current message as they arrive (text already validated by the
+ * caller); final: they end it. Returns 0, or -1 once the socket is done. */
+int uniws__parts_data(uniws_socket *s, int type, const uint8_t *p, size_t n, int final);
+/* A whole message (inflated, in place, or from a MESSAGE backend) handed
+ * out in parts. Returns 0, or -1 once the socket is done. */
+int uniws__parts_whole(uniws_socket *s, int type, const uint8_t *p, size_t n);
 
 /* rxbuf.c: the receive buffer of a message being reassembled. */
 void uniws__rxbuf_init(uniws_socket *s);

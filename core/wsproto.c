@@ -676,13 +676,16 @@ static int check_header(uniws_socket *s, const uniws__frame_hdr *h)
     if ((op == 1 || op == 2) && s->frag_op)
         return fail_protocol(s, 1002, UNIWS_EPROTOCOL,
                              "new message inside an unfinished fragmented message");
-    if (!ctrl && h->len > (uint64_t)(s->max_msg - s->msg_len))
+    /* In parts (on_message_part) only compressed messages are held whole. */
+    int held = !uniws__parts_on(s) || (op == 1 || op == 2 ? h->rsv == 4 : s->frag_compressed);
+    if (!ctrl && held && h->len > (uint64_t)(s->max_msg - s->msg_len))
         return fail_protocol(s, 1009, UNIWS_ETOO_BIG, "message exceeds max_message_size");
     if (op == 1 || op == 2) {
         s->frag_op = op;
         s->frag_compressed = h->rsv == 4;
         s->msg_len = 0;
         s->utf8 = (uniws__utf8)UNIWS__UTF8_INIT;
+        uniws__parts_reset(s);
     }
     return 0;
 }
@@ -697,6 +700,8 @@ static int deliver_in_place(uniws_socket *s, const uint8_t *p, size_t len)
     uniws__mutex_lock(s->mu);
     int deliver = !s->close_sent;
     uniws__mutex_unlock(s->mu);
+    if (deliver && uniws__parts_on(s))
+        return uniws__parts_whole(s, UNIWS_BINARY, p, len);
     if (deliver)
         uniws__sock_emit_message(s, UNIWS_BINARY, len ? (const void *)p : (const void *)"", len);
     return uniws__sock_done(s) ? -1 : 0;
@@ -764,6 +769,15 @@ static int frame_done(uniws_socket *s)
         return 0;
     /* A whole message. */
     int type = s->frag_op == UNIWS__OP_TEXT ? UNIWS_TEXT : UNIWS_BINARY;
+    if (uniws__parts_on(s) && !s->frag_compressed) {
+        /* Its parts went out as they came; an empty last frame ends it here. */
+        s->frag_op = 0;
+        if (s->part_ended)
+            return uniws__sock_done(s) ? -1 : 0;
+        if (type == UNIWS_TEXT && !uniws__utf8_done(&s->utf8))
+            return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
+        return uniws__parts_data(s, type, NULL, 0, 1);
+    }
     s->frag_op = 0;
     uint8_t *data = s->msg;
     size_t len = s->msg_len;
@@ -790,7 +804,9 @@ static int frame_done(uniws_socket *s)
     uniws__mutex_lock(s->mu);
     int deliver = !s->close_sent;
     uniws__mutex_unlock(s->mu);
-    if (deliver)
+    if (deliver && uniws__parts_on(s))
+        uniws__parts_whole(s, type, data, len);
+    else if (deliver)
         uniws__sock_emit_message(s, (uniws_msg_type)type, data ? (void *)data : (void *)"", len);
     uniws__free(inflated);
     /* A huge buffer stays for the next huge message (re-mapping and zeroing
@@ -862,6 +878,19 @@ static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
         if (s->fh.opcode >= 8) {
             memcpy(s->ctrl + s->ctrl_len, p, take);
             s->ctrl_len += take;
+        } else if (uniws__parts_on(s) && !s->frag_compressed) {
+            /* Streaming receive: hand the bytes out as they are. */
+            int text = s->frag_op == UNIWS__OP_TEXT;
+            int final = s->fh.fin && s->remaining == take;
+            if (text &&
+                (uniws__utf8_feed(&s->utf8, p, take) < 0 || (final && !uniws__utf8_done(&s->utf8))))
+                return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
+            uniws__mutex_lock(s->mu);
+            int deliver = !s->close_sent;
+            uniws__mutex_unlock(s->mu);
+            if (deliver &&
+                uniws__parts_data(s, text ? UNIWS_TEXT : UNIWS_BINARY, p, take, final) < 0)
+                return -1;
         } else {
             /* The buffer grows with the bytes that came, not with what the
              * header claims. */

@@ -26,6 +26,10 @@
 /* Buffers grown past this are released once drained, so idle connections that
  * once echoed a huge message do not keep it. */
 #define PEER_KEEP_CAP (1u << 20)
+/* binstream: a message of any size made in pieces of this many bytes, each
+ * only once the driver took the one before. */
+#define PEER_STREAM_PIECE (256u * 1024u)
+#define PEER_MAX_STREAM   ((uint64_t)1 << 40)
 
 /* A byte buffer holding [off, off + len) of cap bytes. */
 typedef struct peer_buf {
@@ -68,7 +72,8 @@ enum peer_cmd_kind {
     /* flow control */
     C_STALL,
     C_RESUME,
-    C_REPORT_FRAMES
+    C_REPORT_FRAMES,
+    C_BINSTREAM
 };
 
 /* How a command's text after the first ':' is read. */
@@ -120,6 +125,7 @@ static const struct peer_cmd_def {
     {"stall", C_STALL, A_NONE, 0},
     {"resume", C_RESUME, A_NONE, 0},
     {"report-frames", C_REPORT_FRAMES, A_NONE, 0},
+    {"binstream", C_BINSTREAM, A_NUM, PEER_MAX_STREAM},
 };
 
 typedef struct peer_cmd {
@@ -169,6 +175,7 @@ struct uniws__peer {
     int stalled;       /* stall: the driver must not read the client's bytes */
     int report_frames; /* report-frames: the close reason counts frames too */
     uint64_t report_nframes;
+    uint64_t stream_left, stream_off; /* binstream: payload still to make */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -724,6 +731,15 @@ static void run_cmd(uniws__peer *p)
         p->mode = M_REPORT;
         p->report_frames = 1;
         break;
+    case C_BINSTREAM: {
+        /* The header now, the payload piece by piece (stream_piece()). */
+        uint8_t h[UNIWS__FRAME_MAX_HEADER];
+        size_t hn = uniws__frame_header(h, 1, 0, UNIWS__OP_BINARY, c->n, NULL);
+        buf_append(p, &p->out, h, hn);
+        p->stream_left = c->n;
+        p->stream_off = 0;
+        break;
+    }
     default: /* handshake commands were applied before the 101 */
         break;
     }
@@ -1222,6 +1238,18 @@ static void run(uniws__peer *p)
                 return; /* needs more bytes */
             break;
         case S_OPEN:
+            if (p->stream_left) {
+                size_t n =
+                    p->stream_left < PEER_STREAM_PIECE ? (size_t)p->stream_left : PEER_STREAM_PIECE;
+                if (buf_reserve(p, &p->out, n) == 0) {
+                    fill_bin(p->out.p + p->out.off + p->out.len, n, p->stream_off);
+                    p->out.len += n;
+                    p->stream_left -= n;
+                    p->stream_off += n;
+                    p->pending = PEER_FLUSH; /* hand it over before making more */
+                }
+                break;
+            }
             if (p->next_cmd < p->ncmds) {
                 run_cmd(p);
                 break;

@@ -224,6 +224,18 @@ typedef struct uniws_message {
     size_t len;
 } uniws_message;
 
+/* A piece of a received message (uniws_callbacks.on_message_part). data is
+ * valid only during the callback and is NOT NUL-terminated. A text part
+ * never ends inside a UTF-8 character. */
+typedef struct uniws_message_part {
+    uniws_msg_type type;
+    const void *data;
+    size_t len;
+    uint64_t offset; /* bytes of this message delivered in earlier parts */
+    int first;       /* 1 on the message's first part */
+    int last;        /* 1 on its last part (possibly empty) */
+} uniws_message_part;
+
 /* Why a connection failed. Strings are valid only during the callback. */
 typedef struct uniws_error_event {
     int error;           /* UNIWS_E* code */
@@ -252,6 +264,12 @@ typedef struct uniws_callbacks {
      * uniws_options.buffered_amount_low_threshold after having been above it
      * (as RTCDataChannel's bufferedamountlow). Fires once per crossing. */
     void (*on_buffered_amount_low)(uniws_socket *s, void *user_data);
+    /* Opt-in streaming receive: when set, every message arrives through this
+     * in parts as its bytes come (on_message is not called), so a message of
+     * any size needs no buffer of its size; max_message_size then no longer
+     * applies, except to permessage-deflate messages (inflated whole). Invalid
+     * UTF-8 still fails the connection (1007) after the parts before it. */
+    void (*on_message_part)(uniws_socket *s, const uniws_message_part *part, void *user_data);
 } uniws_callbacks;
 
 typedef struct uniws_header {

@@ -380,6 +380,10 @@ const conf_case conf_cases[] = {
      MIB, NULL, "1 MiB text sent in 16 parts cut inside characters, echoed whole"},
     {"flow_fragments_capability", "5", WS, case_flow_fragments_capability, 0, NULL,
      "uniws_send_fragment works, or is UNIWS_EUNSUPPORTED without the capability"},
+    {"flow_recv_parts", "7", WS, case_flow_recv_parts, 0, NULL,
+     "on_message_part: text parts never split a character; no max_message_size; offsets/flags"},
+    {"flow_recv_parts_invalid_utf8", "7", WS, case_flow_recv_parts_invalid, 0, NULL,
+     "on_message_part: invalid UTF-8 in a later fragment still fails the connection"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];

@@ -156,5 +156,7 @@ void case_flow_low_event(cx *c, const conf_case *k);
 void case_flow_send_fragments(cx *c, const conf_case *k);
 void case_flow_fragments_echo(cx *c, const conf_case *k);
 void case_flow_fragments_capability(cx *c, const conf_case *k);
+void case_flow_recv_parts(cx *c, const conf_case *k);
+void case_flow_recv_parts_invalid(cx *c, const conf_case *k);
 
 #endif

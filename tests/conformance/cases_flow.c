@@ -195,3 +195,154 @@ void case_flow_fragments_capability(cx *c, const conf_case *k)
     TRY(expect_clean_close(r, 1000, has ? "msgs=2 bytes=3" : "msgs=1 bytes=1"));
     snprintf(c->note, sizeof c->note, "%s", has ? "fragments sent" : "UNIWS_EUNSUPPORTED");
 }
+
+/* ---- streaming receive ------------------------------------------------------ */
+
+typedef struct parts_log {
+    unsigned char *data; /* the current message, put together from its parts */
+    size_t len, cap;
+    int type, in_msg, msgs;
+    size_t nparts;
+    size_t msg_len[8];
+    int msg_type[8];
+    char bad[200]; /* the first broken rule */
+} parts_log;
+
+/* Strict UTF-8 check of one part on its own. */
+static int utf8_whole(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned b = p[i];
+        size_t k = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : 4;
+        if (b >= 0xF8 || (b & 0xC0) == 0x80 || i + k > n)
+            return 0;
+        for (size_t j = 1; j < k; j++)
+            if ((p[i + j] & 0xC0) != 0x80)
+                return 0;
+        i += k;
+    }
+    return 1;
+}
+
+static void on_part(uniws_socket *s, const uniws_message_part *m, void *ud)
+{
+    rec *r = ud;
+    parts_log *l = r->hook_data;
+    (void)s;
+    l->nparts++;
+    if (l->bad[0])
+        return;
+    if (m->first != !l->in_msg || m->offset != (l->in_msg ? l->len : 0)) {
+        snprintf(l->bad, sizeof l->bad, "part %zu: first=%d offset=%llu after %zu bytes", l->nparts,
+                 m->first, (unsigned long long)m->offset, l->len);
+        return;
+    }
+    if (m->first) {
+        l->len = 0;
+        l->type = m->type;
+        l->in_msg = 1;
+    }
+    if ((int)m->type != l->type) {
+        snprintf(l->bad, sizeof l->bad, "part %zu changed the message type", l->nparts);
+        return;
+    }
+    if (m->type == UNIWS_TEXT && !utf8_whole(m->data, m->len)) {
+        snprintf(l->bad, sizeof l->bad, "text part %zu (%zu bytes at %llu) splits a character",
+                 l->nparts, m->len, (unsigned long long)m->offset);
+        return;
+    }
+    if (l->len + m->len > l->cap) {
+        snprintf(l->bad, sizeof l->bad, "more than %zu bytes in one message", l->cap);
+        return;
+    }
+    memcpy(l->data + l->len, m->data, m->len);
+    l->len += m->len;
+    if (m->last) {
+        l->in_msg = 0;
+        if (l->msgs < 8) {
+            l->msg_len[l->msgs] = l->len;
+            l->msg_type[l->msgs] = l->type;
+        }
+        l->msgs++;
+    }
+}
+
+static int pred_parts_closed(void *arg)
+{
+    rec *r = arg;
+    return r->n_close > 0;
+}
+
+/* on_message_part: fragmented multibyte text cut anywhere (and byte by byte)
+ * arrives in parts that never split a character, with consecutive offsets and
+ * first/last flags; a binary message far above max_message_size arrives too,
+ * in parts; on_message never fires. */
+void case_flow_recv_parts(cx *c, const conf_case *k)
+{
+    (void)k;
+    static const char unit[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e"; /* aé€𝄞 */
+    const size_t reps = 20, ulen = sizeof unit - 1;
+    char text[256], pct[1024], path[2600];
+    for (size_t i = 0; i < reps; i++)
+        memcpy(text + i * ulen, unit, ulen);
+    size_t tlen = reps * ulen;
+    conf_pct(pct, sizeof pct, text, tlen);
+    snprintf(path, sizeof path, "/script/frag:7:%s/bin:1048576/bytewise/frag:3:%s/close:1000:done",
+             pct, pct);
+    parts_log *l = cx_malloc(c, sizeof *l);
+    TRY(l);
+    memset(l, 0, sizeof *l);
+    l->cap = 2 * MIB;
+    l->data = cx_malloc(c, l->cap);
+    TRY(l->data);
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_message_size = 1024;
+    o.callbacks.on_message_part = on_part;
+    rec *r = cx_rec(c);
+    TRY(r);
+    r->hook_data = l;
+    TRY(rec_connect(r, path, &o));
+    CHECK(c, cx_run_until(c, pred_parts_closed, r, 20000), "no close");
+    CHECK(c, !l->bad[0], "%s", l->bad);
+    CHECK(c, r->n_msg == 0, "on_message fired %zu times with on_message_part set", r->n_msg);
+    CHECK(c, l->msgs == 3, "%d whole messages from parts, expected 3", l->msgs);
+    CHECK(c, l->msg_type[0] == UNIWS_TEXT && l->msg_len[0] == tlen, "message 1: type %d, %zu bytes",
+          l->msg_type[0], l->msg_len[0]);
+    CHECK(c, l->msg_type[1] == UNIWS_BINARY && l->msg_len[1] == MIB,
+          "message 2: type %d, %zu bytes", l->msg_type[1], l->msg_len[1]);
+    CHECK(c, l->msg_type[2] == UNIWS_TEXT && l->msg_len[2] == tlen, "message 3: type %d, %zu bytes",
+          l->msg_type[2], l->msg_len[2]);
+    CHECK(c, memcmp(l->data, text, tlen) == 0, "the last text differs from what the peer sent");
+    TRY(expect_clean_close(r, 1000, "done"));
+    snprintf(c->note, sizeof c->note, "%zu parts for 3 messages", l->nparts);
+}
+
+/* Invalid UTF-8 in a later fragment still fails the connection (1007), after
+ * the valid part before it was handed out. */
+void case_flow_recv_parts_invalid(cx *c, const conf_case *k)
+{
+    (void)k;
+    parts_log *l = cx_malloc(c, sizeof *l);
+    TRY(l);
+    memset(l, 0, sizeof *l);
+    l->cap = 64;
+    l->data = cx_malloc(c, l->cap);
+    TRY(l->data);
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.callbacks.on_message_part = on_part;
+    rec *r = cx_rec(c);
+    TRY(r);
+    r->hook_data = l;
+    TRY(rec_connect(r, "/script/frame:01026869/frame:8002fffe", &o));
+    TRY(expect_failure(r, 0, 1));
+    const conf_ev *e = rec_first(r, EV_ERROR);
+    CHECK(c, e->error == UNIWS_EUTF8 || e->error == UNIWS_EPROTOCOL,
+          "error %s for invalid UTF-8, expected UNIWS_EUTF8 or UNIWS_EPROTOCOL",
+          uniws_err_name(e->error));
+    CHECK(c, !l->bad[0], "%s", l->bad);
+    CHECK(c, l->msgs == 0, "a message with invalid UTF-8 was completed in parts");
+    CHECK(c, r->n_msg == 0, "on_message fired");
+}
