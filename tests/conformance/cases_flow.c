@@ -306,7 +306,9 @@ void case_flow_recv_parts(cx *c, const conf_case *k)
     TRY(rec_connect(r, path, &o));
     CHECK(c, cx_run_until(c, pred_parts_closed, r, 20000), "no close");
     CHECK(c, !l->bad[0], "%s", l->bad);
-    CHECK(c, r->n_msg == 0, "on_message fired %zu times with on_message_part set", r->n_msg);
+    char seen[512];
+    CHECK(c, r->n_msg == 0, "on_message fired %zu times with on_message_part set; saw: %s",
+          r->n_msg, rec_describe(r, seen, sizeof seen));
     CHECK(c, l->msgs == 3, "%d whole messages from parts, expected 3", l->msgs);
     CHECK(c, l->msg_type[0] == UNIWS_TEXT && l->msg_len[0] == tlen, "message 1: type %d, %zu bytes",
           l->msg_type[0], l->msg_len[0]);
