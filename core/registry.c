@@ -121,6 +121,7 @@ static const struct {
     {UNIWS_CAP_NETWORK, "network"},
     {UNIWS_CAP_RAW_FRAMES, "raw-frames"},
     {UNIWS_CAP_SEND_FRAGMENTS, "send-fragments"},
+    {UNIWS_CAP_FRAME_SIZE, "frame-size"},
 };
 
 size_t uniws_caps_string(unsigned caps, char *buf, size_t size)

@@ -340,6 +340,8 @@ static int check_caps(const uniws__backend *b, const uniws__url *u, const uniws_
         need |= UNIWS_CAP_TLS_CLIENT_CERT;
     if (o->permessage_deflate)
         need |= UNIWS_CAP_PERMESSAGE_DEFLATE;
+    if (o->max_frame_size)
+        need |= UNIWS_CAP_FRAME_SIZE;
     return (b->caps & need) == need ? 0 : UNIWS_EUNSUPPORTED;
 }
 

@@ -173,6 +173,15 @@ int uniws__ws_init(uniws_socket *s);
 void uniws__ws_cleanup(uniws_socket *s);
 /* Queues a frame (mu held). Returns 0 or UNIWS_ENOMEM. */
 int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len);
+/* Queues one frame as it is (mu held); counted: its bytes in buffered_amount.
+ * Returns 0 or UNIWS_ENOMEM. */
+int uniws__ws_queue_raw(uniws_socket *s, int fin, int rsv, int opcode, const uint8_t *data,
+                        size_t len, size_t counted);
+/* txsplit.c: queues a message's (or a part's) payload as data frames of at
+ * most max_frame_size bytes: the first with first_op and rsv, the others
+ * continuation frames, FIN only on the last and only when fin (mu held). */
+int uniws__tx_frames(uniws_socket *s, int first_op, int rsv, const uint8_t *data, size_t len,
+                     size_t counted, int fin);
 /* Queues one frame of a fragmented message: opcode is TEXT/BINARY for the
  * first, CONT after; never compressed (mu held). Returns 0 or UNIWS_ENOMEM. */
 int uniws__ws_queue_fragment(uniws_socket *s, int opcode, const void *data, size_t len, int fin);

@@ -115,6 +115,35 @@ static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const 
     return 0;
 }
 
+/* With max_frame_size, a ping or pong does not wait behind every queued
+ * frame: it goes in a chunk of its own right after the chunk being written.
+ * Every chunk holds whole frames, so that is a frame boundary. */
+static int queue_control_early(uniws_socket *s, int opcode, const uint8_t *data, size_t len)
+{
+    uniws__chunk *h = s->out_head;
+    if (!h || h == s->out_tail)
+        return queue_raw_frame(s, 1, 0, opcode, data, len, 0);
+    uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
+    int masked = !s->reframed;
+    if (masked)
+        next_mask(s, mask);
+    size_t hl = uniws__frame_header(hdr, 1, 0, opcode, len, masked ? mask : NULL);
+    uniws__chunk *c = uniws__malloc(sizeof *c + hl + len);
+    if (!c)
+        return UNIWS_ENOMEM;
+    memcpy(c->data, hdr, hl);
+    if (len && masked)
+        uniws__mask_copy(c->data + hl, data, len, mask, 0);
+    else if (len)
+        memcpy(c->data + hl, data, len);
+    c->len = c->cap = hl + len;
+    c->off = c->payload = 0;
+    c->hdr = SIZE_MAX;
+    c->next = h->next;
+    h->next = c;
+    return 0;
+}
+
 int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
 {
     /* RFC 7692 lets a message go uncompressed; a backend that frames again
@@ -126,19 +155,29 @@ int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
         int r = uniws__pmd_deflate(s->pmd, data, len, &z, &zlen);
         if (r)
             return r;
-        r = queue_raw_frame(s, 1, 4, opcode, z, zlen, len);
+        r = uniws__tx_frames(s, opcode, 4, z, zlen, len, 1);
         uniws__free(z);
         return r;
 #endif
     }
+    if (opcode == UNIWS__OP_TEXT || opcode == UNIWS__OP_BINARY)
+        return uniws__tx_frames(s, opcode, 0, data, len, len, 1);
+    if (s->opts.max_frame_size)
+        return queue_control_early(s, opcode, data, len);
     return queue_raw_frame(s, 1, 0, opcode, data, len, opcode == UNIWS__OP_PING ? 0 : len);
+}
+
+int uniws__ws_queue_raw(uniws_socket *s, int fin, int rsv, int opcode, const uint8_t *data,
+                        size_t len, size_t counted)
+{
+    return queue_raw_frame(s, fin, rsv, opcode, data, len, counted);
 }
 
 int uniws__ws_queue_fragment(uniws_socket *s, int opcode, const void *data, size_t len, int fin)
 {
     /* Never compressed: RFC 7692 lets a message go plain (RSV1 clear on its
      * first frame), and a plain message needs no deflate state across parts. */
-    return queue_raw_frame(s, fin, 0, opcode, data, len, len);
+    return uniws__tx_frames(s, opcode, 0, data, len, len, fin);
 }
 
 int uniws__ws_queue_close(uniws_socket *s, int code, const char *reason, size_t len)

@@ -175,6 +175,7 @@ struct uniws__peer {
     int stalled;       /* stall: the driver must not read the client's bytes */
     int report_frames; /* report-frames: the close reason counts frames too */
     uint64_t report_nframes;
+    int64_t report_ping_at;           /* data frames seen before the first ping, -1: none */
     uint64_t stream_left, stream_off; /* binstream: payload still to make */
 };
 
@@ -1056,6 +1057,9 @@ static void got_close_frame(uniws__peer *p, size_t len)
             if (p->report_frames)
                 n += snprintf(reason + n, sizeof reason - (size_t)n, " frames=%llu",
                               (unsigned long long)p->report_nframes);
+            if (p->report_frames && p->report_ping_at >= 0)
+                n += snprintf(reason + n, sizeof reason - (size_t)n, " ping_at=%lld",
+                              (long long)p->report_ping_at);
             out_close(p, code, reason, (size_t)n);
         } else {
             out_frame(p, 1, UNIWS__OP_CLOSE, p->ctl, len);
@@ -1126,6 +1130,8 @@ static void frame_done(uniws__peer *p)
     size_t len = (size_t)h->len;
     switch (h->opcode) {
     case UNIWS__OP_PING:
+        if (p->report_ping_at < 0)
+            p->report_ping_at = (int64_t)p->report_nframes;
         if (!p->sent_close)
             out_frame(p, 1, UNIWS__OP_PONG, p->ctl, len);
         return;
@@ -1279,6 +1285,8 @@ int uniws__peer_reading(const uniws__peer *p)
 uniws__peer *uniws__peer_new(void)
 {
     uniws__peer *p = uniws__calloc(1, sizeof *p);
+    if (p)
+        p->report_ping_at = -1;
     return p;
 }
 

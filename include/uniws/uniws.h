@@ -123,7 +123,8 @@ enum uniws_cap {
     UNIWS_CAP_NETWORK = 1u << 11,           /* reaches real hosts (loopback does not) */
     UNIWS_CAP_RAW_FRAMES = 1u << 12,        /* uniws frames RFC 6455 itself (all checks) */
     /* flow control */
-    UNIWS_CAP_SEND_FRAGMENTS = 1u << 16 /* uniws_send_fragment(): a message in parts on the wire */
+    UNIWS_CAP_SEND_FRAGMENTS = 1u << 16, /* uniws_send_fragment(): a message in parts on the wire */
+    UNIWS_CAP_FRAME_SIZE = 1u << 17      /* uniws_options.max_frame_size */
 };
 
 typedef struct uniws_backend_info {
@@ -308,6 +309,11 @@ typedef struct uniws_options {
     /* A send that would make uniws_buffered_amount() exceed this fails with
      * UNIWS_EBUFFER_FULL and queues nothing; 0: no limit. */
     size_t max_buffered_amount;
+    /* Outgoing data frames carry at most this many payload bytes; bigger
+     * messages go out fragmented, and pings/pongs queued meanwhile are
+     * written at the next frame boundary instead of after the whole queue
+     * (UNIWS_CAP_FRAME_SIZE). 0: one frame per message. */
+    size_t max_frame_size;
 } uniws_options;
 
 /* Starts connecting to url ("ws://", "wss://", "http://" and "https://" map to

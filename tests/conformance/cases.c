@@ -384,6 +384,8 @@ const conf_case conf_cases[] = {
      "on_message_part: text parts never split a character; no max_message_size; offsets/flags"},
     {"flow_recv_parts_invalid_utf8", "7", WS, case_flow_recv_parts_invalid, 0, NULL,
      "on_message_part: invalid UTF-8 in a later fragment still fails the connection"},
+    {"flow_max_frame_size", "5,7", WS | UNIWS_CAP_FRAME_SIZE, case_flow_frame_size, 16 * KIB, NULL,
+     "max_frame_size fragments big messages; a ping goes out between their frames"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];
@@ -419,6 +421,8 @@ const char *conf_cap_name(unsigned bit)
         return "UNIWS_CAP_RAW_FRAMES";
     case UNIWS_CAP_SEND_FRAGMENTS:
         return "UNIWS_CAP_SEND_FRAGMENTS";
+    case UNIWS_CAP_FRAME_SIZE:
+        return "UNIWS_CAP_FRAME_SIZE";
     case CONF_CAP_THREADS:
         return "threads";
     }

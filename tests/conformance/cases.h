@@ -158,5 +158,6 @@ void case_flow_fragments_echo(cx *c, const conf_case *k);
 void case_flow_fragments_capability(cx *c, const conf_case *k);
 void case_flow_recv_parts(cx *c, const conf_case *k);
 void case_flow_recv_parts_invalid(cx *c, const conf_case *k);
+void case_flow_frame_size(cx *c, const conf_case *k);
 
 #endif

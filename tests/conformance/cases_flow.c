@@ -348,3 +348,45 @@ void case_flow_recv_parts_invalid(cx *c, const conf_case *k)
     CHECK(c, l->msgs == 0, "a message with invalid UTF-8 was completed in parts");
     CHECK(c, r->n_msg == 0, "on_message fired");
 }
+
+/* max_frame_size: big messages (and big parts) leave in frames of at most the
+ * cap, and a ping sent right after a big message goes out at the next frame
+ * boundary, not behind the whole message. */
+void case_flow_frame_size(cx *c, const conf_case *k)
+{
+    const size_t cap = (size_t)k->arg, big = 64 * cap;
+    unsigned char *buf = cx_malloc(c, big);
+    TRY(buf);
+    conf_pattern(buf, big, UNIWS_BINARY);
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_frame_size = cap;
+    rec *r = cx_connect(c, "/script/report-frames", &o);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    CHECK_RC(c, uniws_send_binary(r->s, buf, big), 0); /* 64 frames */
+    int ping = (c->env->info.caps & UNIWS_CAP_PING) != 0;
+    if (ping)
+        CHECK_RC(c, uniws_ping(r->s, "p", 1), 0);
+    CHECK_RC(c, uniws_send_text(r->s, "abc", 3), 0); /* 1 frame */
+    if (c->env->info.caps & UNIWS_CAP_SEND_FRAGMENTS) {
+        CHECK_RC(c, uniws_send_fragment(r->s, UNIWS_BINARY, buf, cap + 1, 1), 0); /* 2 */
+    } else {
+        CHECK_RC(c, uniws_send_binary(r->s, buf, cap + 1), 0); /* 2 */
+    }
+    CHECK(c, cx_run_until(c, pred_drained, r, 10000), "the frames did not leave");
+    CHECK_RC(c, uniws_close(r->s, 1000, NULL), 0);
+    TRY(expect_clean_close(r, 1000, NULL));
+    const conf_ev *e = rec_first(r, EV_CLOSE);
+    unsigned long long msgs = 0, bytes = 0, frames = 0;
+    long long at = -1;
+    int n = sscanf(e->reason, "msgs=%llu bytes=%llu frames=%llu ping_at=%lld", &msgs, &bytes,
+                   &frames, &at);
+    CHECK(c, n >= 3 && msgs == 3 && bytes == big + 3 + cap + 1 && frames == 67,
+          "peer saw \"%s\", expected msgs=3 bytes=%zu frames=67", e->reason, big + 3 + cap + 1);
+    if (ping) {
+        CHECK(c, n == 4 && at >= 0 && at < 64,
+              "the ping came after %lld of the big message's 64 frames (\"%s\")", at, e->reason);
+        snprintf(c->note, sizeof c->note, "ping went out after frame %lld of 64", at);
+    }
+}
