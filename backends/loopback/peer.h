@@ -37,12 +37,12 @@ uniws__peer *uniws__peer_new(void);
 void uniws__peer_free(uniws__peer *p);
 /* Bytes from the client. Returns 0, or -1 when out of memory. */
 int uniws__peer_feed(uniws__peer *p, const void *data, size_t len);
-/* 0 while a `stall` command holds the client's bytes back: the driver must
- * not read (or take) them, so the client's output backs up as against a
- * server that stopped reading; 1 otherwise. */
-int uniws__peer_reading(const uniws__peer *p);
 /* The client closed its side of TCP (or the connection broke). */
 void uniws__peer_eof(uniws__peer *p);
+/* 0 while the script told the peer not to read (`no-read`): the driver
+ * leaves the client's bytes unread (in the kernel, or in the client's queue)
+ * until it returns 1 again. */
+int uniws__peer_reading(const uniws__peer *p);
 /* The next action to carry out; call again until it returns NONE, FIN or
  * RESET (FIN/RESET: the connection is over, free the peer). */
 void uniws__peer_next(uniws__peer *p, uniws__peer_action *a);

@@ -55,7 +55,7 @@ void case_flow_max_buffered(cx *c, const conf_case *k)
     uniws_options o;
     memset(&o, 0, sizeof o);
     o.max_buffered_amount = max;
-    rec *r = cx_connect(c, "/script/stall/sleep:2000/resume/report", &o);
+    rec *r = cx_connect(c, "/script/no-read/sleep:2000/read/report", &o);
     TRY(r);
     TRY(rec_wait_open(r));
     size_t accepted = 0;
@@ -107,7 +107,7 @@ void case_flow_low_event(cx *c, const conf_case *k)
     rec *r = cx_rec(c);
     TRY(r);
     r->hook_data = l;
-    TRY(rec_connect(r, "/script/stall/sleep:500/resume/report", &o));
+    TRY(rec_connect(r, "/script/no-read/sleep:500/read/report", &o));
     TRY(rec_wait_open(r));
     CHECK_RC(c, uniws_send_text(r->s, "below", 5), 0);
     cx_run_for(c, 50);
