@@ -122,6 +122,7 @@ static const struct {
     {UNIWS_CAP_RAW_FRAMES, "raw-frames"},
     {UNIWS_CAP_SEND_FRAGMENTS, "send-fragments"},
     {UNIWS_CAP_FRAME_SIZE, "frame-size"},
+    {UNIWS_CAP_PROXY_CA_FILE, "proxy-ca-file"},
 };
 
 size_t uniws_caps_string(unsigned caps, char *buf, size_t size)

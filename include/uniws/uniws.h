@@ -124,7 +124,9 @@ enum uniws_cap {
     UNIWS_CAP_RAW_FRAMES = 1u << 12,        /* uniws frames RFC 6455 itself (all checks) */
     /* flow control */
     UNIWS_CAP_SEND_FRAGMENTS = 1u << 16, /* uniws_send_fragment(): a message in parts on the wire */
-    UNIWS_CAP_FRAME_SIZE = 1u << 17      /* uniws_options.max_frame_size */
+    UNIWS_CAP_FRAME_SIZE = 1u << 17,     /* uniws_options.max_frame_size */
+    /* cli (issue 14): */
+    UNIWS_CAP_PROXY_CA_FILE = 1u << 23 /* uniws_options.proxy_ca_file */
 };
 
 typedef struct uniws_backend_info {
@@ -320,6 +322,11 @@ typedef struct uniws_options {
      * written at the next frame boundary instead of after the whole queue
      * (UNIWS_CAP_FRAME_SIZE). 0: one frame per message. */
     size_t max_frame_size;
+    /* cli (issue 14): TLS to an https:// proxy. tls_ca_file, tls_skip_verify and the client
+     * certificate apply to the server only; the proxy's certificate is verified against the
+     * system's CAs, or this PEM bundle (UNIWS_CAP_PROXY_CA_FILE). Also applies to a proxy
+     * taken from the environment (wss_proxy, https_proxy, ...). */
+    const char *proxy_ca_file;
 } uniws_options;
 
 /* Starts connecting to url ("ws://", "wss://", "http://" and "https://" map to

@@ -182,5 +182,7 @@ void case_flow_fragments_capability(cx *c, const conf_case *k);
 void case_flow_recv_parts(cx *c, const conf_case *k);
 void case_flow_recv_parts_invalid(cx *c, const conf_case *k);
 void case_flow_frame_size(cx *c, const conf_case *k);
+/* cases_proxy.c (cli, issue 14): proxy_ca_file honoured or refused, never ignored */
+void case_proxy_ca_file_option(cx *c, const conf_case *k);
 
 #endif
