@@ -55,7 +55,7 @@ void case_flow_max_buffered(cx *c, const conf_case *k)
     uniws_options o;
     memset(&o, 0, sizeof o);
     o.max_buffered_amount = max;
-    rec *r = cx_connect(c, "/script/no-read/sleep:2000/read/report", &o);
+    rec *r = cx_connect(c, "/script/no-read/sleep:3000/read/report", &o);
     TRY(r);
     TRY(rec_wait_open(r));
     size_t accepted = 0;
