@@ -310,18 +310,32 @@ static int connections(run *r, uniws_loop *loop, const char *url, const uniws_op
 
 int uniws__bench_main(int argc, char **argv)
 {
-    static const char *const extra[] = {"--backend", NULL};
-    const char *extra_val[1] = {NULL};
+    static const char *const extra[] = {"--backend", "--stream", NULL};
+    const char *extra_val[2] = {NULL, NULL};
     uniws__bench_cfg cfg = {
         .tool = "uniws", .size = 64, .count = 10000, .window = 1, .timeout_s = 120};
     int pr = uniws__bench_parse(&cfg, argc, argv, extra, extra_val);
     if (pr) {
         if (pr > 0)
-            uniws__bench_usage("uniws bench", "  --backend NAME     uniws backend (default: "
-                                              "UNIWS_BACKEND, else the build's)\n");
+            uniws__bench_usage(
+                "uniws bench",
+                "  --backend NAME     uniws backend (default: "
+                "UNIWS_BACKEND, else the build's)\n"
+                "  --stream BYTES     streaming workload: --count messages of BYTES\n"
+                "                     sent in 1 MiB parts (uniws_send_fragment) and\n"
+                "                     echoed back in parts (on_message_part)\n");
         return pr > 0 ? UNIWS__BENCH_EXIT_OK : UNIWS__BENCH_EXIT_USAGE;
     }
     cfg.backend = extra_val[0];
+    uint64_t stream_size = 0;
+    if (extra_val[1]) {
+        char *end = NULL;
+        stream_size = strtoull(extra_val[1], &end, 10);
+        if (!end || *end || stream_size == 0) {
+            fprintf(stderr, "uniws bench: --stream needs a size in bytes\n");
+            return UNIWS__BENCH_EXIT_USAGE;
+        }
+    }
     if (cfg.backend) {
         uniws_backend_info bi;
         if (uniws_backend_find(cfg.backend, &bi) != 0) {
@@ -368,6 +382,18 @@ int uniws__bench_main(int argc, char **argv)
 
     uniws_loop *loop = NULL;
     int e = uniws_loop_new(&loop);
+    if (e == 0 && stream_size) {
+        e = uniws__bench_stream(&cfg, loop, &o, stream_size);
+        int st = e == 0           ? UNIWS__BENCH_EXIT_OK
+                 : e == UNIWS_EIO ? UNIWS__BENCH_EXIT_VERIFY
+                                  : UNIWS__BENCH_EXIT_FAILED;
+        if (e && e != UNIWS_EIO)
+            fprintf(stderr, "uniws bench: %s\n", uniws_strerror(e));
+        uniws_loop_free(loop);
+        uniws__echo_stop_thread(srv);
+        uniws__bench_payload_free(&r.pl);
+        return st;
+    }
     if (e == 0)
         e = cfg.connections > 0 ? connections(&r, loop, cfg.url, &o, &res)
                                 : throughput(&r, loop, cfg.url, &o, &res);

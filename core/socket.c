@@ -80,6 +80,7 @@ static void teardown_transport(uniws_socket *s)
 static void free_socket(uniws_socket *s)
 {
     teardown_transport(s);
+    uniws__flow_cleanup(s);
     uniws__job_cancel(s->loop, &s->job);
     if (s->backend->kind == UNIWS__STREAM)
         uniws__ws_cleanup(s);
@@ -122,6 +123,8 @@ static void sock_job(uniws_loop *loop, uniws__job *job)
 
     if (fail && !s->close_fired)
         uniws__sock_fail(s, UNIWS_ECLOSED, 0, "closed before the connection was established");
+    if (!s->freed)
+        uniws__flow_job(s); /* may fire on_buffered_amount_low */
     if (s->freed) {
         uniws__sock_post(s);
         return;
@@ -219,6 +222,8 @@ void uniws__sock_emit_close(uniws_socket *s, int code, const char *reason, size_
     buf[len] = 0;
     s->close_fired = 1;
     store_state(s, UNIWS_CLOSED);
+    if (s->backend->kind == UNIWS__STREAM)
+        uniws__rxbuf_release(s); /* nothing more will be reassembled */
     s->loop->alive--;
     uniws__timer_stop(s->loop, &s->conn_timer);
     if (!s->linger)
@@ -260,7 +265,10 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
 {
     if (uniws__sock_done(s))
         return;
-    if (len > s->max_msg) {
+    /* In parts: the browser hands whole messages; they go out cut up, and
+     * max_message_size does not apply (docs/api.md). */
+    int parts = uniws__parts_on(s);
+    if (!parts && len > s->max_msg) {
         if (s->backend->msg_close)
             s->backend->msg_close(s, UNIWS_CLOSE_TOO_BIG, "message too big", 15);
         uniws__sock_fail(s, UNIWS_ETOO_BIG, 0, "received message exceeds max_message_size");
@@ -273,6 +281,12 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
             uniws__sock_fail(s, UNIWS_EUTF8, 0, "received text is not valid UTF-8");
             return;
         }
+    }
+    if (parts) {
+        uniws__parts_whole(s, type, data, len);
+        return;
+    }
+    if (type == UNIWS_TEXT) {
         /* Text is handed out NUL-terminated. */
         char *copy = uniws__malloc(len + 1);
         if (!copy) {
@@ -327,6 +341,8 @@ static int check_caps(const uniws__backend *b, const uniws__url *u, const uniws_
         need |= UNIWS_CAP_TLS_CLIENT_CERT;
     if (o->permessage_deflate)
         need |= UNIWS_CAP_PERMESSAGE_DEFLATE;
+    if (o->max_frame_size)
+        need |= UNIWS_CAP_FRAME_SIZE;
     if (o->proxy_ca_file && *o->proxy_ca_file)
         need |= UNIWS_CAP_PROXY_CA_FILE;
     return (b->caps & need) == need ? 0 : UNIWS_EUNSUPPORTED;
@@ -436,6 +452,8 @@ int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts, 
     uniws__job_init(&s->job, sock_job, s);
     uniws__timer_init(&s->conn_timer, conn_timeout, s);
     uniws__timer_init(&s->close_timer, close_timeout, s);
+    uniws__rxbuf_init(s);
+    uniws__flow_init(s);
     store_state(s, UNIWS_CONNECTING);
     loop->sockets++;
     s->destroyed = 1; /* nothing to tear down until connect() is called */
@@ -482,13 +500,18 @@ int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts, 
 
 static int send_common(uniws_socket *s, int opcode, const void *data, size_t len)
 {
-    int r;
+    int r, post = 0;
+    int is_data = opcode == UNIWS__OP_TEXT || opcode == UNIWS__OP_BINARY;
     uniws__mutex_lock(s->mu);
     int st = load_state(s);
     if (s->freed || st >= UNIWS_CLOSING)
         r = UNIWS_ECLOSED;
     else if (st == UNIWS_CONNECTING)
         r = UNIWS_EINVALID_STATE;
+    else if (is_data && s->tx_frag_op)
+        r = UNIWS_EFRAGMENT_OPEN;
+    else if (is_data && (r = uniws__flow_admit(s, len)) != 0)
+        ; /* nothing queued */
     else if (s->backend->kind == UNIWS__STREAM)
         r = uniws__ws_queue(s, opcode, data, len);
     else if (opcode == UNIWS__OP_PING)
@@ -497,9 +520,11 @@ static int send_common(uniws_socket *s, int opcode, const void *data, size_t len
         r = s->backend->msg_send(s, opcode == UNIWS__OP_TEXT ? UNIWS_TEXT : UNIWS_BINARY, data,
                                  len);
     if (r == 0 && s->backend->kind == UNIWS__STREAM)
-        s->want_kick = 1;
+        s->want_kick = post = 1;
+    if (r == 0 && is_data && uniws__flow_sent(s))
+        post = 1;
     uniws__mutex_unlock(s->mu);
-    if (r == 0 && s->backend->kind == UNIWS__STREAM)
+    if (post)
         uniws__sock_post(s);
     return r;
 }

@@ -101,6 +101,24 @@ struct uniws_socket {
     int pong_pending;
     size_t pong_len;
     uint8_t pong_buf[125];
+
+    /* ---- flow control ---- */
+    /* core/flow.c: back-pressure (flags guarded by mu) */
+    int flow_above;    /* buffered amount went above the low threshold */
+    int flow_low_req;  /* on_buffered_amount_low is due (fired from sock_job) */
+    int flow_poll_req; /* MESSAGE backends: start polling msg_buffered */
+    unsigned flow_poll_ms;
+    uniws__timer flow_timer;
+    /* core/rxbuf.c: big buffers an idle socket lets go of (loop thread) */
+    uniws__timer trim_timer;
+    /* core/fragment.c: the fragmented message being sent (mu) */
+    int tx_frag_op; /* opcode of its first frame; 0 when none is open */
+    uniws__utf8 tx_utf8;
+    /* core/stream_recv.c: the message being delivered in parts (loop thread) */
+    uint64_t part_off;
+    int part_started, part_ended;
+    uint8_t part_carry[4]; /* start of a UTF-8 character split by a read */
+    size_t part_carry_len;
 };
 
 /* socket.c: event delivery. Each checks that the socket may still fire. */
@@ -117,11 +135,66 @@ void uniws__sock_post(uniws_socket *s);
 /* Fails the connection: error then close 1006 (was_clean 0). */
 void uniws__sock_fail(uniws_socket *s, int err, int http_status, const char *msg);
 
+/* flow.c: back-pressure (docs/api.md "Flow control"). */
+void uniws__flow_init(uniws_socket *s);
+void uniws__flow_cleanup(uniws_socket *s);
+/* Bytes queued now (mu held). */
+size_t uniws__flow_buffered(uniws_socket *s);
+/* May len more bytes be queued? 0 or UNIWS_EBUFFER_FULL (mu held). */
+int uniws__flow_admit(uniws_socket *s, size_t len);
+/* After a send queued bytes (mu held): notes a crossing of the threshold.
+ * Returns 1 when sock_job must run (uniws__sock_post after unlocking). */
+int uniws__flow_sent(uniws_socket *s);
+/* After bytes left the queue (mu held): 1 when sock_job must run. */
+int uniws__flow_drained(uniws_socket *s);
+/* From sock_job (loop thread, mu NOT held): fires what is due. */
+void uniws__flow_job(uniws_socket *s);
+
+/* stream_recv.c: opt-in delivery in parts (uniws_callbacks.on_message_part). */
+/* 1 when the application takes messages in parts. */
+int uniws__parts_on(const uniws_socket *s);
+/* A new message begins. */
+void uniws__parts_reset(uniws_socket *s);
+/* Bytes of the current message as they arrive (text already validated by the
+ * caller); final: they end it. Returns 0, or -1 once the socket is done. */
+int uniws__parts_data(uniws_socket *s, int type, const uint8_t *p, size_t n, int final);
+/* A whole message (inflated, in place, or from a MESSAGE backend) handed
+ * out in parts. Returns 0, or -1 once the socket is done. */
+int uniws__parts_whole(uniws_socket *s, int type, const uint8_t *p, size_t n);
+
+/* rxbuf.c: the receive buffer of a message being reassembled. */
+void uniws__rxbuf_init(uniws_socket *s);
+/* Makes room for extra more bytes (plus a NUL) in s->msg; frame_left is
+ * what the current frame still brings (a hint, never reserved ahead).
+ * Returns 0 or UNIWS_ENOMEM. */
+int uniws__rxbuf_room(uniws_socket *s, size_t extra, uint64_t frame_left, int fin);
+/* A message was delivered (or refused): a big buffer goes soon. */
+void uniws__rxbuf_idle(uniws_socket *s);
+/* Lets go of kept big buffers (rx and output) if still idle in a while. */
+void uniws__rxbuf_trim_later(uniws_socket *s);
+/* Frees the receive buffer now. */
+void uniws__rxbuf_release(uniws_socket *s);
+void uniws__rxbuf_cleanup(uniws_socket *s);
+/* wsproto.c: drops a drained big output chunk kept for reuse. */
+void uniws__ws_trim_output(uniws_socket *s);
+
 /* wsproto.c: the RFC 6455 engine for STREAM backends. */
 int uniws__ws_init(uniws_socket *s);
 void uniws__ws_cleanup(uniws_socket *s);
 /* Queues a frame (mu held). Returns 0 or UNIWS_ENOMEM. */
 int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len);
+/* Queues one frame as it is (mu held); counted: its bytes in buffered_amount.
+ * Returns 0 or UNIWS_ENOMEM. */
+int uniws__ws_queue_raw(uniws_socket *s, int fin, int rsv, int opcode, const uint8_t *data,
+                        size_t len, size_t counted);
+/* txsplit.c: queues a message's (or a part's) payload as data frames of at
+ * most max_frame_size bytes: the first with first_op and rsv, the others
+ * continuation frames, FIN only on the last and only when fin (mu held). */
+int uniws__tx_frames(uniws_socket *s, int first_op, int rsv, const uint8_t *data, size_t len,
+                     size_t counted, int fin);
+/* Queues one frame of a fragmented message: opcode is TEXT/BINARY for the
+ * first, CONT after; never compressed (mu held). Returns 0 or UNIWS_ENOMEM. */
+int uniws__ws_queue_fragment(uniws_socket *s, int opcode, const void *data, size_t len, int fin);
 /* Queues a close frame (mu held). code 0 = no payload. */
 int uniws__ws_queue_close(uniws_socket *s, int code, const char *reason, size_t len);
 /* Fails with a close frame carrying wire_code (0: none) sent if possible. */

@@ -88,8 +88,8 @@ static void next_mask(uniws_socket *s, uint8_t mask[4])
 
 /* counted: the application bytes this frame stands for in buffered_amount
  * (what send() was given, even when the payload is compressed). */
-static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *data, size_t len,
-                           size_t counted)
+static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const uint8_t *data,
+                           size_t len, size_t counted)
 {
     uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
     /* A backend that frames again masks with its own key: masking here would
@@ -97,7 +97,7 @@ static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *
     int masked = !s->reframed;
     if (masked)
         next_mask(s, mask);
-    size_t hl = uniws__frame_header(hdr, 1, rsv, opcode, len, masked ? mask : NULL);
+    size_t hl = uniws__frame_header(hdr, fin, rsv, opcode, len, masked ? mask : NULL);
     int single = len >= SHARED_FRAME;
     uniws__chunk *c = chunk_for(s, hl + len, single);
     if (!c)
@@ -116,6 +116,36 @@ static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *
     return 0;
 }
 
+/* With max_frame_size, a ping or pong does not wait behind every queued
+ * frame: it goes in a chunk of its own right after the chunk being written.
+ * Every chunk holds whole frames, so that is a frame boundary. */
+static int queue_control_early(uniws_socket *s, int opcode, const uint8_t *data, size_t len)
+{
+    uniws__chunk *h = s->out_head;
+    if (!h || h == s->out_tail)
+        return queue_raw_frame(s, 1, 0, opcode, data, len, 0);
+    uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
+    int masked = !s->reframed;
+    if (masked)
+        next_mask(s, mask);
+    size_t hl = uniws__frame_header(hdr, 1, 0, opcode, len, masked ? mask : NULL);
+    uniws__chunk *c = uniws__malloc(sizeof *c + hl + len);
+    if (!c)
+        return UNIWS_ENOMEM;
+    memcpy(c->data, hdr, hl);
+    if (len && masked)
+        uniws__mask_copy(c->data + hl, data, len, mask, 0);
+    else if (len)
+        memcpy(c->data + hl, data, len);
+    c->len = c->cap = hl + len;
+    c->off = c->payload = 0;
+    c->hdr = SIZE_MAX;
+    c->next = h->next;
+    h->next = c;
+    s->out_queued += hl + len; /* out_written counts it when it is written */
+    return 0;
+}
+
 int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
 {
     /* RFC 7692 lets a message go uncompressed; a backend that frames again
@@ -127,12 +157,29 @@ int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
         int r = uniws__pmd_deflate(s->pmd, data, len, &z, &zlen);
         if (r)
             return r;
-        r = queue_raw_frame(s, 4, opcode, z, zlen, len);
+        r = uniws__tx_frames(s, opcode, 4, z, zlen, len, 1);
         uniws__free(z);
         return r;
 #endif
     }
-    return queue_raw_frame(s, 0, opcode, data, len, opcode == UNIWS__OP_PING ? 0 : len);
+    if (opcode == UNIWS__OP_TEXT || opcode == UNIWS__OP_BINARY)
+        return uniws__tx_frames(s, opcode, 0, data, len, len, 1);
+    if (s->opts.max_frame_size)
+        return queue_control_early(s, opcode, data, len);
+    return queue_raw_frame(s, 1, 0, opcode, data, len, opcode == UNIWS__OP_PING ? 0 : len);
+}
+
+int uniws__ws_queue_raw(uniws_socket *s, int fin, int rsv, int opcode, const uint8_t *data,
+                        size_t len, size_t counted)
+{
+    return queue_raw_frame(s, fin, rsv, opcode, data, len, counted);
+}
+
+int uniws__ws_queue_fragment(uniws_socket *s, int opcode, const void *data, size_t len, int fin)
+{
+    /* Never compressed: RFC 7692 lets a message go plain (RSV1 clear on its
+     * first frame), and a plain message needs no deflate state across parts. */
+    return uniws__tx_frames(s, opcode, 0, data, len, len, fin);
 }
 
 int uniws__ws_queue_close(uniws_socket *s, int code, const char *reason, size_t len)
@@ -148,7 +195,7 @@ int uniws__ws_queue_close(uniws_socket *s, int code, const char *reason, size_t 
             memcpy(p + 2, reason, len);
         n = 2 + len;
     }
-    return queue_raw_frame(s, 0, UNIWS__OP_CLOSE, p, n, 0);
+    return queue_raw_frame(s, 1, 0, UNIWS__OP_CLOSE, p, n, 0);
 }
 
 static int queue_bytes(uniws_socket *s, const char *data, size_t len)
@@ -213,7 +260,9 @@ static int pong_queue(uniws_socket *s, const uint8_t *p, size_t len)
     if (s->close_sent)
         return 0;
     if (s->out_written >= s->pong_end) {
-        if (queue_raw_frame(s, 0, UNIWS__OP_PONG, p, len, 0) != 0)
+        int r = s->opts.max_frame_size ? queue_control_early(s, UNIWS__OP_PONG, p, len)
+                                       : queue_raw_frame(s, 1, 0, UNIWS__OP_PONG, p, len, 0);
+        if (r != 0)
             return 0; /* out of memory: a later ping gets its answer */
         s->pong_end = s->out_queued;
         s->pong_pending = 0;
@@ -241,7 +290,7 @@ static int pong_release(uniws_socket *s)
 
 void uniws__stream_out_consume(uniws_socket *s, size_t n)
 {
-    int empty;
+    int empty, trim = 0, low;
     uniws__mutex_lock(s->mu);
     while (n > 0 && s->out_head) {
         uniws__chunk *c = s->out_head;
@@ -267,6 +316,8 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
          * chunk is cheap to get again, and an idle socket keeps nothing
          * (4 KiB per socket is most of an idle connection's memory). */
         int keep = !c->next && c->hdr != SIZE_MAX && c->cap > SHARED_FRAME;
+        if (c->off == c->len && keep)
+            trim = 1;
         if (c->off == c->len && !keep) {
             s->buffered -= c->payload;
             s->out_head = c->next;
@@ -277,11 +328,25 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
     }
     int more = pong_release(s);
     empty = !s->out_head || s->out_head->off == s->out_head->len;
+    low = uniws__flow_drained(s);
     uniws__mutex_unlock(s->mu);
-    if (more)
+    if (trim)
+        uniws__rxbuf_trim_later(s); /* the kept chunk goes if no big frame follows */
+    if (low || more)
         uniws__sock_post(s);
     if (empty)
         flushed(s);
+}
+
+void uniws__ws_trim_output(uniws_socket *s)
+{
+    uniws__mutex_lock(s->mu);
+    uniws__chunk *c = s->out_head;
+    if (c && c == s->out_tail && c->off == c->len && c->hdr != SIZE_MAX) {
+        uniws__free(c);
+        s->out_head = s->out_tail = NULL;
+    }
+    uniws__mutex_unlock(s->mu);
 }
 
 /* ---- failing and closing ------------------------------------------------ */
@@ -399,7 +464,7 @@ void uniws__ws_cleanup(uniws_socket *s)
     }
     s->out_head = s->out_tail = NULL;
     uniws__free(s->hsbuf);
-    uniws__free(s->msg);
+    uniws__rxbuf_cleanup(s);
     uniws__free(s->upgrade_store);
     uniws__free(s->upgrade_lines);
     s->hsbuf = NULL;
@@ -707,51 +772,17 @@ static int check_header(uniws_socket *s, const uniws__frame_hdr *h)
     if ((op == 1 || op == 2) && s->frag_op)
         return fail_protocol(s, 1002, UNIWS_EPROTOCOL,
                              "new message inside an unfinished fragmented message");
-    if (!ctrl && h->len > (uint64_t)(s->max_msg - s->msg_len))
+    /* In parts (on_message_part) only compressed messages are held whole. */
+    int held = !uniws__parts_on(s) || (op == 1 || op == 2 ? h->rsv == 4 : s->frag_compressed);
+    if (!ctrl && held && h->len > (uint64_t)(s->max_msg - s->msg_len))
         return fail_protocol(s, 1009, UNIWS_ETOO_BIG, "message exceeds max_message_size");
     if (op == 1 || op == 2) {
         s->frag_op = op;
         s->frag_compressed = h->rsv == 4;
         s->msg_len = 0;
         s->utf8 = (uniws__utf8)UNIWS__UTF8_INIT;
+        uniws__parts_reset(s);
     }
-    return 0;
-}
-
-/* A message buffer above this is only kept while messages keep needing it. */
-#define MSG_KEEP (1u << 20)
-
-/* Lets go of a big message buffer kept from an earlier message. */
-static void drop_big_msg(uniws_socket *s)
-{
-    uniws__free(s->msg);
-    s->msg = NULL;
-    s->msg_cap = 0;
-}
-
-/* Makes room in s->msg for a data frame's payload (plus a NUL). */
-static int reserve_msg(uniws_socket *s, const uniws__frame_hdr *h)
-{
-    size_t need = s->msg_len + (size_t)h->len + 1;
-    /* A big buffer kept for the next big message: a whole small one does
-     * not need it (a fragmented one might still). */
-    if (s->msg_cap > MSG_KEEP && s->msg_len == 0 && h->fin && need <= MSG_KEEP)
-        drop_big_msg(s);
-    if (need <= s->msg_cap)
-        return 0;
-    size_t cap = s->msg_cap ? s->msg_cap : 256;
-    while (cap < need)
-        cap *= 2;
-    /* The last frame of a big message: its size is known, do not double. */
-    if (h->fin && need > (1u << 20))
-        cap = need;
-    if (cap > s->max_msg + 1 && need <= s->max_msg + 1)
-        cap = s->max_msg + 1;
-    uint8_t *m = uniws__realloc(s->msg, cap);
-    if (!m)
-        return fail_protocol(s, 1011, UNIWS_ENOMEM, "out of memory for a message");
-    s->msg = m;
-    s->msg_cap = cap;
     return 0;
 }
 
@@ -761,11 +792,12 @@ static int deliver_in_place(uniws_socket *s, const uint8_t *p, size_t len)
 {
     s->frag_op = 0;
     s->in_frame = 0;
-    if (s->msg_cap > MSG_KEEP)
-        drop_big_msg(s);
+    uniws__rxbuf_idle(s);
     uniws__mutex_lock(s->mu);
     int deliver = !s->close_sent;
     uniws__mutex_unlock(s->mu);
+    if (deliver && uniws__parts_on(s))
+        return uniws__parts_whole(s, UNIWS_BINARY, p, len);
     if (deliver)
         uniws__sock_emit_message(s, UNIWS_BINARY, len ? (const void *)p : (const void *)"", len);
     return uniws__sock_done(s) ? -1 : 0;
@@ -838,6 +870,15 @@ static int frame_done(uniws_socket *s)
         return 0;
     /* A whole message. */
     int type = s->frag_op == UNIWS__OP_TEXT ? UNIWS_TEXT : UNIWS_BINARY;
+    if (uniws__parts_on(s) && !s->frag_compressed) {
+        /* Its parts went out as they came; an empty last frame ends it here. */
+        s->frag_op = 0;
+        if (s->part_ended)
+            return uniws__sock_done(s) ? -1 : 0;
+        if (type == UNIWS_TEXT && !uniws__utf8_done(&s->utf8))
+            return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
+        return uniws__parts_data(s, type, NULL, 0, 1);
+    }
     s->frag_op = 0;
     uint8_t *data = s->msg;
     size_t len = s->msg_len;
@@ -864,12 +905,15 @@ static int frame_done(uniws_socket *s)
     uniws__mutex_lock(s->mu);
     int deliver = !s->close_sent;
     uniws__mutex_unlock(s->mu);
-    if (deliver)
+    if (deliver && uniws__parts_on(s))
+        uniws__parts_whole(s, type, data, len);
+    else if (deliver)
         uniws__sock_emit_message(s, (uniws_msg_type)type, data ? (void *)data : (void *)"", len);
     uniws__free(inflated);
     /* A huge buffer stays for the next huge message (re-mapping and zeroing
-     * its pages each time costs more than the copy into it); reserve_msg()
-     * and deliver_in_place() let it go once a small message comes. */
+     * its pages each time costs more than the copy into it) but not for an
+     * idle socket (core/rxbuf.c). */
+    uniws__rxbuf_idle(s);
     return uniws__sock_done(s) ? -1 : 0;
 }
 
@@ -924,8 +968,6 @@ static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
                     return -1;
                 continue;
             }
-            if (s->fh.opcode < 8 && reserve_msg(s, &s->fh) < 0)
-                return -1;
             s->in_frame = 1;
             s->remaining = s->fh.len;
             s->ctrl_len = 0;
@@ -937,7 +979,24 @@ static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
         if (s->fh.opcode >= 8) {
             memcpy(s->ctrl + s->ctrl_len, p, take);
             s->ctrl_len += take;
+        } else if (uniws__parts_on(s) && !s->frag_compressed) {
+            /* Streaming receive: hand the bytes out as they are. */
+            int text = s->frag_op == UNIWS__OP_TEXT;
+            int final = s->fh.fin && s->remaining == take;
+            if (text &&
+                (uniws__utf8_feed(&s->utf8, p, take) < 0 || (final && !uniws__utf8_done(&s->utf8))))
+                return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
+            uniws__mutex_lock(s->mu);
+            int deliver = !s->close_sent;
+            uniws__mutex_unlock(s->mu);
+            if (deliver &&
+                uniws__parts_data(s, text ? UNIWS_TEXT : UNIWS_BINARY, p, take, final) < 0)
+                return -1;
         } else {
+            /* The buffer grows with the bytes that came, not with what the
+             * header claims. */
+            if (uniws__rxbuf_room(s, take, s->remaining, s->fh.fin) < 0)
+                return fail_protocol(s, 1011, UNIWS_ENOMEM, "out of memory for a message");
             memcpy(s->msg + s->msg_len, p, take);
             if (s->frag_op == UNIWS__OP_TEXT && !s->frag_compressed &&
                 uniws__utf8_feed(&s->utf8, p, take) < 0)

@@ -97,6 +97,7 @@ typedef struct cws_tx {
     uint64_t sent;      /* payload bytes curl has written */
     unsigned flags;     /* CURLWS_* for this frame */
     int started;        /* the first curl_ws_send() of the frame was made */
+    unsigned msg_type;  /* CURLWS_TEXT/_BINARY of an unfinished fragmented message */
 } cws_tx;
 
 struct cws_sock {
@@ -653,18 +654,30 @@ static CURLcode ws_send(cws_sock *k, const void *p, size_t n, curl_off_t total, 
     return r;
 }
 
-/* The core queues every frame whole (header and payload in one chunk) and
- * final: messages are never fragmented on the way out. */
-static int frame_flags(const uniws__frame_hdr *h, unsigned *flags)
+/* The core queues every frame whole (header and payload in one chunk). A
+ * fragmented message (uniws_send_fragment) is sent as curl wants it: the
+ * message's type on every frame, CURLWS_CONT on all but the last, and curl
+ * writes the continuation opcodes. Control frames may come between. */
+static int frame_flags(cws_tx *t, const uniws__frame_hdr *h, unsigned *flags)
 {
-    if (!h->fin)
+    unsigned cont = h->fin ? 0 : CURLWS_CONT;
+    if (!h->fin && h->opcode >= 8)
         return -1;
     switch (h->opcode) {
-    case UNIWS__OP_TEXT:
-        *flags = CURLWS_TEXT;
+    case UNIWS__OP_CONT:
+        if (!t->msg_type)
+            return -1;
+        *flags = t->msg_type | cont;
+        if (h->fin)
+            t->msg_type = 0;
         return 0;
+    case UNIWS__OP_TEXT:
     case UNIWS__OP_BINARY:
-        *flags = CURLWS_BINARY;
+        if (t->msg_type)
+            return -1;
+        *flags = (h->opcode == UNIWS__OP_TEXT ? CURLWS_TEXT : CURLWS_BINARY) | cont;
+        if (!h->fin)
+            t->msg_type = *flags & ~cont;
         return 0;
     case UNIWS__OP_CLOSE:
         *flags = CURLWS_CLOSE;
@@ -691,7 +704,7 @@ static int tx_begin(cws_sock *k)
         return 0;
     uniws__frame_hdr h;
     int hl = uniws__frame_parse(p, n, &h);
-    if (hl <= 0 || n - (size_t)hl < h.len || frame_flags(&h, &t->flags) != 0) {
+    if (hl <= 0 || n - (size_t)hl < h.len || frame_flags(t, &h, &t->flags) != 0) {
         send_failed(k, UNIWS_EINTERNAL, "the core queued a frame libcurl cannot send");
         return -1;
     }
@@ -1020,7 +1033,8 @@ const uniws__backend uniws__backend_curl = {
     .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_PROXY |
             UNIWS_CAP_TLS_CA_FILE | UNIWS_CAP_TLS_SKIP_VERIFY | UNIWS_CAP_TLS_CLIENT_CERT |
             UNIWS_CAP_PING | UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE |
-            UNIWS_CAP_NETWORK | UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_PROXY_CA_FILE
+            UNIWS_CAP_NETWORK | UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_SEND_FRAGMENTS |
+            UNIWS_CAP_FRAME_SIZE | UNIWS_CAP_PROXY_CA_FILE
 #ifdef UNIWS_HAVE_ZLIB
             | UNIWS_CAP_PERMESSAGE_DEFLATE
 #endif

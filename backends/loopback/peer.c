@@ -29,6 +29,10 @@
 /* Buffers grown past this are released once drained, so idle connections that
  * once echoed a huge message do not keep it. */
 #define PEER_KEEP_CAP (1u << 20)
+/* binstream: a message of any size made in pieces of this many bytes, each
+ * only once the driver took the one before. */
+#define PEER_STREAM_PIECE (256u * 1024u)
+#define PEER_MAX_STREAM   ((uint64_t)1 << 40)
 
 /* A byte buffer holding [off, off + len) of cap bytes. */
 typedef struct peer_buf {
@@ -74,7 +78,10 @@ enum peer_cmd_kind {
     C_NO_READ,
     C_READ,
     C_RAWBYTES,
-    C_DEFLATE_ZEROS
+    C_DEFLATE_ZEROS,
+    /* flow control */
+    C_REPORT_FRAMES,
+    C_BINSTREAM
 };
 
 /* How a command's text after the first ':' is read. */
@@ -130,6 +137,8 @@ static const struct peer_cmd_def {
     {"read", C_READ, A_NONE, 0},
     {"rawbytes", C_RAWBYTES, A_NUM, PEER_MAX_MESSAGE},
     {"deflate-zeros", C_DEFLATE_ZEROS, A_NUM, PEER_MAX_INFLATED},
+    {"report-frames", C_REPORT_FRAMES, A_NONE, 0},
+    {"binstream", C_BINSTREAM, A_NUM, PEER_MAX_STREAM},
 };
 
 typedef struct peer_cmd {
@@ -179,6 +188,11 @@ struct uniws__peer {
     uniws__utf8 utf8;
     int sent_close, got_close;
     uint64_t report_msgs, report_bytes;
+    /* flow control */
+    int report_frames; /* report-frames: the close reason counts frames too */
+    uint64_t report_nframes;
+    int64_t report_ping_at;           /* data frames seen before the first ping, -1: none */
+    uint64_t stream_left, stream_off; /* binstream: payload still to make */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -791,6 +805,19 @@ static void run_cmd(uniws__peer *p)
     case C_DEFLATE_ZEROS:
         out_deflate_zeros(p, c->n);
         break;
+    case C_REPORT_FRAMES:
+        p->mode = M_REPORT;
+        p->report_frames = 1;
+        break;
+    case C_BINSTREAM: {
+        /* The header now, the payload piece by piece (stream_piece()). */
+        uint8_t h[UNIWS__FRAME_MAX_HEADER];
+        size_t hn = uniws__frame_header(h, 1, 0, UNIWS__OP_BINARY, c->n, NULL);
+        buf_append(p, &p->out, h, hn);
+        p->stream_left = c->n;
+        p->stream_off = 0;
+        break;
+    }
     default: /* handshake commands were applied before the 101 */
         break;
     }
@@ -1128,6 +1155,12 @@ static void got_close_frame(uniws__peer *p, size_t len)
             int n =
                 snprintf(reason, sizeof reason, "msgs=%llu bytes=%llu",
                          (unsigned long long)p->report_msgs, (unsigned long long)p->report_bytes);
+            if (p->report_frames)
+                n += snprintf(reason + n, sizeof reason - (size_t)n, " frames=%llu",
+                              (unsigned long long)p->report_nframes);
+            if (p->report_frames && p->report_ping_at >= 0)
+                n += snprintf(reason + n, sizeof reason - (size_t)n, " ping_at=%lld",
+                              (long long)p->report_ping_at);
             out_close(p, code, reason, (size_t)n);
         } else {
             out_frame(p, 1, UNIWS__OP_CLOSE, p->ctl, len);
@@ -1198,6 +1231,8 @@ static void frame_done(uniws__peer *p)
     size_t len = (size_t)h->len;
     switch (h->opcode) {
     case UNIWS__OP_PING:
+        if (p->report_ping_at < 0)
+            p->report_ping_at = (int64_t)p->report_nframes;
         if (!p->sent_close)
             out_frame(p, 1, UNIWS__OP_PONG, p->ctl, len);
         return;
@@ -1208,6 +1243,7 @@ static void frame_done(uniws__peer *p)
         return;
     }
     if (p->mode == M_REPORT) {
+        p->report_nframes++;
         if (h->fin) {
             p->report_msgs++;
             p->msg_op = 0;
@@ -1309,6 +1345,18 @@ static void run(uniws__peer *p)
                 return; /* needs more bytes */
             break;
         case S_OPEN:
+            if (p->stream_left) {
+                size_t n =
+                    p->stream_left < PEER_STREAM_PIECE ? (size_t)p->stream_left : PEER_STREAM_PIECE;
+                if (buf_reserve(p, &p->out, n) == 0) {
+                    fill_bin(p->out.p + p->out.off + p->out.len, n, p->stream_off);
+                    p->out.len += n;
+                    p->stream_left -= n;
+                    p->stream_off += n;
+                    p->pending = PEER_FLUSH; /* hand it over before making more */
+                }
+                break;
+            }
             if (p->next_cmd < p->ncmds) {
                 run_cmd(p);
                 break;
@@ -1333,6 +1381,8 @@ static void run(uniws__peer *p)
 uniws__peer *uniws__peer_new(void)
 {
     uniws__peer *p = uniws__calloc(1, sizeof *p);
+    if (p)
+        p->report_ping_at = -1;
     return p;
 }
 

@@ -68,7 +68,10 @@ extern "C" {
     X(WRONG_THREAD, -19, "must be called on the thread that drives the loop")                      \
     X(BUSY, -20, "resource busy (loop still has sockets, or is running)")                          \
     X(PROXY, -21, "proxy failure")                                                                 \
-    X(INTERNAL, -22, "internal error (a bug in uniws or a backend)")
+    X(INTERNAL, -22, "internal error (a bug in uniws or a backend)")                               \
+    /* flow control (docs/api.md "Flow control") */                                                \
+    X(BUFFER_FULL, -25, "send would exceed max_buffered_amount (nothing was queued)")              \
+    X(FRAGMENT_OPEN, -26, "a fragmented message is being sent: finish it with last = 1 first")
 
 typedef enum uniws_err {
     UNIWS_OK = 0,
@@ -119,6 +122,9 @@ enum uniws_cap {
     UNIWS_CAP_ANY_CLOSE_CODE = 1u << 10,    /* peer-sent codes like 1009 reach the wire */
     UNIWS_CAP_NETWORK = 1u << 11,           /* reaches real hosts (loopback does not) */
     UNIWS_CAP_RAW_FRAMES = 1u << 12,        /* uniws frames RFC 6455 itself (all checks) */
+    /* flow control */
+    UNIWS_CAP_SEND_FRAGMENTS = 1u << 16, /* uniws_send_fragment(): a message in parts on the wire */
+    UNIWS_CAP_FRAME_SIZE = 1u << 17,     /* uniws_options.max_frame_size */
     /* cli (issue 14): */
     UNIWS_CAP_PROXY_CA_FILE = 1u << 23 /* uniws_options.proxy_ca_file */
 };
@@ -221,6 +227,18 @@ typedef struct uniws_message {
     size_t len;
 } uniws_message;
 
+/* A piece of a received message (uniws_callbacks.on_message_part). data is
+ * valid only during the callback and is NOT NUL-terminated. A text part
+ * never ends inside a UTF-8 character. */
+typedef struct uniws_message_part {
+    uniws_msg_type type;
+    const void *data;
+    size_t len;
+    uint64_t offset; /* bytes of this message delivered in earlier parts */
+    int first;       /* 1 on the message's first part */
+    int last;        /* 1 on its last part (possibly empty) */
+} uniws_message_part;
+
 /* Why a connection failed. Strings are valid only during the callback. */
 typedef struct uniws_error_event {
     int error;           /* UNIWS_E* code */
@@ -244,6 +262,17 @@ typedef struct uniws_callbacks {
     void (*on_message)(uniws_socket *s, const uniws_message *msg, void *user_data);
     void (*on_error)(uniws_socket *s, const uniws_error_event *ev, void *user_data);
     void (*on_close)(uniws_socket *s, const uniws_close_event *ev, void *user_data);
+    /* ---- flow control ---- */
+    /* uniws_buffered_amount() fell to or below
+     * uniws_options.buffered_amount_low_threshold after having been above it
+     * (as RTCDataChannel's bufferedamountlow). Fires once per crossing. */
+    void (*on_buffered_amount_low)(uniws_socket *s, void *user_data);
+    /* Opt-in streaming receive: when set, every message arrives through this
+     * in parts as its bytes come (on_message is not called), so a message of
+     * any size needs no buffer of its size; max_message_size then no longer
+     * applies, except to permessage-deflate messages (inflated whole). Invalid
+     * UTF-8 still fails the connection (1007) after the parts before it. */
+    void (*on_message_part)(uniws_socket *s, const uniws_message_part *part, void *user_data);
 } uniws_callbacks;
 
 typedef struct uniws_header {
@@ -281,6 +310,18 @@ typedef struct uniws_options {
     int permessage_deflate;      /* 1: offer permessage-deflate (UNIWS_CAP_PERMESSAGE_DEFLATE) */
     uniws_callbacks callbacks;
     void *user_data;
+    /* ---- flow control (docs/api.md "Flow control") ---- */
+    /* on_buffered_amount_low fires when the queued bytes fall to or below
+     * this after having been above it; 0: when they drain completely. */
+    size_t buffered_amount_low_threshold;
+    /* A send that would make uniws_buffered_amount() exceed this fails with
+     * UNIWS_EBUFFER_FULL and queues nothing; 0: no limit. */
+    size_t max_buffered_amount;
+    /* Outgoing data frames carry at most this many payload bytes; bigger
+     * messages go out fragmented, and pings/pongs queued meanwhile are
+     * written at the next frame boundary instead of after the whole queue
+     * (UNIWS_CAP_FRAME_SIZE). 0: one frame per message. */
+    size_t max_frame_size;
     /* cli (issue 14): TLS to an https:// proxy. tls_ca_file, tls_skip_verify and the client
      * certificate apply to the server only; the proxy's certificate is verified against the
      * system's CAs, or this PEM bundle (UNIWS_CAP_PROXY_CA_FILE). Also applies to a proxy
@@ -316,6 +357,21 @@ UNIWS_API int uniws_send_text(uniws_socket *s, const char *text, size_t len);
 /* Queues a binary message (copied). Same returns as uniws_send_text except
  * UNIWS_EUTF8. Safe from any thread. */
 UNIWS_API int uniws_send_binary(uniws_socket *s, const void *data, size_t len);
+/* Sends one part of a message; the parts go out as one fragmented message
+ * (continuation frames), so a message of any size needs no more memory than
+ * its largest part (UNIWS_CAP_SEND_FRAGMENTS). The first call opens the
+ * message with its type; later calls must give the same type; last = 1 ends
+ * it (a single call with last = 1 is a whole message). Text parts may split a
+ * UTF-8 sequence; the message as a whole must be valid UTF-8. While a
+ * message is open, uniws_send_text/_binary fail with UNIWS_EFRAGMENT_OPEN;
+ * pings, pongs and uniws_close() may still go out between the parts.
+ * Returns 0 or UNIWS_EINVAL (NULL, or a type other than the open message's),
+ * UNIWS_EUTF8 (this part cannot continue valid UTF-8 or the message ends
+ * inside a character; nothing queued, the message stays open),
+ * UNIWS_EUNSUPPORTED (no UNIWS_CAP_SEND_FRAGMENTS), UNIWS_EBUFFER_FULL,
+ * UNIWS_EINVALID_STATE, UNIWS_ECLOSED, UNIWS_ENOMEM. Any thread. */
+UNIWS_API int uniws_send_fragment(uniws_socket *s, uniws_msg_type type, const void *data,
+                                  size_t len, int last);
 /* Sends a ping with up to 125 bytes of payload (UNIWS_CAP_PING).
  * Returns 0, UNIWS_EINVAL (payload > 125), UNIWS_EUNSUPPORTED, UNIWS_EINVALID_STATE,
  * UNIWS_ECLOSED, UNIWS_ENOMEM. Pongs to the peer's pings are always automatic;

@@ -173,6 +173,15 @@ void case_tls_wrong_host(cx *c, const conf_case *k);
 void case_tls_self_signed(cx *c, const conf_case *k);
 void case_tls_unrelated_ca(cx *c, const conf_case *k);
 void case_tls_client_cert(cx *c, const conf_case *k);
+/* cases_flow.c: flow control (docs/api.md "Flow control") */
+void case_flow_max_buffered(cx *c, const conf_case *k);
+void case_flow_low_event(cx *c, const conf_case *k);
+void case_flow_send_fragments(cx *c, const conf_case *k);
+void case_flow_fragments_echo(cx *c, const conf_case *k);
+void case_flow_fragments_capability(cx *c, const conf_case *k);
+void case_flow_recv_parts(cx *c, const conf_case *k);
+void case_flow_recv_parts_invalid(cx *c, const conf_case *k);
+void case_flow_frame_size(cx *c, const conf_case *k);
 /* cases_proxy.c (cli, issue 14): proxy_ca_file honoured or refused, never ignored */
 void case_proxy_ca_file_option(cx *c, const conf_case *k);
 

@@ -48,6 +48,8 @@ static const struct {
     {UNIWS_CAP_ANY_CLOSE_CODE, "codes", "every close code reaches the wire"},
     {UNIWS_CAP_NETWORK, "net", "reaches real hosts (not in-process)"},
     {UNIWS_CAP_RAW_FRAMES, "raw", "uniws frames RFC 6455 itself (all protocol checks)"},
+    {UNIWS_CAP_SEND_FRAGMENTS, "frag", "uniws_send_fragment(): a message sent in parts"},
+    {UNIWS_CAP_FRAME_SIZE, "fsize", "max_frame_size: big messages fragmented"},
     {UNIWS_CAP_PROXY_CA_FILE, "pxca", "CA bundle for an https:// proxy (--proxy-ca)"},
 };
 

@@ -10,6 +10,7 @@
  * while a send would fail because the socket is still connecting.
  */
 #include "cli.h"
+#include "connect_stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +69,12 @@ static const char help_text[] =
     "      --jsonl            write every event to stdout as one JSON object per line\n"
     "                         (see Output) instead of the plain message lines\n"
     "  -q, --quiet            no 'connected' / 'closed' status lines on stderr\n"
+    /* flow control (tools/cli/connect_stream.c) */
+    "      --send-file PATH   send PATH as ONE binary message in 1 MiB parts (paced by\n"
+    "                         the send queue: any size, ~8 MiB of memory) instead of\n"
+    "                         reading stdin; then close as at end of input\n"
+    "      --save-dir DIR     write each received message to DIR/msg-NNNNNN.txt|.bin\n"
+    "                         as its parts arrive, instead of printing it\n"
     "  -h, --help             show this help\n"
     "\n"
     "Output:\n"
@@ -116,6 +123,9 @@ typedef struct conn {
     int no_close;
     unsigned long count; /* 0: no limit */
     unsigned long received;
+    /* flow control: --send-file / --save-dir */
+    uniws__cli_stream st;
+    int file_done; /* the whole file is queued (or failed) */
 } conn;
 
 static int sig_pipe[2] = {-1, -1};
@@ -180,6 +190,8 @@ static void flush_stdout(conn *c)
     }
 }
 
+static void pump_file(conn *c);
+
 static void on_open(uniws_socket *s, void *user_data)
 {
     conn *c = user_data;
@@ -198,6 +210,8 @@ static void on_open(uniws_socket *s, void *user_data)
         printf("}\n");
         flush_stdout(c);
     }
+    if (c->st.send_path)
+        pump_file(c);
     if (c->quiet)
         return;
     fprintf(stderr, "uniws connect: connected to %s (backend %s", uniws_url(s),
@@ -207,6 +221,35 @@ static void on_open(uniws_socket *s, void *user_data)
     if (ext && *ext)
         fprintf(stderr, ", extensions %s", ext);
     fprintf(stderr, ")\n");
+}
+
+/* --send-file: queue what fits; the rest when the queue drains. */
+static void pump_file(conn *c)
+{
+    int r = uniws__cli_stream_pump(&c->st, c->s);
+    if (r != 0)
+        c->file_done = 1;
+    if (r < 0)
+        start_close(c);
+}
+
+static void on_buffered_low(uniws_socket *s, void *user_data)
+{
+    conn *c = user_data;
+    (void)s;
+    c->last_activity = uniws__cli_now_ms();
+    if (c->st.send_path && !c->file_done && !c->close_started)
+        pump_file(c);
+}
+
+static void on_message_part(uniws_socket *s, const uniws_message_part *m, void *user_data)
+{
+    conn *c = user_data;
+    (void)s;
+    c->last_activity = uniws__cli_now_ms();
+    uniws__cli_stream_part(&c->st, m);
+    if (c->st.failed)
+        start_close(c);
 }
 
 static void on_message(uniws_socket *s, const uniws_message *msg, void *user_data)
@@ -504,7 +547,15 @@ static int run(conn *c, uniws_loop *loop)
         pf[n].fd = sig_pipe[0];
         pf[n].events = POLLIN;
         i_sig = n++;
-        if (c->opened && !in_eof && !c->close_started && uniws_ready_state(c->s) == UNIWS_OPEN) {
+        if (c->st.send_path && c->file_done && !in_eof) {
+            /* --send-file: the file is queued, as if stdin had ended */
+            in_eof = 1;
+            c->last_activity = uniws__cli_now_ms();
+            if (c->wait_ms == 0)
+                start_close(c);
+        }
+        if (c->opened && !in_eof && !c->close_started && !c->st.send_path &&
+            uniws_ready_state(c->s) == UNIWS_OPEN) {
             if (uniws_buffered_amount(c->s) < HIGH_WATER) {
                 pf[n].fd = STDIN_FILENO;
                 pf[n].events = POLLIN;
@@ -668,6 +719,10 @@ int uniws__cli_connect(int argc, char **argv)
             c.quiet = 1;
         } else if (parse_reach_option(&a, &o, &c, &wanted, protocols, headers)) {
             /* done: --subprotocol, --origin, --deflate, --cert, --key, ... */
+        } else if (uniws__cli_value(&a, "--send-file", &v)) {
+            c.st.send_path = v;
+        } else if (uniws__cli_value(&a, "--save-dir", &v)) {
+            c.st.save_dir = v;
         } else {
             uniws__cli_unknown(&a);
         }
@@ -688,6 +743,14 @@ int uniws__cli_connect(int argc, char **argv)
     o.callbacks.on_error = on_error;
     o.callbacks.on_close = on_close;
     o.user_data = &c;
+    o.callbacks.on_buffered_amount_low = on_buffered_low;
+    if (c.st.save_dir)
+        o.callbacks.on_message_part = on_message_part;
+    c.st.quiet = c.quiet;
+    if (uniws__cli_stream_setup(&c.st, &o) != 0) {
+        status = UNIWS__CLI_EXIT_FAILED;
+        goto out;
+    }
 
     if (install_signals() != 0) {
         uniws__cli_error("connect", "pipe: %s", strerror(errno));
@@ -714,6 +777,7 @@ int uniws__cli_connect(int argc, char **argv)
 
 out:
     uniws_free(c.s);
+    uniws__cli_stream_free(&c.st);
     if (loop)
         uniws_loop_free(loop);
     free(protocols);

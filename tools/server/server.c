@@ -425,7 +425,9 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
             }
             break;
         default:
-            if (c->tls_want_write || !c->ssl || !SSL_pending(c->ssl))
+            /* (not while no-read: nothing would take them, the loop would spin) */
+            if (c->tls_want_write || !c->ssl || !SSL_pending(c->ssl) ||
+                !uniws__peer_reading(c->peer))
                 return;
             break; /* TLS holds decrypted bytes the read budget left behind */
         }

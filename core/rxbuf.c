@@ -1,0 +1,81 @@
+/*
+ * rxbuf.c — the buffer a STREAM socket reassembles a message in. It grows
+ * with the bytes that actually arrived (a frame header claiming 60 MiB
+ * reserves nothing by itself), and a big one is let go once the socket has
+ * had no big message for a short while (reused while big messages keep
+ * coming, never kept by an idle socket until uniws_free). The same timer
+ * lets go of a drained big output chunk that wsproto.c keeps for reuse.
+ */
+#include <string.h>
+#include "core/alloc.h"
+#include "core/socket.h"
+
+/* Buffers up to this size are cheap to keep; bigger ones are released. */
+#define RXBUF_KEEP (1u << 20)
+/* How long a big buffer waits for the next big message. */
+#define RXBUF_IDLE_MS 200
+
+static void trim_fire(uniws_loop *loop, uniws__timer *t)
+{
+    uniws_socket *s = t->data;
+    (void)loop;
+    /* A message being reassembled still needs its bytes. */
+    if (s->msg_cap > RXBUF_KEEP && !s->frag_op)
+        uniws__rxbuf_release(s);
+    uniws__ws_trim_output(s);
+}
+
+void uniws__rxbuf_init(uniws_socket *s)
+{
+    uniws__timer_init(&s->trim_timer, trim_fire, s);
+}
+
+int uniws__rxbuf_room(uniws_socket *s, size_t extra, uint64_t frame_left, int fin)
+{
+    size_t need = s->msg_len + extra + 1;
+    if (need <= s->msg_cap)
+        return 0;
+    size_t cap = s->msg_cap ? s->msg_cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    /* The last frame of a message: its end is known, do not overshoot it. */
+    if (fin && frame_left <= (uint64_t)(SIZE_MAX - s->msg_len - 1)) {
+        size_t end = s->msg_len + (size_t)frame_left + 1;
+        if (cap > end && end >= need)
+            cap = end;
+    }
+    if (cap > s->max_msg + 1 && need <= s->max_msg + 1)
+        cap = s->max_msg + 1;
+    uint8_t *m = uniws__realloc(s->msg, cap);
+    if (!m)
+        return UNIWS_ENOMEM;
+    s->msg = m;
+    s->msg_cap = cap;
+    return 0;
+}
+
+void uniws__rxbuf_idle(uniws_socket *s)
+{
+    if (s->msg_cap > RXBUF_KEEP && !uniws__sock_done(s))
+        uniws__timer_start(s->loop, &s->trim_timer, RXBUF_IDLE_MS);
+}
+
+void uniws__rxbuf_trim_later(uniws_socket *s)
+{
+    if (!uniws__sock_done(s))
+        uniws__timer_start(s->loop, &s->trim_timer, RXBUF_IDLE_MS);
+}
+
+void uniws__rxbuf_release(uniws_socket *s)
+{
+    uniws__free(s->msg);
+    s->msg = NULL;
+    s->msg_cap = 0;
+    s->msg_len = 0;
+}
+
+void uniws__rxbuf_cleanup(uniws_socket *s)
+{
+    uniws__timer_stop(s->loop, &s->trim_timer);
+    uniws__rxbuf_release(s);
+}
