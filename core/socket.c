@@ -70,6 +70,7 @@ static void teardown_transport(uniws_socket *s)
 {
     uniws__timer_stop(s->loop, &s->conn_timer);
     uniws__timer_stop(s->loop, &s->close_timer);
+    uniws__life_stop(s);
     if (!s->destroyed) {
         s->destroyed = 1;
         if (s->connect_called && s->backend->destroy)
@@ -182,6 +183,7 @@ void uniws__sock_emit_open(uniws_socket *s)
         return;
     s->opened = 1;
     uniws__timer_stop(s->loop, &s->conn_timer);
+    uniws__life_opened(s);
     if (s->cb.on_open)
         s->cb.on_open(s, s->user_data);
 }
@@ -190,6 +192,7 @@ void uniws__sock_emit_message(uniws_socket *s, uniws_msg_type type, const void *
 {
     if (uniws__sock_done(s) || load_state(s) != UNIWS_OPEN)
         return;
+    uniws__life_delivered(s, len);
     if (s->cb.on_message) {
         uniws_message m = {type, data, len};
         s->cb.on_message(s, &m, s->user_data);
@@ -200,6 +203,7 @@ void uniws__sock_emit_error(uniws_socket *s, int err, int http_status, const cha
 {
     if (uniws__sock_done(s))
         return;
+    s->life.cause = err;
     if (s->cb.on_error) {
         uniws_error_event ev = {err, http_status, msg ? msg : uniws_strerror(err)};
         s->cb.on_error(s, &ev, s->user_data);
@@ -222,9 +226,12 @@ void uniws__sock_emit_close(uniws_socket *s, int code, const char *reason, size_
     uniws__timer_stop(s->loop, &s->conn_timer);
     if (!s->linger)
         uniws__timer_stop(s->loop, &s->close_timer);
+    uniws__life_stop(s);
     uniws__sock_post(s);
     if (s->cb.on_close) {
-        uniws_close_event ev = {code, buf, len, clean};
+        /* An unclean end without an error event (none today) still has a cause. */
+        int cause = clean ? 0 : s->life.cause ? s->life.cause : UNIWS_ERESET;
+        uniws_close_event ev = {code, buf, len, clean, cause};
         s->cb.on_close(s, &ev, s->user_data);
     }
 }
@@ -259,6 +266,7 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
 {
     if (uniws__sock_done(s))
         return;
+    uniws__life_rx(s, 0);
     if (len > s->max_msg) {
         if (s->backend->msg_close)
             s->backend->msg_close(s, UNIWS_CLOSE_TOO_BIG, "message too big", 15);
@@ -326,7 +334,9 @@ static int check_caps(const uniws__backend *b, const uniws__url *u, const uniws_
         need |= UNIWS_CAP_TLS_CLIENT_CERT;
     if (o->permessage_deflate)
         need |= UNIWS_CAP_PERMESSAGE_DEFLATE;
-    return (b->caps & need) == need ? 0 : UNIWS_EUNSUPPORTED;
+    if ((b->caps & need) != need)
+        return UNIWS_EUNSUPPORTED;
+    return uniws__life_check(o, b->caps);
 }
 
 static int copy_options(uniws_socket *s, const uniws_options *o)
@@ -428,6 +438,7 @@ int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts, 
     uniws__job_init(&s->job, sock_job, s);
     uniws__timer_init(&s->conn_timer, conn_timeout, s);
     uniws__timer_init(&s->close_timer, close_timeout, s);
+    uniws__life_init(s);
     store_state(s, UNIWS_CONNECTING);
     loop->sockets++;
     s->destroyed = 1; /* nothing to tear down until connect() is called */
@@ -488,6 +499,8 @@ static int send_common(uniws_socket *s, int opcode, const void *data, size_t len
     else
         r = s->backend->msg_send(s, opcode == UNIWS__OP_TEXT ? UNIWS_TEXT : UNIWS_BINARY, data,
                                  len);
+    if (r == 0)
+        uniws__life_sent(s, opcode, data, len);
     if (r == 0 && s->backend->kind == UNIWS__STREAM)
         s->want_kick = 1;
     uniws__mutex_unlock(s->mu);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "core/backend.h"
 #include "core/frame.h"
+#include "core/lifecycle.h"
 #include "core/loop.h"
 #include "core/platform.h"
 #include "core/pmd.h"
@@ -91,6 +92,9 @@ struct uniws_socket {
     uint8_t rnd[256];
     size_t rnd_off;
     uniws__pmd *pmd;
+
+    /* ---- connection lifecycle (core/lifecycle.c) ---- */
+    uniws__life life;
 };
 
 /* socket.c: event delivery. Each checks that the socket may still fire. */

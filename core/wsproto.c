@@ -112,6 +112,7 @@ static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *
     c->len += hl + len;
     c->payload += counted;
     s->buffered += counted;
+    uniws__life_frame_sent(s);
     return 0;
 }
 
@@ -128,6 +129,8 @@ int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
             return r;
         r = queue_raw_frame(s, 4, opcode, z, zlen, len);
         uniws__free(z);
+        if (r == 0)
+            uniws__life_zsent(s, len, zlen);
         return r;
 #endif
     }
@@ -204,6 +207,8 @@ static void flushed(uniws_socket *s);
 void uniws__stream_out_consume(uniws_socket *s, size_t n)
 {
     int empty;
+    if (n)
+        uniws__life_tx(s, n);
     uniws__mutex_lock(s->mu);
     while (n > 0 && s->out_head) {
         uniws__chunk *c = s->out_head;
@@ -388,6 +393,7 @@ void uniws__stream_connected(uniws_socket *s)
     if (uniws__sock_done(s))
         return;
     s->transport_up = 1;
+    uniws__life_transport_up(s);
     if (s->backend->does_upgrade)
         return;
     size_t size = 128 + strlen(s->url.path) + strlen(s->url.host_header);
@@ -771,8 +777,10 @@ static int frame_done(uniws_socket *s)
             uniws__sock_post(s);
         return 0;
     }
-    if (h->opcode == UNIWS__OP_PONG)
-        return 0;
+    if (h->opcode == UNIWS__OP_PONG) {
+        uniws__life_pong(s, s->ctrl, s->ctrl_len);
+        return uniws__sock_done(s) ? -1 : 0;
+    }
     if (!h->fin)
         return 0;
     /* A whole message. */
@@ -784,7 +792,10 @@ static int frame_done(uniws_socket *s)
     s->msg_len = 0;
     if (s->frag_compressed) {
 #ifdef UNIWS_HAVE_ZLIB
+        size_t zlen = len;
         int r = uniws__pmd_inflate(s->pmd, data, len, s->max_msg, &inflated, &len);
+        if (r == 0)
+            uniws__life_zrecv(s, len, zlen);
         if (r == UNIWS_ETOO_BIG)
             return fail_protocol(s, 1009, r, "message exceeds max_message_size");
         if (r)
@@ -853,6 +864,7 @@ static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
                 return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "malformed frame header");
             if (check_header(s, &s->fh) < 0)
                 return -1;
+            uniws__life_frame_received(s, s->fh.opcode);
             if (s->fh.opcode == UNIWS__OP_BINARY && s->fh.fin && s->fh.rsv == 0 &&
                 s->fh.len <= len) {
                 size_t n = (size_t)s->fh.len;
@@ -897,6 +909,7 @@ int uniws__stream_recv(uniws_socket *s, const void *data, size_t len)
     const uint8_t *p = data;
     if (uniws__sock_done(s))
         return -1;
+    uniws__life_rx(s, len);
     if (!s->hs_done) {
         if (s->backend->does_upgrade)
             return upgrade_fail(s, 0, "data before the upgrade completed");

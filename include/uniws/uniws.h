@@ -68,7 +68,8 @@ extern "C" {
     X(WRONG_THREAD, -19, "must be called on the thread that drives the loop")                      \
     X(BUSY, -20, "resource busy (loop still has sockets, or is running)")                          \
     X(PROXY, -21, "proxy failure")                                                                 \
-    X(INTERNAL, -22, "internal error (a bug in uniws or a backend)")
+    X(INTERNAL, -22, "internal error (a bug in uniws or a backend)")                               \
+    X(IDLE_TIMEOUT, -23, "nothing arrived from the peer within idle_timeout_ms")
 
 typedef enum uniws_err {
     UNIWS_OK = 0,
@@ -233,7 +234,19 @@ typedef struct uniws_close_event {
     const char *reason;
     size_t reason_len;
     int was_clean; /* 1 when both close frames were exchanged */
+    /* ---- lifecycle (issue 10) ---- */
+    int cause; /* the UNIWS_E* that ended the connection (the error event's
+                * code); 0 for a clean close */
 } uniws_close_event;
+
+/* A pong arrived (lifecycle, issue 10). data is valid only during the
+ * callback. rtt_ms is the round trip when the pong answers the last ping this
+ * socket sent (uniws_ping() or the heartbeat), else -1 (an unsolicited pong). */
+typedef struct uniws_pong_event {
+    const void *data;
+    size_t len;
+    int rtt_ms;
+} uniws_pong_event;
 
 /* The four events. Any callback may be NULL. user_data is
  * uniws_options.user_data. Freeing the socket inside any callback is safe. */
@@ -242,6 +255,10 @@ typedef struct uniws_callbacks {
     void (*on_message)(uniws_socket *s, const uniws_message *msg, void *user_data);
     void (*on_error)(uniws_socket *s, const uniws_error_event *ev, void *user_data);
     void (*on_close)(uniws_socket *s, const uniws_close_event *ev, void *user_data);
+    /* ---- lifecycle (issue 10) ---- */
+    /* A pong frame arrived (backends with UNIWS_CAP_PING; the browser does
+     * not expose pongs). */
+    void (*on_pong)(uniws_socket *s, const uniws_pong_event *ev, void *user_data);
 } uniws_callbacks;
 
 typedef struct uniws_header {
@@ -273,6 +290,15 @@ typedef struct uniws_options {
     int permessage_deflate;      /* 1: offer permessage-deflate (UNIWS_CAP_PERMESSAGE_DEFLATE) */
     uniws_callbacks callbacks;
     void *user_data;
+    /* ---- lifecycle (issue 10) ---- */
+    /* Heartbeat (UNIWS_CAP_PING): while OPEN, a ping goes out when nothing
+     * was sent, or nothing received, for ping_interval_ms. 0: off; < 0: EINVAL. */
+    int ping_interval_ms;
+    /* Dead-peer deadline (every backend): while OPEN, when nothing at all
+     * (data or control; on the web: messages) arrived for idle_timeout_ms the
+     * connection fails with UNIWS_EIDLE_TIMEOUT (error, then close 1006).
+     * 0: off; < 0: EINVAL. With a heartbeat, use at least twice its interval. */
+    int idle_timeout_ms;
 } uniws_options;
 
 /* Starts connecting to url ("ws://", "wss://", "http://" and "https://" map to
@@ -327,6 +353,27 @@ UNIWS_API const char *uniws_backend_name(const uniws_socket *s);
 UNIWS_API unsigned uniws_capabilities(const uniws_socket *s);
 /* The user_data given at connect. */
 UNIWS_API void *uniws_user_data(const uniws_socket *s);
+/* ---- lifecycle (issue 10): statistics ---- */
+typedef struct uniws_stats {
+    uint64_t msgs_sent, msgs_received;   /* data messages */
+    uint64_t bytes_sent, bytes_received; /* their payload bytes, as the application sees them */
+    /* Bytes the core exchanged with a stream backend: handshake, frame headers,
+     * masks, compressed payloads. 0 on the web (the browser frames itself). */
+    uint64_t wire_bytes_sent, wire_bytes_received;
+    uint64_t frames_sent, frames_received; /* every frame, control ones too; 0 on the web */
+    uint64_t pings_sent, pings_received, pongs_received;
+    int rtt_last_ms;     /* round trip of the last answered ping; -1 when none yet */
+    int rtt_smoothed_ms; /* exponentially smoothed (1/8 weight, as TCP's SRTT); -1 when none */
+    /* permessage-deflate: application bytes / compressed bytes of the
+     * compressed messages in each direction; 0 when none was compressed. */
+    double compression_ratio_sent, compression_ratio_received;
+    int transport_ms; /* uniws_connect() to transport up (DNS+TCP+TLS+proxy); -1 unknown */
+    int open_ms;      /* uniws_connect() to the open event; -1 when not open (yet) */
+} uniws_stats;
+/* Fills *out with s's counters so far (they survive the close event, until
+ * uniws_free()). Loop thread. Returns 0 or UNIWS_EINVAL (NULL). */
+UNIWS_API int uniws_get_stats(const uniws_socket *s, uniws_stats *out);
+
 /* Frees a socket. If it is not closed yet the connection is dropped and no
  * further callbacks fire (not even close). Safe inside the socket's own
  * callbacks. Call on the loop thread. NULL is a no-op. */

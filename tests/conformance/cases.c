@@ -368,6 +368,31 @@ const conf_case conf_cases[] = {
      "verification is on by default: unknown CA gives ETLS"},
     {"wss_wrong_ca", "11,13", WSS_CA, case_wss_verify_fails, 1, NULL, "an unrelated CA gives ETLS"},
     {"wss_close", "8,11", WSS_CA, case_wss_close, 0, NULL, "close handshake over TLS"},
+
+    /* ---- connection lifecycle (issue 10) ---- */
+    {"life_cause_clean", "lifecycle", WS, case_life_cause_clean, 0, NULL,
+     "a clean close has cause 0"},
+    {"life_cause_error", "lifecycle", WS, case_life_cause_error, 0, NULL,
+     "a failed connection's close carries the error's code as cause"},
+    {"life_idle_timeout", "lifecycle", WS, case_life_idle_timeout, 300, NULL,
+     "a peer silent without closing fails with EIDLE_TIMEOUT in time"},
+    {"life_idle_reset", "lifecycle", WS, case_life_idle_reset, 0, NULL,
+     "arrivals more often than idle_timeout_ms keep the connection"},
+    {"life_idle_off", "lifecycle", WS, case_life_idle_off, 0, NULL, "no deadline by default"},
+    {"life_ping_needs_cap", "lifecycle", WS, case_life_ping_needs_cap, 0, NULL,
+     "ping_interval_ms: EUNSUPPORTED without UNIWS_CAP_PING, EINVAL when negative"},
+    {"life_heartbeat", "lifecycle", WS | UNIWS_CAP_PING, case_life_heartbeat, 0, NULL,
+     "heartbeat pings a quiet connection; pongs report round trips"},
+    {"life_heartbeat_busy", "lifecycle", WS | UNIWS_CAP_PING, case_life_heartbeat_busy, 0, NULL,
+     "no heartbeat pings while traffic flows both ways"},
+    {"life_heartbeat_dead_peer", "lifecycle", WS | UNIWS_CAP_PING, case_life_heartbeat_dead_peer, 0,
+     NULL, "half-open: unanswered pings, EIDLE_TIMEOUT at the deadline"},
+    {"life_heartbeat_alive", "lifecycle", WS | UNIWS_CAP_PING, case_life_heartbeat_alive, 0, NULL,
+     "pongs keep a quiet live peer past idle_timeout_ms"},
+    {"life_pong_event", "lifecycle", WS | UNIWS_CAP_PING, case_life_pong_event, 0, NULL,
+     "on_pong: unsolicited (rtt -1) and the answer to uniws_ping (rtt >= 0)"},
+    {"life_stats", "lifecycle", WS, case_life_stats, 0, NULL,
+     "uniws_get_stats counts messages, bytes, frames, wire bytes"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];

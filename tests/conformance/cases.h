@@ -150,4 +150,18 @@ void case_wss_echo(cx *c, const conf_case *k);
 void case_wss_verify_fails(cx *c, const conf_case *k);
 void case_wss_close(cx *c, const conf_case *k);
 
+/* cases_lifecycle.c (issue 10) */
+void case_life_cause_clean(cx *c, const conf_case *k);
+void case_life_cause_error(cx *c, const conf_case *k);
+void case_life_idle_timeout(cx *c, const conf_case *k);
+void case_life_idle_reset(cx *c, const conf_case *k);
+void case_life_idle_off(cx *c, const conf_case *k);
+void case_life_ping_needs_cap(cx *c, const conf_case *k);
+void case_life_heartbeat(cx *c, const conf_case *k);
+void case_life_heartbeat_busy(cx *c, const conf_case *k);
+void case_life_heartbeat_dead_peer(cx *c, const conf_case *k);
+void case_life_heartbeat_alive(cx *c, const conf_case *k);
+void case_life_pong_event(cx *c, const conf_case *k);
+void case_life_stats(cx *c, const conf_case *k);
+
 #endif

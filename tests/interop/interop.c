@@ -336,7 +336,10 @@ static int conn_open(tc *t, conn *c, const char *path, const uniws_options *extr
     if (extra)
         o = *extra;
     o.backend = t->b->name;
-    o.callbacks = (uniws_callbacks){on_open, on_message, on_error, on_close};
+    o.callbacks.on_open = on_open;
+    o.callbacks.on_message = on_message;
+    o.callbacks.on_error = on_error;
+    o.callbacks.on_close = on_close;
     o.user_data = c;
     snprintf(url, sizeof url, "ws://127.0.0.1:%d%s", server_port, path);
     int r = uniws_connect(t->loop, url, &o, &c->s);
