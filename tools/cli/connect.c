@@ -50,6 +50,10 @@ static const char help_text[] =
     "                         (default 1000; 0: close at once, replies are lost)\n"
     "      --timeout MS       connect timeout in milliseconds (default 30000)\n"
     "  -q, --quiet            no 'connected' / 'closed' status lines on stderr\n"
+    /* lifecycle (issue 10) */
+    "      --ping-interval MS send a ping after MS ms without traffic (heartbeat)\n"
+    "      --idle-timeout MS  fail (UNIWS_EIDLE_TIMEOUT) when nothing arrives for MS ms\n"
+    "      --stats            print the connection's statistics on stderr at exit\n"
     "  -h, --help             show this help\n"
     "\n"
     "Output:\n"
@@ -132,6 +136,29 @@ static void start_close(conn *c)
     rc = uniws_close(c->s, c->close_code, NULL);
     if (rc < 0)
         uniws__cli_error("connect", "close failed: %s: %s", uniws_err_name(rc), uniws_strerror(rc));
+}
+
+/* --stats: the counters of uniws_get_stats(), one "name value" per line. */
+static void print_stats(const uniws_socket *s)
+{
+    uniws_stats st;
+    if (uniws_get_stats(s, &st) != 0)
+        return;
+    fprintf(stderr,
+            "uniws connect: stats: messages sent %llu (%llu bytes), received %llu (%llu bytes)\n"
+            "uniws connect: stats: wire bytes sent %llu, received %llu; frames sent %llu, "
+            "received %llu\n"
+            "uniws connect: stats: pings sent %llu, received %llu; pongs received %llu; "
+            "rtt last %d ms, smoothed %d ms\n"
+            "uniws connect: stats: compression ratio sent %.2f, received %.2f; transport %d ms, "
+            "open %d ms\n",
+            (unsigned long long)st.msgs_sent, (unsigned long long)st.bytes_sent,
+            (unsigned long long)st.msgs_received, (unsigned long long)st.bytes_received,
+            (unsigned long long)st.wire_bytes_sent, (unsigned long long)st.wire_bytes_received,
+            (unsigned long long)st.frames_sent, (unsigned long long)st.frames_received,
+            (unsigned long long)st.pings_sent, (unsigned long long)st.pings_received,
+            (unsigned long long)st.pongs_received, st.rtt_last_ms, st.rtt_smoothed_ms,
+            st.compression_ratio_sent, st.compression_ratio_received, st.transport_ms, st.open_ms);
 }
 
 static void on_open(uniws_socket *s, void *user_data)
@@ -409,6 +436,7 @@ int uniws__cli_connect(int argc, char **argv)
     const char **protocols;
     uniws_header *headers;
     unsigned wanted = 0;
+    int show_stats = 0; /* --stats (lifecycle) */
     uniws_loop *loop = NULL;
     long num;
     int rc, status;
@@ -492,6 +520,25 @@ int uniws__cli_connect(int argc, char **argv)
             }
         } else if (uniws__cli_flag(&a, "--quiet") || uniws__cli_flag(&a, "-q")) {
             c.quiet = 1;
+            /* ---- lifecycle (issue 10) ---- */
+        } else if (uniws__cli_value(&a, "--ping-interval", &v)) {
+            if (v && uniws__cli_parse_long(v, 1, 24L * 3600 * 1000, &num) != 0) {
+                uniws__cli_usage_error("connect", "--ping-interval needs milliseconds (> 0)");
+                a.failed = 1;
+            } else if (v) {
+                o.ping_interval_ms = (int)num;
+                wanted |= UNIWS_CAP_PING;
+            }
+        } else if (uniws__cli_value(&a, "--idle-timeout", &v)) {
+            if (v && uniws__cli_parse_long(v, 1, 24L * 3600 * 1000, &num) != 0) {
+                uniws__cli_usage_error("connect", "--idle-timeout needs milliseconds (> 0)");
+                a.failed = 1;
+            } else if (v) {
+                o.idle_timeout_ms = (int)num;
+            }
+        } else if (uniws__cli_flag(&a, "--stats")) {
+            show_stats = 1;
+            /* ---- end lifecycle ---- */
         } else {
             uniws__cli_unknown(&a);
         }
@@ -535,6 +582,8 @@ int uniws__cli_connect(int argc, char **argv)
         goto out;
     }
     status = run(&c, loop);
+    if (show_stats)
+        print_stats(c.s);
 
 out:
     uniws_free(c.s);
