@@ -5,15 +5,17 @@
  * (uniws_get_stats) and the cause carried by the close event. The decisions
  * themselves are in core/heartbeat.c, free of clocks and sockets.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "core/frame.h"
+#include "core/alloc.h"
 #include "core/lifecycle.h"
 #include "core/socket.h"
 
 int uniws__life_check(const uniws_options *o, unsigned caps)
 {
-    if (o->ping_interval_ms < 0 || o->idle_timeout_ms < 0)
+    if (o->ping_interval_ms < 0 || o->idle_timeout_ms < 0 || uniws__rc_check(&o->reconnect))
         return UNIWS_EINVAL;
     if (o->ping_interval_ms > 0 && !(caps & UNIWS_CAP_PING))
         return UNIWS_EUNSUPPORTED;
@@ -21,11 +23,13 @@ int uniws__life_check(const uniws_options *o, unsigned caps)
 }
 
 static void hb_fire(uniws_loop *loop, uniws__timer *t);
+static void rc_fire(uniws_loop *loop, uniws__timer *t);
 
 void uniws__life_init(uniws_socket *s)
 {
     uniws__life *l = &s->life;
     uniws__timer_init(&l->hb_timer, hb_fire, s);
+    uniws__timer_init(&l->rc_timer, rc_fire, s);
     l->t_start = uniws__plat_now_ms();
     l->st.rtt_last_ms = l->st.rtt_smoothed_ms = -1;
     l->st.transport_ms = l->st.open_ms = -1;
@@ -90,6 +94,7 @@ void uniws__life_opened(uniws_socket *s)
 {
     uniws__life *l = &s->life;
     l->st.open_ms = since_start(s);
+    uniws__rc_opened(&l->rc);
     if (s->opts.ping_interval_ms <= 0 && s->opts.idle_timeout_ms <= 0)
         return;
     uniws__mutex_lock(s->mu);
@@ -110,6 +115,7 @@ void uniws__life_opened(uniws_socket *s)
 void uniws__life_stop(uniws_socket *s)
 {
     uniws__timer_stop(s->loop, &s->life.hb_timer);
+    uniws__timer_stop(s->loop, &s->life.rc_timer);
 }
 
 void uniws__life_rx(uniws_socket *s, size_t wire_bytes)
@@ -200,4 +206,130 @@ int uniws_get_stats(const uniws_socket *s, uniws_stats *out)
     out->compression_ratio_received =
         l->z_wire_recv ? (double)l->z_app_recv / (double)l->z_wire_recv : 0;
     return 0;
+}
+
+/* ---- reconnect ---------------------------------------------------------- */
+
+int uniws__life_waiting(const uniws_socket *s)
+{
+    return s->life.rc_waiting;
+}
+
+int uniws__life_reconnect(uniws_socket *s, int code, int clean)
+{
+    uniws__life *l = &s->life;
+    if (!uniws__rc_enabled(&s->opts.reconnect) || s->freed)
+        return 0;
+    if (!l->rc_on) {
+        uint64_t seed = 0;
+        if (uniws__plat_random(&seed, sizeof seed) != 0)
+            seed = uniws__plat_now_ms() ^ (uint64_t)(uintptr_t)s;
+        uniws__rc_init(&l->rc, &s->opts.reconnect, seed | 1);
+        l->rc_on = 1;
+    }
+    int cause = clean ? 0 : l->cause ? l->cause : UNIWS_ERESET, delay;
+    uniws__mutex_lock(s->mu);
+    int take = !l->app_closed &&
+               uniws__rc_qualifies(&l->rc, s->opened, code, clean, cause, l->cause_status) &&
+               uniws__rc_next(&l->rc, &delay);
+    if (take)
+        __atomic_store_n(&s->state, UNIWS_CONNECTING, __ATOMIC_RELEASE);
+    uniws__mutex_unlock(s->mu);
+    if (!take)
+        return 0;
+    l->rc_waiting = l->rc_reset = 1;
+    l->rc_delay = delay;
+    l->cause = l->cause_status = 0;
+    l->st.reconnects++;
+    uniws__timer_stop(s->loop, &s->conn_timer);
+    uniws__timer_stop(s->loop, &s->close_timer);
+    uniws__timer_stop(s->loop, &l->hb_timer);
+    uniws__sock_post(s);
+    if (s->cb.on_reconnecting) {
+        uniws_reconnect_event ev = {l->rc.attempt, delay, cause, code};
+        s->cb.on_reconnecting(s, &ev, s->user_data);
+    }
+    return 1;
+}
+
+/* Gives the socket a fresh connection state: what uniws_connect() set up
+ * before calling the backend. Returns 0 or UNIWS_ENOMEM. */
+static int reset_connection(uniws_socket *s)
+{
+    if (!s->destroyed) {
+        s->destroyed = 1;
+        if (s->connect_called && s->backend->destroy)
+            s->backend->destroy(s);
+    }
+    if (s->backend->priv_size)
+        memset(s->priv, 0, s->backend->priv_size);
+    s->opened = s->linger = s->linger_done = 0;
+    uniws__mutex_lock(s->mu);
+    s->want_kick = s->close_timer_req = 0;
+    uniws__mutex_unlock(s->mu);
+    char *p = uniws__strdup(""), *e = uniws__strdup("");
+    uniws__free(s->protocol);
+    uniws__free(s->extensions);
+    s->protocol = p;
+    s->extensions = e;
+    if (!p || !e)
+        return UNIWS_ENOMEM;
+    if (s->backend->kind != UNIWS__STREAM)
+        return 0;
+    uniws__ws_cleanup(s);
+    /* The stream protocol block of struct uniws_socket, transport_up .. pmd. */
+    uniws__mutex_lock(s->mu);
+    memset(&s->transport_up, 0,
+           offsetof(uniws_socket, pmd) + sizeof s->pmd - offsetof(uniws_socket, transport_up));
+    uniws__mutex_unlock(s->mu);
+    return uniws__ws_init(s);
+}
+
+void uniws__life_job(uniws_socket *s)
+{
+    uniws__life *l = &s->life;
+    if (!l->rc_reset)
+        return;
+    l->rc_reset = 0;
+    uniws__timer_stop(s->loop, &s->conn_timer);
+    uniws__timer_stop(s->loop, &s->close_timer);
+    if (reset_connection(s) != 0) {
+        l->rc_waiting = 0;
+        l->app_closed = 1; /* no further attempt */
+        uniws__sock_fail(s, UNIWS_ENOMEM, 0, "out of memory while reconnecting");
+        return;
+    }
+    uniws__timer_start(s->loop, &l->rc_timer, (uint64_t)l->rc_delay);
+    /* A loop the browser drives re-reads its timers only when woken. */
+    uniws__loop_wake(s->loop);
+}
+
+void uniws__life_abort(uniws_socket *s)
+{
+    s->life.app_closed = 1;
+    s->life.rc_waiting = 0;
+    uniws__timer_stop(s->loop, &s->life.rc_timer);
+}
+
+static void rc_fire(uniws_loop *loop, uniws__timer *t)
+{
+    uniws_socket *s = t->data;
+    uniws__life *l = &s->life;
+    (void)loop;
+    if (s->freed || s->close_fired || !l->rc_waiting)
+        return;
+    l->rc_waiting = 0;
+    l->t_start = uniws__plat_now_ms();
+    l->st.transport_ms = l->st.open_ms = -1;
+    s->destroyed = 0;
+    s->connect_called = 1;
+    int r = s->backend->connect(s, &s->req);
+    if (r) {
+        uniws__sock_fail(s, r, 0, "the reconnect could not start");
+        return;
+    }
+    int ms =
+        s->opts.connect_timeout_ms ? s->opts.connect_timeout_ms : UNIWS_DEFAULT_CONNECT_TIMEOUT_MS;
+    if (ms > 0)
+        uniws__timer_start(s->loop, &s->conn_timer, (uint64_t)ms);
 }

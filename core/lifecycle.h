@@ -12,6 +12,7 @@
 #include "uniws/uniws.h"
 #include "core/heartbeat.h"
 #include "core/loop.h"
+#include "core/reconnect.h"
 
 typedef struct uniws__life {
     uniws__hb hb;
@@ -21,6 +22,15 @@ typedef struct uniws__life {
     uniws_stats st;
     /* permessage-deflate: application and compressed payload bytes */
     uint64_t z_app_sent, z_wire_sent, z_app_recv, z_wire_recv;
+    int cause_status; /* the last error event's HTTP status */
+    /* reconnect policy */
+    uniws__rc rc;
+    uniws__timer rc_timer;
+    int rc_on;      /* the policy is on */
+    int rc_waiting; /* an ending was taken over: no event until the next attempt */
+    int rc_reset;   /* the old connection still has to be torn down (sock_job) */
+    int rc_delay;
+    int app_closed; /* uniws_close() was called: never reconnect */
 } uniws__life;
 
 /* Option checks at connect: 0, UNIWS_EINVAL or UNIWS_EUNSUPPORTED. */
@@ -47,6 +57,16 @@ void uniws__life_delivered(uniws_socket *s, size_t len);
 /* permessage-deflate counted payloads (mu held for the sent side). */
 void uniws__life_zsent(uniws_socket *s, size_t app, size_t wire);
 void uniws__life_zrecv(uniws_socket *s, size_t app, size_t wire);
+/* The close event is about to fire: 1 when the reconnect policy takes the
+ * ending over instead (on_reconnecting fired; the socket is CONNECTING). */
+int uniws__life_reconnect(uniws_socket *s, int code, int clean);
+/* 1 while a reconnect waits (no event may fire). */
+int uniws__life_waiting(const uniws_socket *s);
+/* At a safe point (sock_job): tears a taken-over connection down and starts
+ * the wait. */
+void uniws__life_job(uniws_socket *s);
+/* uniws_close() during the wait: stop waiting, the caller fails the socket. */
+void uniws__life_abort(uniws_socket *s);
 /* A pong frame arrived (loop thread): round trip and the on_pong event. */
 void uniws__life_pong(uniws_socket *s, const void *data, size_t len);
 

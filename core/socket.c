@@ -50,7 +50,7 @@ uniws_loop *uniws__sock_loop(uniws_socket *s)
 
 int uniws__sock_done(const uniws_socket *s)
 {
-    return s->close_fired || s->freed;
+    return s->close_fired || s->freed || uniws__life_waiting(s);
 }
 
 void uniws__sock_post(uniws_socket *s)
@@ -115,11 +115,14 @@ static void sock_job(uniws_loop *loop, uniws__job *job)
         free_socket(s);
         return;
     }
+    uniws__life_job(s);
     uniws__mutex_lock(s->mu);
     int kick = s->want_kick, fail = s->fail_req, ctimer = s->close_timer_req;
     s->want_kick = s->fail_req = s->close_timer_req = 0;
     uniws__mutex_unlock(s->mu);
 
+    if (fail && !s->close_fired && uniws__life_waiting(s))
+        uniws__life_abort(s); /* uniws_close() while a reconnect waits */
     if (fail && !s->close_fired)
         uniws__sock_fail(s, UNIWS_ECLOSED, 0, "closed before the connection was established");
     if (s->freed) {
@@ -204,6 +207,7 @@ void uniws__sock_emit_error(uniws_socket *s, int err, int http_status, const cha
     if (uniws__sock_done(s))
         return;
     s->life.cause = err;
+    s->life.cause_status = http_status;
     if (s->cb.on_error) {
         uniws_error_event ev = {err, http_status, msg ? msg : uniws_strerror(err)};
         s->cb.on_error(s, &ev, s->user_data);
@@ -213,6 +217,8 @@ void uniws__sock_emit_error(uniws_socket *s, int err, int http_status, const cha
 void uniws__sock_emit_close(uniws_socket *s, int code, const char *reason, size_t len, int clean)
 {
     if (uniws__sock_done(s))
+        return;
+    if (uniws__life_reconnect(s, code, clean))
         return;
     char buf[124];
     if (len > sizeof buf - 1)
@@ -545,6 +551,7 @@ int uniws_close(uniws_socket *s, int code, const char *reason)
     r = 0;
     int post = 0;
     uniws__mutex_lock(s->mu);
+    s->life.app_closed = 1; /* never reconnect after this */
     int st = load_state(s);
     if (s->freed || st >= UNIWS_CLOSING) {
         /* closing twice is a no-op */

@@ -248,6 +248,14 @@ typedef struct uniws_pong_event {
     int rtt_ms;
 } uniws_pong_event;
 
+/* A reconnect is about to wait (lifecycle, issue 10). */
+typedef struct uniws_reconnect_event {
+    int attempt;  /* 1 for the first attempt after an ending, 2, ... */
+    int delay_ms; /* the wait before that attempt */
+    int cause;    /* UNIWS_E* of the ending; 0 when the server closed cleanly */
+    int code;     /* the close code of the ending (1006, or e.g. 1012) */
+} uniws_reconnect_event;
+
 /* The four events. Any callback may be NULL. user_data is
  * uniws_options.user_data. Freeing the socket inside any callback is safe. */
 typedef struct uniws_callbacks {
@@ -259,12 +267,42 @@ typedef struct uniws_callbacks {
     /* A pong frame arrived (backends with UNIWS_CAP_PING; the browser does
      * not expose pongs). */
     void (*on_pong)(uniws_socket *s, const uniws_pong_event *ev, void *user_data);
+    /* The connection ended in a way uniws_options.reconnect covers: instead
+     * of the close event, this fires, the socket waits ev->delay_ms in
+     * CONNECTING and connects again (open fires again on success). */
+    void (*on_reconnecting)(uniws_socket *s, const uniws_reconnect_event *ev, void *user_data);
 } uniws_callbacks;
 
 typedef struct uniws_header {
     const char *name;  /* RFC 7230 token; not a header uniws writes itself */
     const char *value; /* no CR or LF */
 } uniws_header;
+
+/* Which endings uniws_reconnect covers (lifecycle, issue 10). */
+enum uniws_reconnect_on {
+    /* A connection that never opened: DNS, refused, timeout, reset, I/O, proxy,
+     * a 5xx (or, on the web, any) refused handshake. Never TLS or a 4xx. */
+    UNIWS_RECONNECT_ON_FAILURE = 1u << 0,
+    /* An open connection that ended without a closing handshake (close 1006:
+     * reset, idle timeout, protocol error, ...). */
+    UNIWS_RECONNECT_ON_ABNORMAL = 1u << 1,
+    /* The server closed with 1001, 1011, 1012, 1013 or 1014. */
+    UNIWS_RECONNECT_ON_SERVER_CLOSE = 1u << 2
+};
+
+/* Reconnect policy (lifecycle, issue 10). All zero: no reconnecting. Never
+ * after the application's own uniws_close() or uniws_free(). Delay before
+ * attempt n: min(max_delay_ms, initial_delay_ms * multiplier^(n-1)), minus up
+ * to jitter of it at random. The attempt count starts over after each open. */
+typedef struct uniws_reconnect {
+    int max_attempts;     /* 0: off; -1: unlimited; N: give up after N attempts in a row */
+    int initial_delay_ms; /* 0: 500 */
+    int max_delay_ms;     /* 0: 30000 */
+    double multiplier;    /* 0: 2.0; else >= 1 */
+    double jitter;        /* 0..1 (0: none): a delay d becomes d - jitter * d * random[0,1) */
+    uint32_t seed;        /* seed of the jitter; 0: a random one */
+    unsigned on;          /* UNIWS_RECONNECT_ON_* bits; 0: all of them */
+} uniws_reconnect;
 
 /* Defaults that 0 selects. */
 #define UNIWS_DEFAULT_CONNECT_TIMEOUT_MS 30000
@@ -299,6 +337,11 @@ typedef struct uniws_options {
      * connection fails with UNIWS_EIDLE_TIMEOUT (error, then close 1006).
      * 0: off; < 0: EINVAL. With a heartbeat, use at least twice its interval. */
     int idle_timeout_ms;
+    /* Reconnect policy; zero: off. While a reconnect waits or connects,
+     * uniws_ready_state() reads UNIWS_CONNECTING and send fails with
+     * UNIWS_EINVALID_STATE (nothing is queued); uniws_close() ends it (error
+     * UNIWS_ECLOSED, then the one close event). */
+    uniws_reconnect reconnect;
 } uniws_options;
 
 /* Starts connecting to url ("ws://", "wss://", "http://" and "https://" map to
@@ -367,8 +410,9 @@ typedef struct uniws_stats {
     /* permessage-deflate: application bytes / compressed bytes of the
      * compressed messages in each direction; 0 when none was compressed. */
     double compression_ratio_sent, compression_ratio_received;
-    int transport_ms; /* uniws_connect() to transport up (DNS+TCP+TLS+proxy); -1 unknown */
-    int open_ms;      /* uniws_connect() to the open event; -1 when not open (yet) */
+    int transport_ms;    /* uniws_connect() to transport up (DNS+TCP+TLS+proxy); -1 unknown */
+    int open_ms;         /* uniws_connect() to the open event; -1 when not open (yet) */
+    uint64_t reconnects; /* reconnect attempts started (uniws_options.reconnect) */
 } uniws_stats;
 /* Fills *out with s's counters so far (they survive the close event, until
  * uniws_free()). Loop thread. Returns 0 or UNIWS_EINVAL (NULL). */

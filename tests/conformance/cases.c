@@ -393,6 +393,22 @@ const conf_case conf_cases[] = {
      "on_pong: unsolicited (rtt -1) and the answer to uniws_ping (rtt >= 0)"},
     {"life_stats", "lifecycle", WS, case_life_stats, 0, NULL,
      "uniws_get_stats counts messages, bytes, frames, wire bytes"},
+    {"life_reconnect_gives_up", "lifecycle", WS, case_life_reconnect_gives_up, 0, NULL,
+     "503 three times: backoff 30/60/100 ms, then one close with the cause"},
+    {"life_reconnect_not_4xx", "lifecycle", WS | UNIWS_CAP_RAW_FRAMES, case_life_reconnect_not_4xx,
+     0, NULL, "a 404 refusal is not retried (the web hides the status)"},
+    {"life_reconnect_after_drop", "lifecycle", WS, case_life_reconnect_after_drop, 0, NULL,
+     "dropped connections reopen on the same handle; none after uniws_close"},
+    {"life_reconnect_server_close", "lifecycle", WS, case_life_reconnect_server_close, 0, NULL,
+     "a server restart (1012) is reconnected to"},
+    {"life_reconnect_not_1000", "lifecycle", WS, case_life_reconnect_not_normal, 0,
+     "/script/text:hi/close:1000", "a 1000 close is not reconnected"},
+    {"life_reconnect_not_4000", "lifecycle", WS, case_life_reconnect_not_normal, 0,
+     "/script/close:4000", "an application close code is not reconnected"},
+    {"life_reconnect_close_waiting", "lifecycle", WS, case_life_reconnect_close_waiting, 0, NULL,
+     "uniws_close during the wait ends it at once (ECLOSED, one close)"},
+    {"life_reconnect_invalid", "lifecycle", WS, case_life_reconnect_invalid, 0, NULL,
+     "bad reconnect policies are EINVAL"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];

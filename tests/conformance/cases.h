@@ -163,5 +163,12 @@ void case_life_heartbeat_dead_peer(cx *c, const conf_case *k);
 void case_life_heartbeat_alive(cx *c, const conf_case *k);
 void case_life_pong_event(cx *c, const conf_case *k);
 void case_life_stats(cx *c, const conf_case *k);
+void case_life_reconnect_gives_up(cx *c, const conf_case *k);
+void case_life_reconnect_not_4xx(cx *c, const conf_case *k);
+void case_life_reconnect_after_drop(cx *c, const conf_case *k);
+void case_life_reconnect_server_close(cx *c, const conf_case *k);
+void case_life_reconnect_not_normal(cx *c, const conf_case *k);
+void case_life_reconnect_close_waiting(cx *c, const conf_case *k);
+void case_life_reconnect_invalid(cx *c, const conf_case *k);
 
 #endif
