@@ -272,6 +272,7 @@ static int reset_connection(uniws_socket *s)
     uniws__free(s->extensions);
     s->protocol = p;
     s->extensions = e;
+    uniws__hsinfo_clear(&s->hsinfo);
     if (!p || !e)
         return UNIWS_ENOMEM;
     if (s->backend->kind != UNIWS__STREAM)

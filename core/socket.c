@@ -100,6 +100,7 @@ static void free_socket(uniws_socket *s)
     uniws__free(s->protocol);
     uniws__free(s->extensions);
     uniws__url_free(&s->url);
+    uniws__hsinfo_clear(&s->hsinfo);
     uniws__mutex_free(s->mu);
     s->loop->sockets--;
     if (s->freed)
@@ -209,7 +210,20 @@ void uniws__sock_emit_error(uniws_socket *s, int err, int http_status, const cha
     s->life.cause = err;
     s->life.cause_status = http_status;
     if (s->cb.on_error) {
-        uniws_error_event ev = {err, http_status, msg ? msg : uniws_strerror(err)};
+        uniws_error_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.error = err;
+        ev.http_status = http_status;
+        ev.message = msg ? msg : uniws_strerror(err);
+        if (http_status && s->hsinfo.n) {
+            /* A refused handshake: what the server answered (core/hsinfo.c). */
+            ev.headers = s->hsinfo.hdrs;
+            ev.num_headers = s->hsinfo.n;
+            ev.body = s->hsinfo.body;
+            ev.body_len = s->hsinfo.body_len;
+            if (http_status >= 300 && http_status < 400)
+                ev.location = uniws__hsinfo_get(&s->hsinfo, "Location");
+        }
         s->cb.on_error(s, &ev, s->user_data);
     }
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "core/backend.h"
 #include "core/frame.h"
+#include "core/hsinfo.h"
 #include "core/lifecycle.h"
 #include "core/loop.h"
 #include "core/platform.h"
@@ -95,6 +96,7 @@ struct uniws_socket {
 
     /* ---- connection lifecycle (core/lifecycle.c) ---- */
     uniws__life life;
+    uniws__hsinfo hsinfo; /* the handshake answer (core/hsinfo.c) */
 };
 
 /* socket.c: event delivery. Each checks that the socket may still fire. */

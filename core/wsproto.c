@@ -535,6 +535,7 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
         }
     }
     s->hs_done = 1;
+    uniws__hsinfo_body(&s->hsinfo, NULL, 0); /* what followed the 101 were frames */
     uniws__sock_emit_open(s);
     return uniws__sock_done(s) ? -1 : 0;
 }
@@ -582,6 +583,9 @@ static int parse_answer(uniws_socket *s)
         }
         line = eol + 2;
     }
+    /* Kept for uniws_response_header() and a refusal's error event; without
+     * memory for them the handshake still goes on. */
+    uniws__hsinfo_set(&s->hsinfo, h.n, h.name, h.value);
     return uniws__stream_upgraded(s, status, hs_get, &h);
 }
 
@@ -618,6 +622,8 @@ static long hs_feed(uniws_socket *s, const uint8_t *p, size_t len)
         upgrade_fail(s, 0, "NUL byte in the server's answer");
         return -1;
     }
+    /* The body bytes that came with the head (a refusal's first words). */
+    uniws__hsinfo_body(&s->hsinfo, nb + head, s->hslen - head);
     nb[head] = 0;
     if (parse_answer(s) < 0)
         return -1;

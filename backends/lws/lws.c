@@ -1168,7 +1168,7 @@ const uniws__backend uniws__backend_lws = {
     .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_TLS_CA_FILE |
             UNIWS_CAP_TLS_SKIP_VERIFY | UNIWS_CAP_TLS_CLIENT_CERT | UNIWS_CAP_PING |
             UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE | UNIWS_CAP_NETWORK |
-            UNIWS_CAP_RAW_FRAMES | LWS_CAP_PMD,
+            UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_RESPONSE_HEADERS | LWS_CAP_PMD,
     .auto_select = 1,
     .kind = UNIWS__STREAM,
     .does_upgrade = 0,

@@ -119,7 +119,9 @@ enum uniws_cap {
     UNIWS_CAP_CONNECT_TIMEOUT = 1u << 9,    /* uniws_options.connect_timeout_ms */
     UNIWS_CAP_ANY_CLOSE_CODE = 1u << 10,    /* peer-sent codes like 1009 reach the wire */
     UNIWS_CAP_NETWORK = 1u << 11,           /* reaches real hosts (loopback does not) */
-    UNIWS_CAP_RAW_FRAMES = 1u << 12         /* uniws frames RFC 6455 itself (all checks) */
+    UNIWS_CAP_RAW_FRAMES = 1u << 12,        /* uniws frames RFC 6455 itself (all checks) */
+    /* ---- lifecycle (issue 10) ---- */
+    UNIWS_CAP_RESPONSE_HEADERS = 1u << 13 /* uniws_response_header(), handshake details in errors */
 };
 
 typedef struct uniws_backend_info {
@@ -221,10 +223,20 @@ typedef struct uniws_message {
 } uniws_message;
 
 /* Why a connection failed. Strings are valid only during the callback. */
+typedef struct uniws_header uniws_header;
+
 typedef struct uniws_error_event {
     int error;           /* UNIWS_E* code */
     int http_status;     /* HTTP status of a rejected handshake, else 0 */
     const char *message; /* one human-readable line, never NULL */
+    /* ---- lifecycle (issue 10): a refused handshake's answer
+     * (UNIWS_CAP_RESPONSE_HEADERS; else NULL / 0) ---- */
+    const uniws_header *headers; /* its header lines, in order */
+    size_t num_headers;
+    const char *body; /* the first bytes of its body that came with the head (at most 256; the
+                       * curl backend has none), NUL-terminated; NULL when none */
+    size_t body_len;
+    const char *location; /* the Location header of a redirect (3xx), else NULL */
 } uniws_error_event;
 
 /* How a connection ended. reason is valid only during the callback and is
@@ -273,10 +285,10 @@ typedef struct uniws_callbacks {
     void (*on_reconnecting)(uniws_socket *s, const uniws_reconnect_event *ev, void *user_data);
 } uniws_callbacks;
 
-typedef struct uniws_header {
+struct uniws_header {
     const char *name;  /* RFC 7230 token; not a header uniws writes itself */
     const char *value; /* no CR or LF */
-} uniws_header;
+};
 
 /* Which endings uniws_reconnect covers (lifecycle, issue 10). */
 enum uniws_reconnect_on {
@@ -417,6 +429,17 @@ typedef struct uniws_stats {
 /* Fills *out with s's counters so far (they survive the close event, until
  * uniws_free()). Loop thread. Returns 0 or UNIWS_EINVAL (NULL). */
 UNIWS_API int uniws_get_stats(const uniws_socket *s, uniws_stats *out);
+
+/* ---- lifecycle (issue 10): the server's handshake answer ---- */
+/* The value of the response header `name` (case-insensitive; the first when
+ * repeated, leading and trailing blanks removed) of the handshake answer, or
+ * NULL (absent, not answered yet, or the backend lacks
+ * UNIWS_CAP_RESPONSE_HEADERS). Valid until the next connection attempt or
+ * uniws_free(). Loop thread. */
+UNIWS_API const char *uniws_response_header(const uniws_socket *s, const char *name);
+/* Header line i (0-based, in order) of the handshake answer: 0, or
+ * UNIWS_EINVAL (NULL argument or i out of range). Same lifetime. */
+UNIWS_API int uniws_response_header_at(const uniws_socket *s, size_t i, uniws_header *out);
 
 /* Frees a socket. If it is not closed yet the connection is dropped and no
  * further callbacks fire (not even close). Safe inside the socket's own

@@ -409,6 +409,14 @@ const conf_case conf_cases[] = {
      "uniws_close during the wait ends it at once (ECLOSED, one close)"},
     {"life_reconnect_invalid", "lifecycle", WS, case_life_reconnect_invalid, 0, NULL,
      "bad reconnect policies are EINVAL"},
+    {"life_hs_headers", "lifecycle", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_hs_headers, 0, NULL,
+     "the 101's headers: uniws_response_header and _at"},
+    {"life_hs_headers_cap", "lifecycle", WS, case_life_hs_headers_cap, 0, NULL,
+     "no headers without UNIWS_CAP_RESPONSE_HEADERS"},
+    {"life_hs_refused", "lifecycle", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_hs_refused, 0, NULL,
+     "a 503's status, headers and body reach the error event"},
+    {"life_hs_redirect", "lifecycle", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_hs_redirect, 0,
+     NULL, "a 302 is reported with its Location"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];
@@ -442,6 +450,8 @@ const char *conf_cap_name(unsigned bit)
         return "UNIWS_CAP_NETWORK";
     case UNIWS_CAP_RAW_FRAMES:
         return "UNIWS_CAP_RAW_FRAMES";
+    case UNIWS_CAP_RESPONSE_HEADERS:
+        return "UNIWS_CAP_RESPONSE_HEADERS";
     case CONF_CAP_THREADS:
         return "threads";
     }

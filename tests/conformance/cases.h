@@ -170,5 +170,9 @@ void case_life_reconnect_server_close(cx *c, const conf_case *k);
 void case_life_reconnect_not_normal(cx *c, const conf_case *k);
 void case_life_reconnect_close_waiting(cx *c, const conf_case *k);
 void case_life_reconnect_invalid(cx *c, const conf_case *k);
+void case_life_hs_headers(cx *c, const conf_case *k);
+void case_life_hs_headers_cap(cx *c, const conf_case *k);
+void case_life_hs_refused(cx *c, const conf_case *k);
+void case_life_hs_redirect(cx *c, const conf_case *k);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "cases.h"
 
 /* Slack for a loaded machine: a deadline may fire this much late, and the
@@ -638,4 +639,125 @@ void case_life_reconnect_invalid(cx *c, const conf_case *k)
     o.reconnect.initial_delay_ms = 500;
     o.reconnect.max_delay_ms = 100;
     CHECK_RC(c, cx_try_connect(c, "/echo", &o, NULL), UNIWS_EINVAL);
+}
+
+/* ---- handshake details (UNIWS_CAP_RESPONSE_HEADERS) ------------------------- */
+
+/* What a refusal's error event carried, copied by the hook. */
+typedef struct hs_seen {
+    int status;
+    size_t nh;
+    char retry_after[32];
+    char location[64];
+    char body[64];
+    int has_body;
+} hs_seen;
+
+static void hs_on_error(rec *r, const uniws_error_event *e)
+{
+    hs_seen *h = r->hook_data;
+    h->status = e->http_status;
+    h->nh = e->num_headers;
+    for (size_t i = 0; i < e->num_headers; i++)
+        if (strcmp(e->headers[i].name, "Retry-After") == 0)
+            snprintf(h->retry_after, sizeof h->retry_after, "%s", e->headers[i].value);
+    if (e->location)
+        snprintf(h->location, sizeof h->location, "%s", e->location);
+    if (e->body) {
+        h->has_body = 1;
+        snprintf(h->body, sizeof h->body, "%s", e->body);
+    }
+}
+
+static rec *hs_connect(cx *c, const char *path, hs_seen **seen)
+{
+    *seen = cx_malloc(c, sizeof **seen);
+    if (!*seen)
+        return NULL;
+    memset(*seen, 0, sizeof **seen);
+    rec *r = cx_rec(c);
+    if (!r)
+        return NULL;
+    r->hook_data = *seen;
+    r->on_error = hs_on_error;
+    return rec_connect(r, path, NULL) ? r : NULL;
+}
+
+/* The 101's header lines are readable while the socket lives. */
+void case_life_hs_headers(cx *c, const conf_case *k)
+{
+    (void)k;
+    rec *r = cx_connect(c, "/script/xhdr:X-Uniws-Id:%2042%20/xhdr:X-Two:a/xhdr:x-two:b", NULL);
+    TRY(r);
+    CHECK(c, uniws_response_header(r->s, "X-Uniws-Id") == NULL, "a header before the answer");
+    TRY(rec_wait_open(r));
+    const char *v = uniws_response_header(r->s, "x-uniws-id");
+    CHECK(c, v && strcmp(v, "42") == 0, "X-Uniws-Id: '%s', expected '42'", v ? v : "(null)");
+    v = uniws_response_header(r->s, "X-TWO");
+    CHECK(c, v && strcmp(v, "a") == 0, "repeated X-Two: '%s', expected the first, 'a'",
+          v ? v : "(null)");
+    v = uniws_response_header(r->s, "Upgrade");
+    CHECK(c, v && strcasecmp(v, "websocket") == 0, "Upgrade: '%s'", v ? v : "(null)");
+    CHECK(c, uniws_response_header(r->s, "X-Absent") == NULL, "an absent header was found");
+    uniws_header h;
+    size_t n = 0, twos = 0;
+    while (uniws_response_header_at(r->s, n, &h) == 0) {
+        if (strcasecmp(h.name, "X-Two") == 0)
+            twos++;
+        n++;
+    }
+    CHECK(c, n >= 5 && twos == 2, "%zu header lines, %zu X-Two; expected >= 5 and 2", n, twos);
+    CHECK_RC(c, uniws_response_header_at(r->s, n, &h), UNIWS_EINVAL);
+    TRY(close_and_wait(r));
+    v = uniws_response_header(r->s, "X-Uniws-Id");
+    CHECK(c, v && strcmp(v, "42") == 0, "after close: '%s'", v ? v : "(null)");
+}
+
+/* Without the capability (the browser) there are no headers: NULL, never a
+ * made-up answer. */
+void case_life_hs_headers_cap(cx *c, const conf_case *k)
+{
+    (void)k;
+    rec *r = cx_connect(c, "/echo", NULL);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    const char *v = uniws_response_header(r->s, "Upgrade");
+    uniws_header h;
+    if (c->env->info.caps & UNIWS_CAP_RESPONSE_HEADERS) {
+        CHECK(c, v != NULL, "no Upgrade header with UNIWS_CAP_RESPONSE_HEADERS");
+    } else {
+        CHECK(c, v == NULL && uniws_response_header_at(r->s, 0, &h) == UNIWS_EINVAL,
+              "headers without UNIWS_CAP_RESPONSE_HEADERS");
+        snprintf(c->note, sizeof c->note, "none: no UNIWS_CAP_RESPONSE_HEADERS");
+    }
+    TRY(close_and_wait(r));
+}
+
+/* A refusal's status, headers and first body bytes reach the error event. */
+void case_life_hs_refused(cx *c, const conf_case *k)
+{
+    (void)k;
+    hs_seen *h;
+    rec *r = hs_connect(c, "/script/status:503/xhdr:Retry-After:7", &h);
+    TRY(r);
+    TRY(expect_failure(r, UNIWS_EHANDSHAKE, 0));
+    CHECK(c, h->status == 503 && h->nh >= 2 && strcmp(h->retry_after, "7") == 0,
+          "error event: status %d, %zu headers, Retry-After '%s'", h->status, h->nh,
+          h->retry_after);
+    /* libcurl keeps a refusal's body to itself (docs/backends.md). */
+    if (strcmp(c->env->backend, "curl") != 0)
+        CHECK(c, h->has_body && strncmp(h->body, "503 ", 4) == 0, "body '%s'", h->body);
+    CHECK(c, !h->location[0], "a Location on a 503");
+}
+
+/* A redirect is reported with its Location (not followed). */
+void case_life_hs_redirect(cx *c, const conf_case *k)
+{
+    (void)k;
+    hs_seen *h;
+    rec *r = hs_connect(c, "/script/status:302", &h);
+    TRY(r);
+    TRY(expect_failure(r, UNIWS_EHANDSHAKE, 0));
+    CHECK(c, h->status == 302 && strcmp(h->location, "/echo") == 0,
+          "error event: status %d, location '%s'", h->status, h->location);
 }
