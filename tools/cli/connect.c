@@ -54,6 +54,11 @@ static const char help_text[] =
     "      --ping-interval MS send a ping after MS ms without traffic (heartbeat)\n"
     "      --idle-timeout MS  fail (UNIWS_EIDLE_TIMEOUT) when nothing arrives for MS ms\n"
     "      --stats            print the connection's statistics on stderr at exit\n"
+    "      --reconnect N      reconnect after a dropped connection, a server restart or a\n"
+    "                         failed attempt: at most N attempts in a row (-1: forever),\n"
+    "                         backoff 500 ms doubling to 30 s; lines read meanwhile are\n"
+    "                         not sent\n"
+    "      --show-headers     print the server's handshake answer headers on stderr\n"
     "  -h, --help             show this help\n"
     "\n"
     "Output:\n"
@@ -91,6 +96,8 @@ typedef struct conn {
     unsigned long line_no;
     int wait_ms;          /* --wait */
     double last_activity; /* end of input, a message, unsent bytes */
+    /* ---- lifecycle (issue 10) ---- */
+    int show_headers; /* --show-headers */
 } conn;
 
 static int sig_pipe[2] = {-1, -1};
@@ -161,11 +168,34 @@ static void print_stats(const uniws_socket *s)
             st.compression_ratio_sent, st.compression_ratio_received, st.transport_ms, st.open_ms);
 }
 
+/* --show-headers: the handshake answer's header lines. */
+static void print_headers(const uniws_header *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "uniws connect: < %s: %s\n", h[i].name, h[i].value);
+}
+
+/* --reconnect: one line before each wait. */
+static void on_reconnecting(uniws_socket *s, const uniws_reconnect_event *ev, void *user_data)
+{
+    conn *c = user_data;
+    (void)s;
+    if (!c->quiet)
+        fprintf(stderr, "uniws connect: reconnecting in %d ms (attempt %d; ended with %d%s%s)\n",
+                ev->delay_ms, ev->attempt, ev->code, ev->cause ? ", " : "",
+                ev->cause ? uniws_err_name(ev->cause) : "");
+}
+
 static void on_open(uniws_socket *s, void *user_data)
 {
     conn *c = user_data;
     const char *proto = uniws_protocol(s), *ext = uniws_extensions(s);
 
+    if (c->show_headers) {
+        uniws_header h;
+        for (size_t i = 0; uniws_response_header_at(s, i, &h) == 0; i++)
+            print_headers(&h, 1);
+    }
     c->opened = 1;
     if (c->quiet)
         return;
@@ -212,6 +242,10 @@ static void on_error(uniws_socket *s, const uniws_error_event *ev, void *user_da
     uniws__cli_error("connect", "%s: %s: %s%s",
                      c->opened ? "connection error" : "connection failed",
                      uniws_err_name(ev->error), ev->message, http);
+    if (ev->location)
+        uniws__cli_error("connect", "redirected to %s (not followed)", ev->location);
+    if (c->show_headers)
+        print_headers(ev->headers, ev->num_headers);
 }
 
 static void on_close(uniws_socket *s, const uniws_close_event *ev, void *user_data)
@@ -538,6 +572,15 @@ int uniws__cli_connect(int argc, char **argv)
             }
         } else if (uniws__cli_flag(&a, "--stats")) {
             show_stats = 1;
+        } else if (uniws__cli_value(&a, "--reconnect", &v)) {
+            if (v && (uniws__cli_parse_long(v, -1, 1000000, &num) != 0 || num == 0)) {
+                uniws__cli_usage_error("connect", "--reconnect needs attempts (> 0, or -1)");
+                a.failed = 1;
+            } else if (v) {
+                o.reconnect.max_attempts = (int)num;
+            }
+        } else if (uniws__cli_flag(&a, "--show-headers")) {
+            c.show_headers = 1;
             /* ---- end lifecycle ---- */
         } else {
             uniws__cli_unknown(&a);
@@ -558,6 +601,7 @@ int uniws__cli_connect(int argc, char **argv)
     o.callbacks.on_message = on_message;
     o.callbacks.on_error = on_error;
     o.callbacks.on_close = on_close;
+    o.callbacks.on_reconnecting = on_reconnecting;
     o.user_data = &c;
 
     if (install_signals() != 0) {
