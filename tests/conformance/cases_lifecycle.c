@@ -155,8 +155,7 @@ void case_life_ping_needs_cap(cx *c, const conf_case *k)
         return;
     }
     CHECK(c, rc == 0, "ping_interval_ms with UNIWS_CAP_PING gave %s", uniws_err_name(rc));
-    uniws_free(r->s);
-    r->freed = 1;
+    rec_free_socket(r);
     o.ping_interval_ms = -1;
     CHECK_RC(c, cx_try_connect(c, "/echo", &o, NULL), UNIWS_EINVAL);
 }
