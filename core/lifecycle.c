@@ -278,10 +278,11 @@ static int reset_connection(uniws_socket *s)
     if (s->backend->kind != UNIWS__STREAM)
         return 0;
     uniws__ws_cleanup(s);
-    /* The stream protocol block of struct uniws_socket, transport_up .. pmd. */
+    /* The stream protocol state of struct uniws_socket: every field from
+     * transport_up up to the lifecycle block (socket.h keeps them there). */
     uniws__mutex_lock(s->mu);
     memset(&s->transport_up, 0,
-           offsetof(uniws_socket, pmd) + sizeof s->pmd - offsetof(uniws_socket, transport_up));
+           offsetof(uniws_socket, life) - offsetof(uniws_socket, transport_up));
     uniws__mutex_unlock(s->mu);
     return uniws__ws_init(s);
 }

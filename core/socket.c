@@ -445,6 +445,10 @@ int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts, 
     r = uniws__check_headers(opts->headers, opts->num_headers);
     if (r)
         return r;
+    r = uniws__check_request_size(opts->protocols, opts->num_protocols, opts->headers,
+                                  opts->num_headers);
+    if (r)
+        return r;
 
     uniws_socket *s = uniws__calloc(1, sizeof *s + b->priv_size + 16);
     if (!s)

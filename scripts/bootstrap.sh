@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything uniws needs to build and test on Debian 12, idempotently.
-# Usage: scripts/bootstrap.sh [--web]   (--web adds emscripten and chromium)
+# Usage: scripts/bootstrap.sh [--web] [--valgrind]
+#   --web adds emscripten and chromium; --valgrind adds valgrind (scripts/valgrind.sh).
+# clang with its runtime (libFuzzer, sanitizers) is always installed: test.sh
+# runs every fuzz target under libFuzzer (scripts/fuzz.sh).
 set -euo pipefail
 
 want_web=0
+want_valgrind=0
 for a in "$@"; do
   case "$a" in
     --web) want_web=1 ;;
+    --valgrind) want_valgrind=1 ;;
     *) echo "bootstrap: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -43,8 +48,9 @@ bpo_before=$(from_backports)
 
 NEED_UPDATE=0
 add_backports
-base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks)
+base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks clang libclang-rt-14-dev)
 [ "$want_web" = 1 ] && base+=(emscripten chromium fonts-liberation)
+[ "$want_valgrind" = 1 ] && base+=(valgrind)
 command -v node >/dev/null || base+=(nodejs npm)
 missing=()
 for p in "${base[@]}"; do have_pkg "$p" || missing+=("$p"); done

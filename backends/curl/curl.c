@@ -121,6 +121,7 @@ struct cws_sock {
     unsigned ncand;
     cws_tx tx;
     char errbuf[CURL_ERROR_SIZE];
+    int oom; /* a watcher for its socket could not be allocated */
 };
 
 static cws_sock *sock_of(CURL *easy)
@@ -213,8 +214,15 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         want |= UNIWS__IO_WRITE;
     if (!f) {
         f = uniws__calloc(1, sizeof *f);
-        if (!f)
+        if (!f) {
+            /* curl only stops acting on the transfer: end it from the loop. */
+            cws_sock *o = sock_of(easy);
+            if (o) {
+                o->oom = 1;
+                uniws__job_post(m->loop, &o->job);
+            }
             return -1;
+        }
         f->m = m;
         f->curl = want;
         if (uniws__io_start(m->loop, &f->io, (int)s, want, on_io, f) != 0) {
@@ -444,6 +452,13 @@ static int map_error(cws_sock *k, CURLcode r)
         return UNIWS_EPROXY; /* the proxy refused the CONNECT tunnel */
     if (is_tls_error(r))
         return UNIWS_ETLS;
+    /* A TLS 1.3 server refuses a missing or bad client certificate with an
+     * alert after the client's handshake is done: libcurl then reports a
+     * failed read (its message names the alert). Before the upgrade that
+     * is a TLS failure, as on every other backend. */
+    if (!k->upgraded && (r == CURLE_RECV_ERROR || r == CURLE_SEND_ERROR) &&
+        strstr(k->errbuf, "SSL") && strstr(k->errbuf, "alert"))
+        return UNIWS_ETLS;
     switch (r) {
     case CURLE_OK:
     case CURLE_GOT_NOTHING:
@@ -457,9 +472,17 @@ static int map_error(cws_sock *k, CURLcode r)
         return px || k->proxied ? UNIWS_EPROXY : UNIWS_EREFUSED;
     case CURLE_OPERATION_TIMEDOUT:
         return UNIWS_ETIMEOUT;
+    case CURLE_OUT_OF_MEMORY:
+        return UNIWS_ENOMEM;
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
         return k->upgraded ? UNIWS_EIO : UNIWS_EHANDSHAKE;
+#if LIBCURL_VERSION_NUM >= 0x080600
+    case CURLE_TOO_LARGE:
+        /* too many or too long header lines in the answer: the core's own
+         * parser (lws) calls that a failed handshake too */
+        return k->upgraded ? UNIWS_EIO : UNIWS_EHANDSHAKE;
+#endif
     default:
         return UNIWS_EIO;
     }
@@ -796,6 +819,10 @@ static void on_job(uniws_loop *loop, uniws__job *job)
     (void)loop;
     if (k->finished)
         return;
+    if (k->oom) {
+        transfer_done(k, CURLE_OUT_OF_MEMORY);
+        return;
+    }
     if (!k->added) {
         CURLMcode mr = curl_multi_add_handle(k->m->multi, k->easy);
         if (mr != CURLM_OK) {

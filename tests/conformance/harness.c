@@ -1,6 +1,6 @@
 /*
  * harness.c — the per-case machinery: a fresh loop per case, recorders whose
- * callbacks check the event rules of DESIGN.md items 1-3 and 8 on every
+ * callbacks check the event rules of docs/contract.md rules 1-3 and 8 on every
  * event, loop driving with deadlines, and the shared expectations.
  */
 #include "harness.h"

@@ -26,6 +26,13 @@ typedef struct conf_env {
     const char *ca_file;       /* CA that signed the TLS peer's certificate */
     const char *other_ca_file; /* an unrelated CA */
     int case_timeout_ms;
+    /* reliability (issue 12): the TLS matrix's peers (0: none) and files */
+    int tls_expired_port;    /* certificate signed by ca_file, expired in 2020 */
+    int tls_wronghost_port;  /* certificate for wrong.example / 10.9.9.9 only */
+    int tls_selfsigned_port; /* self-signed certificate for 127.0.0.1 */
+    int tls_mtls_port;       /* server.pem; requires a client certificate from ca_file */
+    const char *client_cert, *client_key; /* signed by ca_file (clientAuth) */
+    const char *client_other_key;         /* a key that does not match client_cert */
 } conf_env;
 
 enum conf_ev_kind { EV_OPEN = 1, EV_MESSAGE = 2, EV_ERROR = 3, EV_CLOSE = 4 };
