@@ -48,6 +48,7 @@ static const struct {
     {UNIWS_CAP_ANY_CLOSE_CODE, "codes", "every close code reaches the wire"},
     {UNIWS_CAP_NETWORK, "net", "reaches real hosts (not in-process)"},
     {UNIWS_CAP_RAW_FRAMES, "raw", "uniws frames RFC 6455 itself (all protocol checks)"},
+    {UNIWS_CAP_RESPONSE_HEADERS, "resphdr", "handshake answer headers (--show-headers)"},
 };
 
 #define NUM_COLUMNS  (sizeof(columns) / sizeof(columns[0]))
