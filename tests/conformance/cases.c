@@ -469,6 +469,8 @@ const conf_case conf_cases[] = {
      "a 503's status, headers and body reach the error event"},
     {"life_hs_redirect", "15", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_hs_redirect, 0, NULL,
      "a 302 is reported with its Location"},
+    {"life_stats_deflate", "15", WS | UNIWS_CAP_PERMESSAGE_DEFLATE | UNIWS_CAP_RAW_FRAMES,
+     case_life_stats_deflate, 0, NULL, "the compression ratio of what arrived compressed"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];

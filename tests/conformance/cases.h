@@ -198,5 +198,6 @@ void case_life_hs_headers(cx *c, const conf_case *k);
 void case_life_hs_headers_cap(cx *c, const conf_case *k);
 void case_life_hs_refused(cx *c, const conf_case *k);
 void case_life_hs_redirect(cx *c, const conf_case *k);
+void case_life_stats_deflate(cx *c, const conf_case *k);
 
 #endif

@@ -760,3 +760,28 @@ void case_life_hs_redirect(cx *c, const conf_case *k)
     CHECK(c, h->status == 302 && strcmp(h->location, "/echo") == 0,
           "error event: status %d, location '%s'", h->status, h->location);
 }
+
+/* With permessage-deflate the statistics give the compression ratio of what
+ * arrived compressed: 25801 zero bytes from a few hundred. */
+void case_life_stats_deflate(cx *c, const conf_case *k)
+{
+    (void)k;
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.permessage_deflate = 1;
+    rec *r = cx_connect(c, "/script/ext:permessage-deflate/deflate-zeros:25801/close:1000", &o);
+    TRY(r);
+    TRY(rec_wait_msgs(r, 1));
+    TRY(expect_clean_close(r, 1000, ""));
+    CHECK(c, rec_msg(r, 0)->len == 25801, "a %zu-byte message", rec_msg(r, 0)->len);
+    uniws_stats st;
+    CHECK_RC(c, uniws_get_stats(r->s, &st), 0);
+    CHECK(c, st.compression_ratio_received > 20 && st.compression_ratio_received < 2000,
+          "received ratio %.1f for 25801 zeros", st.compression_ratio_received);
+    CHECK(c, st.compression_ratio_sent == 0, "sent ratio %.1f with nothing sent",
+          st.compression_ratio_sent);
+    CHECK(c, st.bytes_received == 25801 && st.wire_bytes_received < 25801 / 10,
+          "%llu payload bytes from %llu wire bytes", (unsigned long long)st.bytes_received,
+          (unsigned long long)st.wire_bytes_received);
+    snprintf(c->note, sizeof c->note, "ratio %.1f", st.compression_ratio_received);
+}
