@@ -120,6 +120,7 @@ static const struct {
     {UNIWS_CAP_ANY_CLOSE_CODE, "any-close-code"},
     {UNIWS_CAP_NETWORK, "network"},
     {UNIWS_CAP_RAW_FRAMES, "raw-frames"},
+    {UNIWS_CAP_PROXY_CA_FILE, "proxy-ca-file"},
     {UNIWS_CAP_RESPONSE_HEADERS, "response-headers"},
 };
 

@@ -45,6 +45,7 @@ struct uniws_socket {
     size_t nhdrs;
     char *protocols_joined;
     char *str_ca, *str_cert, *str_key, *str_proxy;
+    char *str_proxy_ca; /* cli (issue 14) */
     uniws__url url;
     uniws__connect_req req;
     char *protocol;   /* selected subprotocol, "" */

@@ -68,13 +68,16 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$curl_ok" = 0 ]; then
     $SUDO apt-get update -q
   fi
   if [ "${#missing[@]}" -gt 0 ]; then
-    $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+    $SUDO apt-get -o Uniws::Bootstrap=1 install -y -q --no-install-recommends "${missing[@]}"
   fi
   if [ "$curl_ok" = 0 ]; then
     # pkg/suite pins only this package (and the dependencies that must follow
     # it, libcurl4) to backports; "-t bookworm-backports" would prefer
     # backports for every package in the transaction and upgrade unrelated ones.
-    $SUDO apt-get install -y -q --no-install-recommends libcurl4-openssl-dev/bookworm-backports
+    # The -o tag marks bootstrap's transactions in apt's history log, which
+    # tests/install/test_backports.sh reads.
+    $SUDO apt-get -o Uniws::Bootstrap=1 install -y -q --no-install-recommends \
+      libcurl4-openssl-dev/bookworm-backports
   fi
 fi
 # Say which packages this run took from backports (docs/platforms.md lists

@@ -954,6 +954,10 @@ static int cws_connect(uniws_socket *s, const uniws__connect_req *req)
         SET(CURLOPT_SSLCERT, o->tls_client_cert);
     if (o->tls_client_key)
         SET(CURLOPT_SSLKEY, o->tls_client_key);
+    /* The CURLOPT_PROXY_* twins of the TLS options: an https:// proxy is
+     * verified against the system's CAs unless proxy_ca_file names others. */
+    if (o->proxy_ca_file)
+        SET(CURLOPT_PROXY_CAINFO, o->proxy_ca_file);
 #undef SET
     if (r != CURLE_OK)
         return r == CURLE_OUT_OF_MEMORY ? UNIWS_ENOMEM : UNIWS_EUNSUPPORTED;
@@ -1032,7 +1036,8 @@ const uniws__backend uniws__backend_curl = {
     .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_PROXY |
             UNIWS_CAP_TLS_CA_FILE | UNIWS_CAP_TLS_SKIP_VERIFY | UNIWS_CAP_TLS_CLIENT_CERT |
             UNIWS_CAP_PING | UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE |
-            UNIWS_CAP_NETWORK | UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_RESPONSE_HEADERS
+            UNIWS_CAP_NETWORK | UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_PROXY_CA_FILE |
+            UNIWS_CAP_RESPONSE_HEADERS
 #ifdef UNIWS_HAVE_ZLIB
             | UNIWS_CAP_PERMESSAGE_DEFLATE
 #endif

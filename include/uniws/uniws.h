@@ -120,6 +120,8 @@ enum uniws_cap {
     UNIWS_CAP_ANY_CLOSE_CODE = 1u << 10,    /* peer-sent codes like 1009 reach the wire */
     UNIWS_CAP_NETWORK = 1u << 11,           /* reaches real hosts (loopback does not) */
     UNIWS_CAP_RAW_FRAMES = 1u << 12,        /* uniws frames RFC 6455 itself (all checks) */
+    /* cli (issue 14): */
+    UNIWS_CAP_PROXY_CA_FILE = 1u << 23, /* uniws_options.proxy_ca_file */
     /* ---- lifecycle (issue 10) ---- */
     UNIWS_CAP_RESPONSE_HEADERS = 1u << 13 /* uniws_response_header(), handshake details in errors */
 };
@@ -346,6 +348,11 @@ typedef struct uniws_options {
     int permessage_deflate;      /* 1: offer permessage-deflate (UNIWS_CAP_PERMESSAGE_DEFLATE) */
     uniws_callbacks callbacks;
     void *user_data;
+    /* cli (issue 14): TLS to an https:// proxy. tls_ca_file, tls_skip_verify and the client
+     * certificate apply to the server only; the proxy's certificate is verified against the
+     * system's CAs, or this PEM bundle (UNIWS_CAP_PROXY_CA_FILE). Also applies to a proxy
+     * taken from the environment (wss_proxy, https_proxy, ...). */
+    const char *proxy_ca_file;
     /* ---- lifecycle (issue 10) ---- */
     /* Heartbeat (UNIWS_CAP_PING): while OPEN, a ping goes out when nothing
      * was sent, or nothing received, for ping_interval_ms. 0: off; < 0: EINVAL. */

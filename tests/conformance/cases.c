@@ -296,7 +296,8 @@ const conf_case conf_cases[] = {
     {"url_normalised", "10,11", WS, case_url_normalised, 0, NULL,
      "scheme/host lower-cased, default port dropped, path /"},
     {"url_http_is_ws", "11", WS, case_url_http_maps, 0, NULL, "http:// connects as ws://"},
-    {"url_https_is_wss", "11", WSS_CA, case_url_http_maps, 1, NULL, "https:// connects as wss://"},
+    {"url_https_is_wss", "11", UNIWS_CAP_WSS, case_url_http_maps, 1, NULL,
+     "https:// connects as wss://"},
 
     /* ---- API surface (items 1, 3, 10, 13, 14) ---- */
     {"connect_arguments", "14", WS, case_connect_args, 0, NULL,
@@ -360,14 +361,14 @@ const conf_case conf_cases[] = {
      "client frames are masked; close carries code and reason"},
 
     /* ---- TLS (items 11, 13) ---- */
-    {"wss_custom_ca", "11,13", WSS_CA, case_wss_echo, 0, NULL, "wss with the test CA"},
+    {"wss_custom_ca", "11,13", UNIWS_CAP_WSS, case_wss_echo, 0, NULL, "wss with the test CA"},
     {"wss_skip_verify", "11,13", UNIWS_CAP_WSS | UNIWS_CAP_TLS_SKIP_VERIFY, case_wss_echo, 1, NULL,
      "wss with tls_skip_verify"},
-    {"wss_bytewise", "11", WSS_CA, case_wss_echo, 2, NULL, "wss with one-byte TLS writes"},
+    {"wss_bytewise", "11", UNIWS_CAP_WSS, case_wss_echo, 2, NULL, "wss with one-byte TLS writes"},
     {"wss_verify_default", "11,13", UNIWS_CAP_WSS, case_wss_verify_fails, 0, NULL,
      "verification is on by default: unknown CA gives ETLS"},
     {"wss_wrong_ca", "11,13", WSS_CA, case_wss_verify_fails, 1, NULL, "an unrelated CA gives ETLS"},
-    {"wss_close", "8,11", WSS_CA, case_wss_close, 0, NULL, "close handshake over TLS"},
+    {"wss_close", "8,11", UNIWS_CAP_WSS, case_wss_close, 0, NULL, "close handshake over TLS"},
 
     /* ---- hostile peers: exact error and bounded peak RSS (reliability, issue 12) ---- */
     {"hostile_ping_flood", "9,10", WS, case_hostile_ping_flood, 0, NULL,
@@ -421,6 +422,10 @@ const conf_case conf_cases[] = {
      1, NULL, "server requires a client certificate, none given: ETLS"},
     {"tls_client_key_mismatch", "11,13", WSS_CA | UNIWS_CAP_TLS_CLIENT_CERT, case_tls_client_cert,
      2, NULL, "client certificate with a key that does not match: ETLS naming the key"},
+
+    /* ---- cli (issue 14): proxy options ---- */
+    {"proxy_ca_file_option", "13", 0, case_proxy_ca_file_option, 0, NULL,
+     "proxy_ca_file: honoured with UNIWS_CAP_PROXY_CA_FILE, else UNIWS_EUNSUPPORTED"},
 
     /* ---- connection lifecycle (issue 10) ---- */
     {"life_cause_clean", "15", WS, case_life_cause_clean, 0, NULL, "a clean close has cause 0"},
@@ -504,6 +509,8 @@ const char *conf_cap_name(unsigned bit)
         return "UNIWS_CAP_NETWORK";
     case UNIWS_CAP_RAW_FRAMES:
         return "UNIWS_CAP_RAW_FRAMES";
+    case UNIWS_CAP_PROXY_CA_FILE:
+        return "UNIWS_CAP_PROXY_CA_FILE";
     case UNIWS_CAP_RESPONSE_HEADERS:
         return "UNIWS_CAP_RESPONSE_HEADERS";
     case CONF_CAP_THREADS:

@@ -173,6 +173,8 @@ void case_tls_wrong_host(cx *c, const conf_case *k);
 void case_tls_self_signed(cx *c, const conf_case *k);
 void case_tls_unrelated_ca(cx *c, const conf_case *k);
 void case_tls_client_cert(cx *c, const conf_case *k);
+/* cases_proxy.c (cli, issue 14): proxy_ca_file honoured or refused, never ignored */
+void case_proxy_ca_file_option(cx *c, const conf_case *k);
 
 /* cases_lifecycle.c (issue 10) */
 void case_life_cause_clean(cx *c, const conf_case *k);

@@ -5,7 +5,7 @@
  *   uniws-conformance --backend NAME [--port N] [--tls-port N] [--certs DIR]
  *                     [--json OUT] [--only CASE[,CASE...]] [--list]
  *                     [--no-fork] [--case-timeout MS] [--run-limitations]
- *                     [--column LABEL]
+ *                     [--column LABEL] [--proxy URL [--proxy-ca FILE]]
  *
  * Without --port it starts the scripted peer in-process (and a TLS instance
  * when --certs holds ca.pem, server.pem, server.key). Each case runs in a
@@ -54,12 +54,14 @@ static void usage(FILE *f)
             "usage: uniws-conformance --backend NAME [--port N] [--tls-port N] [--certs DIR]\n"
             "                         [--json OUT] [--only CASE[,CASE...]] [--list]\n"
             "                         [--no-fork] [--case-timeout MS] [--run-limitations]\n"
-            "                         [--column LABEL]\n"
+            "                         [--column LABEL] [--proxy URL [--proxy-ca FILE]]\n"
             "  --column LABEL     the matrix column's name (default: the backend's)\n"
             "  --port/--tls-port  use a running scripted peer instead of starting one\n"
             "  --certs DIR        ca.pem, other-ca.pem, server.pem, server.key for wss cases\n"
             "  --only             case names; a trailing '*' matches a prefix\n"
-            "  --run-limitations  run the cases of limitations.c too, to see if they still fail\n");
+            "  --run-limitations  run the cases of limitations.c too, to see if they still fail\n"
+            "  --proxy URL        every connection goes through this proxy (its case naming\n"
+            "                     none); --proxy-ca FILE: the CA of an https:// proxy\n");
 }
 
 static int selected(const char *only, const char *name)
@@ -413,6 +415,12 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--case-timeout") && v) {
             bad = parse_int(v, 100, 600000, &rn.env.case_timeout_ms);
             i++;
+        } else if (!strcmp(a, "--proxy") && v) {
+            rn.env.proxy = v;
+            i++;
+        } else if (!strcmp(a, "--proxy-ca") && v) {
+            rn.env.proxy_ca_file = v;
+            i++;
         } else if (!strcmp(a, "--no-fork")) {
             rn.no_fork = 1;
         } else if (!strcmp(a, "--run-limitations")) {
@@ -504,6 +512,9 @@ int main(int argc, char **argv)
     uniws_caps_string(rn.env.info.caps, caps, sizeof caps);
     printf("uniws conformance: backend %s %s (caps: %s), peer ws:%d wss:%d\n", backend,
            rn.env.info.version, caps, rn.env.port, rn.env.tls_port);
+    if (rn.env.proxy)
+        printf("every connection goes through the proxy %s (CA: %s)\n", rn.env.proxy,
+               rn.env.proxy_ca_file ? rn.env.proxy_ca_file : "system store");
 
     result *res = calloc(conf_case_count, sizeof *res);
     unsigned char *ran = calloc(conf_case_count, 1);
