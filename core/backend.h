@@ -122,6 +122,11 @@ typedef const char *(*uniws__header_get)(void *ctx, const char *name);
  * is open; uniws__stream_recv now takes raw frames) or a negative value (the
  * socket failed; stop, destroy() follows). */
 int uniws__stream_upgraded(uniws_socket *s, int http_status, uniws__header_get get, void *ctx);
+/* lifecycle (issue 10): before uniws__stream_upgraded, the answer's header
+ * lines in order (names and values are copied), for uniws_response_header()
+ * and a refusal's error event (UNIWS_CAP_RESPONSE_HEADERS). */
+void uniws__stream_response_headers(uniws_socket *s, size_t n, const char *const *names,
+                                    const char *const *values);
 
 /* A reframes_output backend found it can write the core's frames to the
  * wire as they are (e.g. a plain TCP connection it can write to itself):

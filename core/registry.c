@@ -123,6 +123,7 @@ static const struct {
     {UNIWS_CAP_SEND_FRAGMENTS, "send-fragments"},
     {UNIWS_CAP_FRAME_SIZE, "frame-size"},
     {UNIWS_CAP_PROXY_CA_FILE, "proxy-ca-file"},
+    {UNIWS_CAP_RESPONSE_HEADERS, "response-headers"},
 };
 
 size_t uniws_caps_string(unsigned caps, char *buf, size_t size)

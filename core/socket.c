@@ -50,7 +50,7 @@ uniws_loop *uniws__sock_loop(uniws_socket *s)
 
 int uniws__sock_done(const uniws_socket *s)
 {
-    return s->close_fired || s->freed;
+    return s->close_fired || s->freed || uniws__life_waiting(s);
 }
 
 void uniws__sock_post(uniws_socket *s)
@@ -70,6 +70,7 @@ static void teardown_transport(uniws_socket *s)
 {
     uniws__timer_stop(s->loop, &s->conn_timer);
     uniws__timer_stop(s->loop, &s->close_timer);
+    uniws__life_stop(s);
     if (!s->destroyed) {
         s->destroyed = 1;
         if (s->connect_called && s->backend->destroy)
@@ -101,6 +102,7 @@ static void free_socket(uniws_socket *s)
     uniws__free(s->protocol);
     uniws__free(s->extensions);
     uniws__url_free(&s->url);
+    uniws__hsinfo_clear(&s->hsinfo);
     uniws__mutex_free(s->mu);
     s->loop->sockets--;
     if (s->freed)
@@ -116,11 +118,14 @@ static void sock_job(uniws_loop *loop, uniws__job *job)
         free_socket(s);
         return;
     }
+    uniws__life_job(s);
     uniws__mutex_lock(s->mu);
     int kick = s->want_kick, fail = s->fail_req, ctimer = s->close_timer_req;
     s->want_kick = s->fail_req = s->close_timer_req = 0;
     uniws__mutex_unlock(s->mu);
 
+    if (fail && !s->close_fired && uniws__life_waiting(s))
+        uniws__life_abort(s); /* uniws_close() while a reconnect waits */
     if (fail && !s->close_fired)
         uniws__sock_fail(s, UNIWS_ECLOSED, 0, "closed before the connection was established");
     if (!s->freed)
@@ -186,6 +191,7 @@ void uniws__sock_emit_open(uniws_socket *s)
         return;
     s->opened = 1;
     uniws__timer_stop(s->loop, &s->conn_timer);
+    uniws__life_opened(s);
     if (s->cb.on_open)
         s->cb.on_open(s, s->user_data);
 }
@@ -194,6 +200,7 @@ void uniws__sock_emit_message(uniws_socket *s, uniws_msg_type type, const void *
 {
     if (uniws__sock_done(s) || load_state(s) != UNIWS_OPEN)
         return;
+    uniws__life_delivered(s, len);
     if (s->cb.on_message) {
         uniws_message m = {type, data, len};
         s->cb.on_message(s, &m, s->user_data);
@@ -204,8 +211,23 @@ void uniws__sock_emit_error(uniws_socket *s, int err, int http_status, const cha
 {
     if (uniws__sock_done(s))
         return;
+    s->life.cause = err;
+    s->life.cause_status = http_status;
     if (s->cb.on_error) {
-        uniws_error_event ev = {err, http_status, msg ? msg : uniws_strerror(err)};
+        uniws_error_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.error = err;
+        ev.http_status = http_status;
+        ev.message = msg ? msg : uniws_strerror(err);
+        if (http_status && s->hsinfo.n) {
+            /* A refused handshake: what the server answered (core/hsinfo.c). */
+            ev.headers = s->hsinfo.hdrs;
+            ev.num_headers = s->hsinfo.n;
+            ev.body = s->hsinfo.body;
+            ev.body_len = s->hsinfo.body_len;
+            if (http_status >= 300 && http_status < 400)
+                ev.location = uniws__hsinfo_get(&s->hsinfo, "Location");
+        }
         s->cb.on_error(s, &ev, s->user_data);
     }
 }
@@ -213,6 +235,8 @@ void uniws__sock_emit_error(uniws_socket *s, int err, int http_status, const cha
 void uniws__sock_emit_close(uniws_socket *s, int code, const char *reason, size_t len, int clean)
 {
     if (uniws__sock_done(s))
+        return;
+    if (uniws__life_reconnect(s, code, clean))
         return;
     char buf[124];
     if (len > sizeof buf - 1)
@@ -228,9 +252,12 @@ void uniws__sock_emit_close(uniws_socket *s, int code, const char *reason, size_
     uniws__timer_stop(s->loop, &s->conn_timer);
     if (!s->linger)
         uniws__timer_stop(s->loop, &s->close_timer);
+    uniws__life_stop(s);
     uniws__sock_post(s);
     if (s->cb.on_close) {
-        uniws_close_event ev = {code, buf, len, clean};
+        /* An unclean end without an error event (none today) still has a cause. */
+        int cause = clean ? 0 : s->life.cause ? s->life.cause : UNIWS_ERESET;
+        uniws_close_event ev = {code, buf, len, clean, cause};
         s->cb.on_close(s, &ev, s->user_data);
     }
 }
@@ -265,6 +292,7 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
 {
     if (uniws__sock_done(s))
         return;
+    uniws__life_rx(s, 0);
     /* In parts: the browser hands whole messages; they go out cut up, and
      * max_message_size does not apply (docs/api.md). */
     int parts = uniws__parts_on(s);
@@ -345,7 +373,9 @@ static int check_caps(const uniws__backend *b, const uniws__url *u, const uniws_
         need |= UNIWS_CAP_FRAME_SIZE;
     if (o->proxy_ca_file && *o->proxy_ca_file)
         need |= UNIWS_CAP_PROXY_CA_FILE;
-    return (b->caps & need) == need ? 0 : UNIWS_EUNSUPPORTED;
+    if ((b->caps & need) != need)
+        return UNIWS_EUNSUPPORTED;
+    return uniws__life_check(o, b->caps);
 }
 
 static int copy_options(uniws_socket *s, const uniws_options *o)
@@ -454,6 +484,7 @@ int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts, 
     uniws__timer_init(&s->close_timer, close_timeout, s);
     uniws__rxbuf_init(s);
     uniws__flow_init(s);
+    uniws__life_init(s);
     store_state(s, UNIWS_CONNECTING);
     loop->sockets++;
     s->destroyed = 1; /* nothing to tear down until connect() is called */
@@ -519,6 +550,8 @@ static int send_common(uniws_socket *s, int opcode, const void *data, size_t len
     else
         r = s->backend->msg_send(s, opcode == UNIWS__OP_TEXT ? UNIWS_TEXT : UNIWS_BINARY, data,
                                  len);
+    if (r == 0)
+        uniws__life_sent(s, opcode, data, len);
     if (r == 0 && s->backend->kind == UNIWS__STREAM)
         s->want_kick = post = 1;
     if (r == 0 && is_data && uniws__flow_sent(s))
@@ -565,6 +598,7 @@ int uniws_close(uniws_socket *s, int code, const char *reason)
     r = 0;
     int post = 0;
     uniws__mutex_lock(s->mu);
+    s->life.app_closed = 1; /* never reconnect after this */
     int st = load_state(s);
     if (s->freed || st >= UNIWS_CLOSING) {
         /* closing twice is a no-op */

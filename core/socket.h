@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include "core/backend.h"
 #include "core/frame.h"
+#include "core/hsinfo.h"
+#include "core/lifecycle.h"
 #include "core/loop.h"
 #include "core/platform.h"
 #include "core/pmd.h"
@@ -119,6 +121,9 @@ struct uniws_socket {
     int part_started, part_ended;
     uint8_t part_carry[4]; /* start of a UTF-8 character split by a read */
     size_t part_carry_len;
+    /* ---- connection lifecycle (core/lifecycle.c) ---- */
+    uniws__life life;
+    uniws__hsinfo hsinfo; /* the handshake answer (core/hsinfo.c) */
 };
 
 /* socket.c: event delivery. Each checks that the socket may still fire. */

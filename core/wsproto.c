@@ -113,6 +113,7 @@ static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const 
     s->out_queued += hl + len;
     c->payload += counted;
     s->buffered += counted;
+    uniws__life_frame_sent(s);
     return 0;
 }
 
@@ -159,6 +160,8 @@ int uniws__ws_queue(uniws_socket *s, int opcode, const void *data, size_t len)
             return r;
         r = uniws__tx_frames(s, opcode, 4, z, zlen, len, 1);
         uniws__free(z);
+        if (r == 0)
+            uniws__life_zsent(s, len, zlen);
         return r;
 #endif
     }
@@ -291,6 +294,8 @@ static int pong_release(uniws_socket *s)
 void uniws__stream_out_consume(uniws_socket *s, size_t n)
 {
     int empty, trim = 0, low;
+    if (n)
+        uniws__life_tx(s, n);
     uniws__mutex_lock(s->mu);
     while (n > 0 && s->out_head) {
         uniws__chunk *c = s->out_head;
@@ -495,6 +500,7 @@ void uniws__stream_connected(uniws_socket *s)
     if (uniws__sock_done(s))
         return;
     s->transport_up = 1;
+    uniws__life_transport_up(s);
     if (s->backend->does_upgrade)
         return;
     size_t size = 128 + strlen(s->url.path) + strlen(s->url.host_header);
@@ -650,6 +656,7 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
         }
     }
     s->hs_done = 1;
+    uniws__hsinfo_body(&s->hsinfo, NULL, 0); /* what followed the 101 were frames */
     uniws__sock_emit_open(s);
     return uniws__sock_done(s) ? -1 : 0;
 }
@@ -697,6 +704,9 @@ static int parse_answer(uniws_socket *s)
         }
         line = eol + 2;
     }
+    /* Kept for uniws_response_header() and a refusal's error event; without
+     * memory for them the handshake still goes on. */
+    uniws__hsinfo_set(&s->hsinfo, h.n, h.name, h.value);
     return uniws__stream_upgraded(s, status, hs_get, &h);
 }
 
@@ -733,6 +743,8 @@ static long hs_feed(uniws_socket *s, const uint8_t *p, size_t len)
         upgrade_fail(s, 0, "NUL byte in the server's answer");
         return -1;
     }
+    /* The body bytes that came with the head (a refusal's first words). */
+    uniws__hsinfo_body(&s->hsinfo, nb + head, s->hslen - head);
     nb[head] = 0;
     if (parse_answer(s) < 0)
         return -1;
@@ -864,8 +876,10 @@ static int frame_done(uniws_socket *s)
             uniws__sock_post(s);
         return 0;
     }
-    if (h->opcode == UNIWS__OP_PONG)
-        return 0;
+    if (h->opcode == UNIWS__OP_PONG) {
+        uniws__life_pong(s, s->ctrl, s->ctrl_len);
+        return uniws__sock_done(s) ? -1 : 0;
+    }
     if (!h->fin)
         return 0;
     /* A whole message. */
@@ -886,7 +900,10 @@ static int frame_done(uniws_socket *s)
     s->msg_len = 0;
     if (s->frag_compressed) {
 #ifdef UNIWS_HAVE_ZLIB
+        size_t zlen = len;
         int r = uniws__pmd_inflate(s->pmd, data, len, s->max_msg, &inflated, &len);
+        if (r == 0)
+            uniws__life_zrecv(s, len, zlen);
         if (r == UNIWS_ETOO_BIG)
             return fail_protocol(s, 1009, r, "message exceeds max_message_size");
         if (r)
@@ -958,6 +975,7 @@ static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
                 return fail_protocol(s, 1002, UNIWS_EPROTOCOL, "malformed frame header");
             if (check_header(s, &s->fh) < 0)
                 return -1;
+            uniws__life_frame_received(s, s->fh.opcode);
             if (s->fh.opcode == UNIWS__OP_BINARY && s->fh.fin && s->fh.rsv == 0 &&
                 s->fh.len <= len) {
                 size_t n = (size_t)s->fh.len;
@@ -1017,6 +1035,7 @@ int uniws__stream_recv(uniws_socket *s, const void *data, size_t len)
     const uint8_t *p = data;
     if (uniws__sock_done(s))
         return -1;
+    uniws__life_rx(s, len);
     if (!s->hs_done) {
         if (s->backend->does_upgrade)
             return upgrade_fail(s, 0, "data before the upgrade completed");

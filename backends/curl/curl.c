@@ -349,11 +349,27 @@ static const char *get_header(void *ctx, const char *name)
     return j;
 }
 
+/* Every header line of the answer, in order, for uniws_response_header(). */
+static void report_headers(cws_sock *k)
+{
+    const char *names[64], *values[64];
+    size_t n = 0;
+    struct curl_header *h = NULL;
+    unsigned origin = CURLH_HEADER | CURLH_1XX; /* a 101 is a 1xx answer */
+    while (n < 64 && (h = curl_easy_nextheader(k->easy, origin, -1, h)) != NULL) {
+        names[n] = h->name;
+        values[n] = h->value;
+        n++;
+    }
+    uniws__stream_response_headers(k->s, n, names, values);
+}
+
 static int report_upgrade(cws_sock *k, int status)
 {
     hdr_ctx c;
     memset(&c, 0, sizeof c);
     c.easy = k->easy;
+    report_headers(k);
     int r = uniws__stream_upgraded(k->s, status, get_header, &c);
     for (size_t i = 0; i < c.njoined; i++)
         uniws__free(c.joined[i]);
@@ -1034,7 +1050,7 @@ const uniws__backend uniws__backend_curl = {
             UNIWS_CAP_TLS_CA_FILE | UNIWS_CAP_TLS_SKIP_VERIFY | UNIWS_CAP_TLS_CLIENT_CERT |
             UNIWS_CAP_PING | UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE |
             UNIWS_CAP_NETWORK | UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_SEND_FRAGMENTS |
-            UNIWS_CAP_FRAME_SIZE | UNIWS_CAP_PROXY_CA_FILE
+            UNIWS_CAP_FRAME_SIZE | UNIWS_CAP_PROXY_CA_FILE | UNIWS_CAP_RESPONSE_HEADERS
 #ifdef UNIWS_HAVE_ZLIB
             | UNIWS_CAP_PERMESSAGE_DEFLATE
 #endif

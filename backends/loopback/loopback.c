@@ -137,7 +137,7 @@ const uniws__backend uniws__backend_loopback = {
     .description = "in-process scripted peer (tests; never picked automatically)",
     .caps = UNIWS_CAP_WS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_PING | UNIWS_CAP_CONNECT_TIMEOUT |
             UNIWS_CAP_ANY_CLOSE_CODE | UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_SEND_FRAGMENTS |
-            UNIWS_CAP_FRAME_SIZE
+            UNIWS_CAP_FRAME_SIZE | UNIWS_CAP_RESPONSE_HEADERS
 #ifdef UNIWS_HAVE_ZLIB
             | UNIWS_CAP_PERMESSAGE_DEFLATE
 #endif

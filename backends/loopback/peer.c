@@ -81,7 +81,8 @@ enum peer_cmd_kind {
     C_DEFLATE_ZEROS,
     /* flow control */
     C_REPORT_FRAMES,
-    C_BINSTREAM
+    C_BINSTREAM,
+    C_XHDR /* lifecycle (issue 10) */
 };
 
 /* How a command's text after the first ':' is read. */
@@ -139,6 +140,7 @@ static const struct peer_cmd_def {
     {"deflate-zeros", C_DEFLATE_ZEROS, A_NUM, PEER_MAX_INFLATED},
     {"report-frames", C_REPORT_FRAMES, A_NONE, 0},
     {"binstream", C_BINSTREAM, A_NUM, PEER_MAX_STREAM},
+    {"xhdr", C_XHDR, A_STR, 0},
 };
 
 typedef struct peer_cmd {
@@ -831,6 +833,27 @@ typedef struct peer_req {
     size_t upgrade_len, connection_len, key_len, version_len, proto_len;
 } peer_req;
 
+/* xhdr:LINE commands: extra header lines of the answer, appended to p->out
+ * or (dst) written into a buffer of that size; returns the bytes written. */
+static size_t append_xhdrs(uniws__peer *p, char *dst, size_t size)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < p->ncmds; i++) {
+        const peer_cmd *c = &p->cmds[i];
+        if (c->kind != C_XHDR || memchr(c->data, '\r', c->len) || memchr(c->data, '\n', c->len))
+            continue;
+        if (!dst) {
+            buf_append(p, &p->out, c->data, c->len);
+            buf_append(p, &p->out, "\r\n", 2);
+        } else if (w + c->len + 3 <= size) {
+            memcpy(dst + w, c->data, c->len);
+            memcpy(dst + w + c->len, "\r\n", 3);
+            w += c->len + 2;
+        }
+    }
+    return w;
+}
+
 static void write_101(uniws__peer *p, const peer_req *r)
 {
     int bad_accept = 0, no_upgrade = 0, no_proto = 0;
@@ -905,6 +928,7 @@ static void write_101(uniws__peer *p, const peer_req *r)
             p->slow_sleep = 0;
         }
     }
+    append_xhdrs(p, NULL, 0);
     buf_append(p, &p->out, "\r\n", 2);
     if (p->slow_ms) /* slow-head: the head trickles out from peer_next() */
         buf_swap(&p->out, &p->slow);
@@ -968,8 +992,13 @@ static void start_websocket(uniws__peer *p, const char *path, size_t path_len, c
         int no_body = status < 200 || status == 204 || status == 304;
         snprintf(body, sizeof body, "%d %s\n", status, reason_phrase(status));
         {
-            http_response(p, status, status >= 300 && status < 400 ? "Location: /echo\r\n" : NULL,
-                          no_body ? "" : body);
+            char extra[320];
+            size_t n = 0;
+            if (status >= 300 && status < 400)
+                n = (size_t)snprintf(extra, sizeof extra, "Location: /echo\r\n");
+            n += append_xhdrs(p, extra + n, sizeof extra - n);
+            extra[n] = 0;
+            http_response(p, status, n ? extra : NULL, no_body ? "" : body);
             return;
         }
     }

@@ -69,6 +69,8 @@ extern "C" {
     X(BUSY, -20, "resource busy (loop still has sockets, or is running)")                          \
     X(PROXY, -21, "proxy failure")                                                                 \
     X(INTERNAL, -22, "internal error (a bug in uniws or a backend)")                               \
+    /* lifecycle (docs/api.md "Heartbeat and dead-peer detection") */                              \
+    X(IDLE_TIMEOUT, -23, "nothing arrived from the peer within idle_timeout_ms")                   \
     /* flow control (docs/api.md "Flow control") */                                                \
     X(BUFFER_FULL, -25, "send would exceed max_buffered_amount (nothing was queued)")              \
     X(FRAGMENT_OPEN, -26, "a fragmented message is being sent: finish it with last = 1 first")
@@ -126,7 +128,9 @@ enum uniws_cap {
     UNIWS_CAP_SEND_FRAGMENTS = 1u << 16, /* uniws_send_fragment(): a message in parts on the wire */
     UNIWS_CAP_FRAME_SIZE = 1u << 17,     /* uniws_options.max_frame_size */
     /* cli (issue 14): */
-    UNIWS_CAP_PROXY_CA_FILE = 1u << 23 /* uniws_options.proxy_ca_file */
+    UNIWS_CAP_PROXY_CA_FILE = 1u << 23, /* uniws_options.proxy_ca_file */
+    /* ---- lifecycle (issue 10) ---- */
+    UNIWS_CAP_RESPONSE_HEADERS = 1u << 13 /* uniws_response_header(), handshake details in errors */
 };
 
 typedef struct uniws_backend_info {
@@ -240,10 +244,20 @@ typedef struct uniws_message_part {
 } uniws_message_part;
 
 /* Why a connection failed. Strings are valid only during the callback. */
+typedef struct uniws_header uniws_header;
+
 typedef struct uniws_error_event {
     int error;           /* UNIWS_E* code */
     int http_status;     /* HTTP status of a rejected handshake, else 0 */
     const char *message; /* one human-readable line, never NULL */
+    /* ---- lifecycle (issue 10): a refused handshake's answer
+     * (UNIWS_CAP_RESPONSE_HEADERS; else NULL / 0) ---- */
+    const uniws_header *headers; /* its header lines, in order */
+    size_t num_headers;
+    const char *body; /* the first bytes of its body that came with the head (at most 256; the
+                       * curl backend has none), NUL-terminated; NULL when none */
+    size_t body_len;
+    const char *location; /* the Location header of a redirect (3xx), else NULL */
 } uniws_error_event;
 
 /* How a connection ended. reason is valid only during the callback and is
@@ -253,7 +267,27 @@ typedef struct uniws_close_event {
     const char *reason;
     size_t reason_len;
     int was_clean; /* 1 when both close frames were exchanged */
+    /* ---- lifecycle (issue 10) ---- */
+    int cause; /* the UNIWS_E* that ended the connection (the error event's
+                * code); 0 for a clean close */
 } uniws_close_event;
+
+/* A pong arrived (lifecycle, issue 10). data is valid only during the
+ * callback. rtt_ms is the round trip when the pong answers the last ping this
+ * socket sent (uniws_ping() or the heartbeat), else -1 (an unsolicited pong). */
+typedef struct uniws_pong_event {
+    const void *data;
+    size_t len;
+    int rtt_ms;
+} uniws_pong_event;
+
+/* A reconnect is about to wait (lifecycle, issue 10). */
+typedef struct uniws_reconnect_event {
+    int attempt;  /* 1 for the first attempt after an ending, 2, ... */
+    int delay_ms; /* the wait before that attempt */
+    int cause;    /* UNIWS_E* of the ending; 0 when the server closed cleanly */
+    int code;     /* the close code of the ending (1006, or e.g. 1012) */
+} uniws_reconnect_event;
 
 /* The four events. Any callback may be NULL. user_data is
  * uniws_options.user_data. Freeing the socket inside any callback is safe. */
@@ -273,12 +307,46 @@ typedef struct uniws_callbacks {
      * applies, except to permessage-deflate messages (inflated whole). Invalid
      * UTF-8 still fails the connection (1007) after the parts before it. */
     void (*on_message_part)(uniws_socket *s, const uniws_message_part *part, void *user_data);
+    /* ---- lifecycle (issue 10) ---- */
+    /* A pong frame arrived (backends with UNIWS_CAP_PING; the browser does
+     * not expose pongs). */
+    void (*on_pong)(uniws_socket *s, const uniws_pong_event *ev, void *user_data);
+    /* The connection ended in a way uniws_options.reconnect covers: instead
+     * of the close event, this fires, the socket waits ev->delay_ms in
+     * CONNECTING and connects again (open fires again on success). */
+    void (*on_reconnecting)(uniws_socket *s, const uniws_reconnect_event *ev, void *user_data);
 } uniws_callbacks;
 
-typedef struct uniws_header {
+struct uniws_header {
     const char *name;  /* RFC 7230 token; not a header uniws writes itself */
     const char *value; /* no CR or LF */
-} uniws_header;
+};
+
+/* Which endings uniws_reconnect covers (lifecycle, issue 10). */
+enum uniws_reconnect_on {
+    /* A connection that never opened: DNS, refused, timeout, reset, I/O, proxy,
+     * a 5xx (or, on the web, any) refused handshake. Never TLS or a 4xx. */
+    UNIWS_RECONNECT_ON_FAILURE = 1u << 0,
+    /* An open connection that ended without a closing handshake (close 1006:
+     * reset, idle timeout, protocol error, ...). */
+    UNIWS_RECONNECT_ON_ABNORMAL = 1u << 1,
+    /* The server closed with 1001, 1011, 1012, 1013 or 1014. */
+    UNIWS_RECONNECT_ON_SERVER_CLOSE = 1u << 2
+};
+
+/* Reconnect policy (lifecycle, issue 10). All zero: no reconnecting. Never
+ * after the application's own uniws_close() or uniws_free(). Delay before
+ * attempt n: min(max_delay_ms, initial_delay_ms * multiplier^(n-1)), minus up
+ * to jitter of it at random. The attempt count starts over after each open. */
+typedef struct uniws_reconnect {
+    int max_attempts;     /* 0: off; -1: unlimited; N: give up after N attempts in a row */
+    int initial_delay_ms; /* 0: 500 */
+    int max_delay_ms;     /* 0: 30000 */
+    double multiplier;    /* 0: 2.0; else >= 1 */
+    double jitter;        /* 0..1 (0: none): a delay d becomes d - jitter * d * random[0,1) */
+    uint32_t seed;        /* seed of the jitter; 0: a random one */
+    unsigned on;          /* UNIWS_RECONNECT_ON_* bits; 0: all of them */
+} uniws_reconnect;
 
 /* Defaults that 0 selects. */
 #define UNIWS_DEFAULT_CONNECT_TIMEOUT_MS 30000
@@ -327,6 +395,20 @@ typedef struct uniws_options {
      * system's CAs, or this PEM bundle (UNIWS_CAP_PROXY_CA_FILE). Also applies to a proxy
      * taken from the environment (wss_proxy, https_proxy, ...). */
     const char *proxy_ca_file;
+    /* ---- lifecycle (issue 10) ---- */
+    /* Heartbeat (UNIWS_CAP_PING): while OPEN, a ping goes out when nothing
+     * was sent, or nothing received, for ping_interval_ms. 0: off; < 0: EINVAL. */
+    int ping_interval_ms;
+    /* Dead-peer deadline (every backend): while OPEN, when nothing at all
+     * (data or control; on the web: messages) arrived for idle_timeout_ms the
+     * connection fails with UNIWS_EIDLE_TIMEOUT (error, then close 1006).
+     * 0: off; < 0: EINVAL. With a heartbeat, use at least twice its interval. */
+    int idle_timeout_ms;
+    /* Reconnect policy; zero: off. While a reconnect waits or connects,
+     * uniws_ready_state() reads UNIWS_CONNECTING and send fails with
+     * UNIWS_EINVALID_STATE (nothing is queued); uniws_close() ends it (error
+     * UNIWS_ECLOSED, then the one close event). */
+    uniws_reconnect reconnect;
 } uniws_options;
 
 /* Starts connecting to url ("ws://", "wss://", "http://" and "https://" map to
@@ -405,6 +487,39 @@ UNIWS_API const char *uniws_backend_name(const uniws_socket *s);
 UNIWS_API unsigned uniws_capabilities(const uniws_socket *s);
 /* The user_data given at connect. */
 UNIWS_API void *uniws_user_data(const uniws_socket *s);
+/* ---- lifecycle (issue 10): statistics ---- */
+typedef struct uniws_stats {
+    uint64_t msgs_sent, msgs_received;   /* data messages */
+    uint64_t bytes_sent, bytes_received; /* their payload bytes, as the application sees them */
+    /* Bytes the core exchanged with a stream backend: handshake, frame headers,
+     * masks, compressed payloads. 0 on the web (the browser frames itself). */
+    uint64_t wire_bytes_sent, wire_bytes_received;
+    uint64_t frames_sent, frames_received; /* every frame, control ones too; 0 on the web */
+    uint64_t pings_sent, pings_received, pongs_received;
+    int rtt_last_ms;     /* round trip of the last answered ping; -1 when none yet */
+    int rtt_smoothed_ms; /* exponentially smoothed (1/8 weight, as TCP's SRTT); -1 when none */
+    /* permessage-deflate: application bytes / compressed bytes of the
+     * compressed messages in each direction; 0 when none was compressed. */
+    double compression_ratio_sent, compression_ratio_received;
+    int transport_ms;    /* uniws_connect() to transport up (DNS+TCP+TLS+proxy); -1 unknown */
+    int open_ms;         /* uniws_connect() to the open event; -1 when not open (yet) */
+    uint64_t reconnects; /* reconnect attempts started (uniws_options.reconnect) */
+} uniws_stats;
+/* Fills *out with s's counters so far (they survive the close event, until
+ * uniws_free()). Loop thread. Returns 0 or UNIWS_EINVAL (NULL). */
+UNIWS_API int uniws_get_stats(const uniws_socket *s, uniws_stats *out);
+
+/* ---- lifecycle (issue 10): the server's handshake answer ---- */
+/* The value of the response header `name` (case-insensitive; the first when
+ * repeated, leading and trailing blanks removed) of the handshake answer, or
+ * NULL (absent, not answered yet, or the backend lacks
+ * UNIWS_CAP_RESPONSE_HEADERS). Valid until the next connection attempt or
+ * uniws_free(). Loop thread. */
+UNIWS_API const char *uniws_response_header(const uniws_socket *s, const char *name);
+/* Header line i (0-based, in order) of the handshake answer: 0, or
+ * UNIWS_EINVAL (NULL argument or i out of range). Same lifetime. */
+UNIWS_API int uniws_response_header_at(const uniws_socket *s, size_t i, uniws_header *out);
+
 /* Frees a socket. If it is not closed yet the connection is dropped and no
  * further callbacks fire (not even close). Safe inside the socket's own
  * callbacks. Call on the loop thread. NULL is a no-op. */

@@ -51,6 +51,26 @@ async function echoPart(t, b, base) {
   t.ok(r.status === 0 && r.stderr.includes(`connected to ${base}/ (backend ${name}`) &&
     r.stderr.includes('closed: code 1000'), `${name}: status lines on stderr without --quiet`, r.stderr);
 
+  // ---- lifecycle (issue 10): --stats, --ping-interval, --idle-timeout ----
+  r = runUniws(bin, ['connect', '-w', '500', `${base}/`, '-b', name, '-q', '--stats', '--ping-interval', '100'],
+    { input: 'abc\nde\n' });
+  const pongs = /pongs received (\d+)/.exec(r.stderr);
+  t.ok(r.status === 0 && /messages sent 2 \(5 bytes\), received 2 \(5 bytes\)/.test(r.stderr) &&
+    pongs && Number(pongs[1]) >= 2, `${name}: --stats counts messages; --ping-interval gets pongs`,
+    `status ${r.status}: ${r.stderr}`);
+  r = runUniws(bin, ['connect', '-w', '3000', `${base}/`, '-b', name, '--idle-timeout', '300'], { input: 'x\n' });
+  t.ok(r.status === 3 && /connection error: UNIWS_EIDLE_TIMEOUT/.test(r.stderr),
+    `${name}: --idle-timeout fails a quiet connection`, `status ${r.status}: ${r.stderr}`);
+  r = runUniws(bin, ['connect', '-w', '300', `${base}/`, '-b', name, '--show-headers'], { input: 'x\n' });
+  t.ok(r.status === 0 && /< upgrade: websocket/i.test(r.stderr) && /< sec-websocket-accept: /i.test(r.stderr),
+    `${name}: --show-headers prints the answer's headers`, `status ${r.status}: ${r.stderr}`);
+  r = runUniws(bin, ['connect', `${base}/reject/503`, '-b', name, '--reconnect', '2'], { input: '' });
+  const failed = (r.stderr.match(/connection failed: UNIWS_EHANDSHAKE/g) || []).length;
+  const waits = r.stderr.match(/reconnecting in \d+ ms \(attempt \d/g) || [];
+  t.ok(r.status === 2 && failed === 3 && waits.length === 2 && /in 500 ms \(attempt 1/.test(r.stderr) &&
+    /in 1000 ms \(attempt 2/.test(r.stderr), `${name}: --reconnect 2 tries twice more with backoff, then gives up`,
+    `status ${r.status}: ${r.stderr}`);
+
   r = runUniws(bin, ['connect', '-w', '400', `${base}/protocol`, '-b', name, '-p', 'chat', '--protocol', 'superchat']);
   t.ok(r.status === 0 && r.stdout.toString() === 'chat\n' && r.stderr.includes('protocol chat'),
     `${name}: --protocol offers subprotocols, the selected one is reported`,

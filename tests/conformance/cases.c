@@ -443,6 +443,56 @@ const conf_case conf_cases[] = {
      "on_message_part: invalid UTF-8 in a later fragment still fails the connection"},
     {"flow_max_frame_size", "15", WS | UNIWS_CAP_FRAME_SIZE, case_flow_frame_size, 16 * KIB, NULL,
      "max_frame_size fragments big messages; a ping goes out between their frames"},
+
+    /* ---- connection lifecycle (issue 10) ---- */
+    {"life_cause_clean", "16", WS, case_life_cause_clean, 0, NULL, "a clean close has cause 0"},
+    {"life_cause_error", "16", WS, case_life_cause_error, 0, NULL,
+     "a failed connection's close carries the error's code as cause"},
+    {"life_idle_timeout", "16", WS, case_life_idle_timeout, 300, NULL,
+     "a peer silent without closing fails with EIDLE_TIMEOUT in time"},
+    {"life_idle_reset", "16", WS, case_life_idle_reset, 0, NULL,
+     "arrivals more often than idle_timeout_ms keep the connection"},
+    {"life_idle_off", "16", WS, case_life_idle_off, 0, NULL, "no deadline by default"},
+    {"life_ping_needs_cap", "16", WS, case_life_ping_needs_cap, 0, NULL,
+     "ping_interval_ms: EUNSUPPORTED without UNIWS_CAP_PING, EINVAL when negative"},
+    {"life_heartbeat", "16", WS | UNIWS_CAP_PING, case_life_heartbeat, 0, NULL,
+     "heartbeat pings a quiet connection; pongs report round trips"},
+    {"life_heartbeat_busy", "16", WS | UNIWS_CAP_PING, case_life_heartbeat_busy, 0, NULL,
+     "no heartbeat pings while traffic flows both ways"},
+    {"life_heartbeat_dead_peer", "16", WS | UNIWS_CAP_PING, case_life_heartbeat_dead_peer, 0, NULL,
+     "half-open: unanswered pings, EIDLE_TIMEOUT at the deadline"},
+    {"life_heartbeat_alive", "16", WS | UNIWS_CAP_PING, case_life_heartbeat_alive, 0, NULL,
+     "pongs keep a quiet live peer past idle_timeout_ms"},
+    {"life_pong_event", "16", WS | UNIWS_CAP_PING, case_life_pong_event, 0, NULL,
+     "on_pong: unsolicited (rtt -1) and the answer to uniws_ping (rtt >= 0)"},
+    {"life_stats", "16", WS, case_life_stats, 0, NULL,
+     "uniws_get_stats counts messages, bytes, frames, wire bytes"},
+    {"life_reconnect_gives_up", "16", WS, case_life_reconnect_gives_up, 0, NULL,
+     "503 three times: backoff 30/60/100 ms, then one close with the cause"},
+    {"life_reconnect_not_4xx", "16", WS | UNIWS_CAP_RAW_FRAMES, case_life_reconnect_not_4xx, 0,
+     NULL, "a 404 refusal is not retried (the web hides the status)"},
+    {"life_reconnect_after_drop", "16", WS, case_life_reconnect_after_drop, 0, NULL,
+     "dropped connections reopen on the same handle; none after uniws_close"},
+    {"life_reconnect_server_close", "16", WS, case_life_reconnect_server_close, 0, NULL,
+     "a server restart (1012) is reconnected to"},
+    {"life_reconnect_not_1000", "16", WS, case_life_reconnect_not_normal, 0,
+     "/script/text:hi/close:1000", "a 1000 close is not reconnected"},
+    {"life_reconnect_not_4000", "16", WS, case_life_reconnect_not_normal, 0, "/script/close:4000",
+     "an application close code is not reconnected"},
+    {"life_reconnect_close_waiting", "16", WS, case_life_reconnect_close_waiting, 0, NULL,
+     "uniws_close during the wait ends it at once (ECLOSED, one close)"},
+    {"life_reconnect_invalid", "16", WS, case_life_reconnect_invalid, 0, NULL,
+     "bad reconnect policies are EINVAL"},
+    {"life_hs_headers", "16", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_hs_headers, 0, NULL,
+     "the 101's headers: uniws_response_header and _at"},
+    {"life_hs_headers_cap", "16", WS, case_life_hs_headers_cap, 0, NULL,
+     "no headers without UNIWS_CAP_RESPONSE_HEADERS"},
+    {"life_hs_refused", "16", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_hs_refused, 0, NULL,
+     "a 503's status, headers and body reach the error event"},
+    {"life_hs_redirect", "16", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_hs_redirect, 0, NULL,
+     "a 302 is reported with its Location"},
+    {"life_stats_deflate", "16", WS | UNIWS_CAP_PERMESSAGE_DEFLATE | UNIWS_CAP_RAW_FRAMES,
+     case_life_stats_deflate, 0, NULL, "the compression ratio of what arrived compressed"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];
@@ -482,6 +532,8 @@ const char *conf_cap_name(unsigned bit)
         return "UNIWS_CAP_FRAME_SIZE";
     case UNIWS_CAP_PROXY_CA_FILE:
         return "UNIWS_CAP_PROXY_CA_FILE";
+    case UNIWS_CAP_RESPONSE_HEADERS:
+        return "UNIWS_CAP_RESPONSE_HEADERS";
     case CONF_CAP_THREADS:
         return "threads";
     }

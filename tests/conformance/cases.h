@@ -185,4 +185,30 @@ void case_flow_frame_size(cx *c, const conf_case *k);
 /* cases_proxy.c (cli, issue 14): proxy_ca_file honoured or refused, never ignored */
 void case_proxy_ca_file_option(cx *c, const conf_case *k);
 
+/* cases_lifecycle.c (issue 10) */
+void case_life_cause_clean(cx *c, const conf_case *k);
+void case_life_cause_error(cx *c, const conf_case *k);
+void case_life_idle_timeout(cx *c, const conf_case *k);
+void case_life_idle_reset(cx *c, const conf_case *k);
+void case_life_idle_off(cx *c, const conf_case *k);
+void case_life_ping_needs_cap(cx *c, const conf_case *k);
+void case_life_heartbeat(cx *c, const conf_case *k);
+void case_life_heartbeat_busy(cx *c, const conf_case *k);
+void case_life_heartbeat_dead_peer(cx *c, const conf_case *k);
+void case_life_heartbeat_alive(cx *c, const conf_case *k);
+void case_life_pong_event(cx *c, const conf_case *k);
+void case_life_stats(cx *c, const conf_case *k);
+void case_life_reconnect_gives_up(cx *c, const conf_case *k);
+void case_life_reconnect_not_4xx(cx *c, const conf_case *k);
+void case_life_reconnect_after_drop(cx *c, const conf_case *k);
+void case_life_reconnect_server_close(cx *c, const conf_case *k);
+void case_life_reconnect_not_normal(cx *c, const conf_case *k);
+void case_life_reconnect_close_waiting(cx *c, const conf_case *k);
+void case_life_reconnect_invalid(cx *c, const conf_case *k);
+void case_life_hs_headers(cx *c, const conf_case *k);
+void case_life_hs_headers_cap(cx *c, const conf_case *k);
+void case_life_hs_refused(cx *c, const conf_case *k);
+void case_life_hs_redirect(cx *c, const conf_case *k);
+void case_life_stats_deflate(cx *c, const conf_case *k);
+
 #endif

@@ -227,10 +227,23 @@ static void cb_close(uniws_socket *s, const uniws_close_event *ev, void *ud)
         violate(r, "close event code %d", ev->code);
     if (ev->was_clean != 0 && ev->was_clean != 1)
         violate(r, "was_clean is %d (not 0 or 1)", ev->was_clean);
+    /* lifecycle: the close event says why (the error event's code, 0 clean). */
+    const conf_ev *err = NULL;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->evs[i].kind == EV_ERROR)
+            err = &r->evs[i];
+    if (ev->was_clean && ev->cause != 0)
+        violate(r, "clean close with cause %s", uniws_err_name(ev->cause));
+    if (!ev->was_clean && ev->cause >= 0)
+        violate(r, "unclean close with cause %d (must be a UNIWS_E* code)", ev->cause);
+    if (err && ev->cause != err->error)
+        violate(r, "close cause %s but the error event said %s", uniws_err_name(ev->cause),
+                uniws_err_name(err->error));
     r->n_close++;
     if (e) {
         e->code = ev->code;
         e->was_clean = ev->was_clean;
+        e->cause = ev->cause;
         if (ev->reason) {
             size_t n =
                 ev->reason_len < sizeof e->reason - 1 ? ev->reason_len : sizeof e->reason - 1;

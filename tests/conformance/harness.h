@@ -64,6 +64,7 @@ typedef struct conf_ev {
     int was_clean;
     char reason[128];
     size_t reason_len;
+    int cause; /* lifecycle: uniws_close_event.cause */
 } conf_ev;
 
 /* Records one socket's events and checks every callback against the contract

@@ -352,6 +352,31 @@ static void test_status(void **state)
     b_free(&out);
 }
 
+/* lifecycle (issue 10): xhdr:LINE adds header lines to the 101 and to a
+ * status answer (after a redirect's Location); CR or LF in one drops it. */
+static void test_xhdr(void **state)
+{
+    (void)state;
+    bytes head = {0}, out = {0};
+    uniws__peer *p =
+        open_peer("/script/xhdr:X-Uniws-Id:%2042/xhdr:X-Bad:a%0D%0AInjected:1", NULL, &head);
+    assert_string_equal(header_value(&head, "X-Uniws-Id"), "42");
+    assert_false(contains(&head, "X-Bad"));
+    assert_false(contains(&head, "Injected"));
+    uniws__peer_free(p);
+    b_free(&head);
+
+    p = uniws__peer_new();
+    const char *req = request("/script/status:307/xhdr:Retry-After:%207", NULL);
+    assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
+    assert_memory_equal(out.p, "HTTP/1.1 307 ", 13);
+    assert_string_equal(header_value(&out, "Location"), "/echo");
+    assert_string_equal(header_value(&out, "Retry-After"), "7");
+    uniws__peer_free(p);
+    b_free(&out);
+}
+
 static void test_handshake_options(void **state)
 {
     bytes head = {0};
@@ -1121,6 +1146,7 @@ int main(void)
         cmocka_unit_test(test_http_action),
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_handshake_options),
+        cmocka_unit_test(test_xhdr),
         cmocka_unit_test(test_silent),
         cmocka_unit_test(test_same_segment),
         cmocka_unit_test(test_echo_text_binary),

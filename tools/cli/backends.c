@@ -51,6 +51,7 @@ static const struct {
     {UNIWS_CAP_SEND_FRAGMENTS, "frag", "uniws_send_fragment(): a message sent in parts"},
     {UNIWS_CAP_FRAME_SIZE, "fsize", "max_frame_size: big messages fragmented"},
     {UNIWS_CAP_PROXY_CA_FILE, "pxca", "CA bundle for an https:// proxy (--proxy-ca)"},
+    {UNIWS_CAP_RESPONSE_HEADERS, "resphdr", "handshake answer headers (--show-headers)"},
 };
 
 #define NUM_COLUMNS  (sizeof(columns) / sizeof(columns[0]))

@@ -75,6 +75,15 @@ static const char help_text[] =
     "                         reading stdin; then close as at end of input\n"
     "      --save-dir DIR     write each received message to DIR/msg-NNNNNN.txt|.bin\n"
     "                         as its parts arrive, instead of printing it\n"
+    /* lifecycle (issue 10) */
+    "      --ping-interval MS send a ping after MS ms without traffic (heartbeat)\n"
+    "      --idle-timeout MS  fail (UNIWS_EIDLE_TIMEOUT) when nothing arrives for MS ms\n"
+    "      --stats            print the connection's statistics on stderr at exit\n"
+    "      --reconnect N      reconnect after a dropped connection, a server restart or a\n"
+    "                         failed attempt: at most N attempts in a row (-1: forever),\n"
+    "                         backoff 500 ms doubling to 30 s; lines read meanwhile are\n"
+    "                         not sent\n"
+    "      --show-headers     print the server's handshake answer headers on stderr\n"
     "  -h, --help             show this help\n"
     "\n"
     "Output:\n"
@@ -126,6 +135,8 @@ typedef struct conn {
     /* flow control: --send-file / --save-dir */
     uniws__cli_stream st;
     int file_done; /* the whole file is queued (or failed) */
+    /* ---- lifecycle (issue 10) ---- */
+    int show_headers; /* --show-headers */
 } conn;
 
 static int sig_pipe[2] = {-1, -1};
@@ -191,12 +202,59 @@ static void flush_stdout(conn *c)
 }
 
 static void pump_file(conn *c);
+/* ---- lifecycle (issue 10) ---- */
+/* --stats: the counters of uniws_get_stats() on stderr. */
+static void print_stats(const uniws_socket *s)
+{
+    uniws_stats st;
+    if (uniws_get_stats(s, &st) != 0)
+        return;
+    fprintf(stderr,
+            "uniws connect: stats: messages sent %llu (%llu bytes), received %llu (%llu bytes)\n"
+            "uniws connect: stats: wire bytes sent %llu, received %llu; frames sent %llu, "
+            "received %llu\n"
+            "uniws connect: stats: pings sent %llu, received %llu; pongs received %llu; "
+            "rtt last %d ms, smoothed %d ms\n"
+            "uniws connect: stats: compression ratio sent %.2f, received %.2f; transport %d ms, "
+            "open %d ms\n",
+            (unsigned long long)st.msgs_sent, (unsigned long long)st.bytes_sent,
+            (unsigned long long)st.msgs_received, (unsigned long long)st.bytes_received,
+            (unsigned long long)st.wire_bytes_sent, (unsigned long long)st.wire_bytes_received,
+            (unsigned long long)st.frames_sent, (unsigned long long)st.frames_received,
+            (unsigned long long)st.pings_sent, (unsigned long long)st.pings_received,
+            (unsigned long long)st.pongs_received, st.rtt_last_ms, st.rtt_smoothed_ms,
+            st.compression_ratio_sent, st.compression_ratio_received, st.transport_ms, st.open_ms);
+}
+
+/* --show-headers: the handshake answer's header lines. */
+static void print_headers(const uniws_header *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "uniws connect: < %s: %s\n", h[i].name, h[i].value);
+}
+
+/* --reconnect: one line before each wait. */
+static void on_reconnecting(uniws_socket *s, const uniws_reconnect_event *ev, void *user_data)
+{
+    conn *c = user_data;
+    (void)s;
+    if (!c->quiet)
+        fprintf(stderr, "uniws connect: reconnecting in %d ms (attempt %d; ended with %d%s%s)\n",
+                ev->delay_ms, ev->attempt, ev->code, ev->cause ? ", " : "",
+                ev->cause ? uniws_err_name(ev->cause) : "");
+}
+/* ---- end lifecycle ---- */
 
 static void on_open(uniws_socket *s, void *user_data)
 {
     conn *c = user_data;
     const char *proto = uniws_protocol(s), *ext = uniws_extensions(s);
 
+    if (c->show_headers) {
+        uniws_header h;
+        for (size_t i = 0; uniws_response_header_at(s, i, &h) == 0; i++)
+            print_headers(&h, 1);
+    }
     c->opened = 1;
     if (c->jsonl) {
         printf("{\"type\":\"open\",\"url\":");
@@ -302,6 +360,10 @@ static void on_error(uniws_socket *s, const uniws_error_event *ev, void *user_da
     uniws__cli_error("connect", "%s: %s: %s%s",
                      c->opened ? "connection error" : "connection failed",
                      uniws_err_name(ev->error), ev->message, http);
+    if (ev->location)
+        uniws__cli_error("connect", "redirected to %s (not followed)", ev->location);
+    if (c->show_headers)
+        print_headers(ev->headers, ev->num_headers);
 }
 
 static void on_close(uniws_socket *s, const uniws_close_event *ev, void *user_data)
@@ -634,6 +696,7 @@ int uniws__cli_connect(int argc, char **argv)
     const char **protocols;
     uniws_header *headers;
     unsigned wanted = 0;
+    int show_stats = 0; /* --stats (lifecycle) */
     uniws_loop *loop = NULL;
     long num;
     int rc, status;
@@ -717,6 +780,34 @@ int uniws__cli_connect(int argc, char **argv)
             }
         } else if (uniws__cli_flag(&a, "--quiet") || uniws__cli_flag(&a, "-q")) {
             c.quiet = 1;
+            /* ---- lifecycle (issue 10) ---- */
+        } else if (uniws__cli_value(&a, "--ping-interval", &v)) {
+            if (v && uniws__cli_parse_long(v, 1, 24L * 3600 * 1000, &num) != 0) {
+                uniws__cli_usage_error("connect", "--ping-interval needs milliseconds (> 0)");
+                a.failed = 1;
+            } else if (v) {
+                o.ping_interval_ms = (int)num;
+                wanted |= UNIWS_CAP_PING;
+            }
+        } else if (uniws__cli_value(&a, "--idle-timeout", &v)) {
+            if (v && uniws__cli_parse_long(v, 1, 24L * 3600 * 1000, &num) != 0) {
+                uniws__cli_usage_error("connect", "--idle-timeout needs milliseconds (> 0)");
+                a.failed = 1;
+            } else if (v) {
+                o.idle_timeout_ms = (int)num;
+            }
+        } else if (uniws__cli_flag(&a, "--stats")) {
+            show_stats = 1;
+        } else if (uniws__cli_value(&a, "--reconnect", &v)) {
+            if (v && (uniws__cli_parse_long(v, -1, 1000000, &num) != 0 || num == 0)) {
+                uniws__cli_usage_error("connect", "--reconnect needs attempts (> 0, or -1)");
+                a.failed = 1;
+            } else if (v) {
+                o.reconnect.max_attempts = (int)num;
+            }
+        } else if (uniws__cli_flag(&a, "--show-headers")) {
+            c.show_headers = 1;
+            /* ---- end lifecycle ---- */
         } else if (parse_reach_option(&a, &o, &c, &wanted, protocols, headers)) {
             /* done: --subprotocol, --origin, --deflate, --cert, --key, ... */
         } else if (uniws__cli_value(&a, "--send-file", &v)) {
@@ -742,6 +833,7 @@ int uniws__cli_connect(int argc, char **argv)
     o.callbacks.on_message = on_message;
     o.callbacks.on_error = on_error;
     o.callbacks.on_close = on_close;
+    o.callbacks.on_reconnecting = on_reconnecting;
     o.user_data = &c;
     o.callbacks.on_buffered_amount_low = on_buffered_low;
     if (c.st.save_dir)
@@ -774,6 +866,8 @@ int uniws__cli_connect(int argc, char **argv)
         goto out;
     }
     status = run(&c, loop);
+    if (show_stats)
+        print_stats(c.s);
 
 out:
     uniws_free(c.s);
