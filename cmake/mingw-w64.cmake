@@ -1,0 +1,28 @@
+# Toolchain file: cross-compile uniws (and its dependencies) for 64-bit Windows with
+# Debian's mingw-w64 (x86_64-w64-mingw32). Use: cmake -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake
+# Programs built with it run here under wine (scripts/test-windows.sh).
+set(CMAKE_SYSTEM_NAME Windows)
+set(CMAKE_SYSTEM_PROCESSOR x86_64)
+
+set(UNIWS_MINGW_TRIPLE x86_64-w64-mingw32)
+# The posix thread model variant of gcc is installed as ...-gcc-posix; the plain name picks
+# Debian's default (win32 thread model), which is all uniws needs (it uses the Win32 API).
+set(CMAKE_C_COMPILER ${UNIWS_MINGW_TRIPLE}-gcc)
+set(CMAKE_CXX_COMPILER ${UNIWS_MINGW_TRIPLE}-g++)
+set(CMAKE_RC_COMPILER ${UNIWS_MINGW_TRIPLE}-windres)
+set(CMAKE_AR ${UNIWS_MINGW_TRIPLE}-ar CACHE FILEPATH "")
+set(CMAKE_RANLIB ${UNIWS_MINGW_TRIPLE}-ranlib CACHE FILEPATH "")
+
+# Libraries and headers come from the mingw sysroot (and from any prefix a dependency
+# build adds to CMAKE_FIND_ROOT_PATH / CMAKE_PREFIX_PATH); programs from the host.
+list(APPEND CMAKE_FIND_ROOT_PATH /usr/${UNIWS_MINGW_TRIPLE})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+# Test programs built for Windows run through wine when ctest or CMake needs to run them.
+find_program(UNIWS_WINE_PROGRAM NAMES wine64 wine)
+if(UNIWS_WINE_PROGRAM)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${UNIWS_WINE_PROGRAM})
+endif()
