@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything uniws needs to build and test on Debian 12, idempotently.
-# Usage: scripts/bootstrap.sh [--web]   (--web adds emscripten and chromium)
+# Usage: scripts/bootstrap.sh [--web] [--windows]
+#   --web adds emscripten and chromium; --windows adds the mingw-w64 cross
+#   toolchain, wine (to run the Windows programs) and zlib for mingw.
 set -euo pipefail
 
 want_web=0
+want_windows=0
 for a in "$@"; do
   case "$a" in
     --web) want_web=1 ;;
+    --windows) want_windows=1 ;;
     *) echo "bootstrap: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -45,6 +49,7 @@ NEED_UPDATE=0
 add_backports
 base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks)
 [ "$want_web" = 1 ] && base+=(emscripten chromium fonts-liberation)
+[ "$want_windows" = 1 ] && base+=(mingw-w64 wine64 wine libz-mingw-w64-dev)
 command -v node >/dev/null || base+=(nodejs npm)
 missing=()
 for p in "${base[@]}"; do have_pkg "$p" || missing+=("$p"); done
@@ -62,7 +67,7 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$curl_ok" = 0 ]; then
     $SUDO apt-get update -q
   fi
   if [ "${#missing[@]}" -gt 0 ]; then
-    $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+    $SUDO apt-get install -y -q -o DPkg::Lock::Timeout=900 --no-install-recommends "${missing[@]}"
   fi
   if [ "$curl_ok" = 0 ]; then
     # pkg/suite pins only this package (and the dependencies that must follow
