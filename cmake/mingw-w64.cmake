@@ -21,6 +21,19 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
+# pkg-config must see the Windows libraries only, never the host's .pc files
+# (else the host's libcurl or libwebsockets would be picked): the mingw sysroot
+# plus lib/pkgconfig of every CMAKE_PREFIX_PATH entry (e.g. the cross-built
+# dependencies of scripts/windows-deps.sh).
+set(_uniws_pc /usr/${UNIWS_MINGW_TRIPLE}/lib/pkgconfig)
+foreach(_p ${CMAKE_PREFIX_PATH})
+  list(PREPEND _uniws_pc ${_p}/lib/pkgconfig)
+endforeach()
+string(REPLACE ";" ":" _uniws_pc "${_uniws_pc}")
+set(ENV{PKG_CONFIG_LIBDIR} "${_uniws_pc}")
+set(ENV{PKG_CONFIG_PATH} "")
+set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
+
 # Test programs built for Windows run through wine when ctest or CMake needs to run them.
 find_program(UNIWS_WINE_PROGRAM NAMES wine64 wine)
 if(UNIWS_WINE_PROGRAM)
