@@ -24,7 +24,10 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/backend.h"
+#include "core/handshake.h"
 #include "core/loop.h"
+#include "core/utf8.h"
+#include "core/validate.h"
 #include "core/alloc.h"
 
 enum { EV_OPEN = 1, EV_MESSAGE, EV_ERROR, EV_CLOSE, EV_TOO_BIG };
@@ -255,23 +258,62 @@ static void post_winhttp_fail(wh_shared *sh, const char *what, DWORD e)
     post_fail(sh, map_error(e), 0, msg);
 }
 
-/* A response header as UTF-8, or NULL when absent. */
-static char *query_header(HINTERNET req, const wchar_t *name)
+/* A response header (or with WINHTTP_QUERY_FLAG_REQUEST_HEADERS in flags, a
+ * request header) as UTF-8, or NULL when absent. */
+static char *query_header_flags(HINTERNET req, DWORD flags, const wchar_t *name)
 {
     DWORD size = 0;
-    WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM, name, NULL, &size, WINHTTP_NO_HEADER_INDEX);
+    WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM | flags, name, NULL, &size,
+                        WINHTTP_NO_HEADER_INDEX);
     if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || size == 0)
         return NULL;
     wchar_t *w = uniws__malloc(size + sizeof(wchar_t));
     if (!w)
         return NULL;
     char *s = NULL;
-    if (WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM, name, w, &size, WINHTTP_NO_HEADER_INDEX)) {
+    if (WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM | flags, name, w, &size,
+                            WINHTTP_NO_HEADER_INDEX)) {
         w[size / sizeof(wchar_t)] = 0;
         s = narrow(w);
     }
     uniws__free(w);
     return s;
+}
+
+static char *query_header(HINTERNET req, const wchar_t *name)
+{
+    return query_header_flags(req, 0, name);
+}
+
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* 1 when the comma-separated header value v holds token t (ASCII case
+ * ignored). */
+static int has_token(const char *v, const char *t)
+{
+    size_t n = strlen(t);
+    while (v && *v) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        size_t k = 0;
+        while (v[k] && v[k] != ',')
+            k++;
+        size_t e = k;
+        while (e > 0 && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+            e--;
+        if (e == n) {
+            size_t i = 0;
+            while (i < n && ascii_lower((unsigned char)v[i]) == ascii_lower((unsigned char)t[i]))
+                i++;
+            if (i == n)
+                return 1;
+        }
+        v += k;
+    }
+    return 0;
 }
 
 /* ---- the writer thread ------------------------------------------------------------ */
@@ -412,6 +454,12 @@ static int open_request(wh_shared *sh)
             return -1;
         }
     }
+    /* A WebSocket handshake never follows a redirect (WHATWG: a 3xx fails). */
+    DWORD never = WINHTTP_OPTION_REDIRECT_POLICY_NEVER;
+    if (!WinHttpSetOption(req, WINHTTP_OPTION_REDIRECT_POLICY, &never, sizeof never)) {
+        post_winhttp_fail(sh, "WINHTTP_OPTION_REDIRECT_POLICY", GetLastError());
+        return -1;
+    }
     if (!WinHttpSetOption(req, WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET, NULL, 0)) {
         post_winhttp_fail(sh, "WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET", GetLastError());
         return -1;
@@ -453,6 +501,31 @@ static char *check_response(wh_shared *sh)
         post_fail(sh, UNIWS_EHANDSHAKE, (int)status, msg);
         return NULL;
     }
+    /* RFC 6455 4.1: Upgrade: websocket, Connection: upgrade and the accept
+     * value of our key (Wine's WinHTTP checks none of them). */
+    char *up = query_header(req, L"Upgrade"), *conn = query_header(req, L"Connection");
+    int ok = up && has_token(up, "websocket") && conn && has_token(conn, "upgrade");
+    uniws__free(up);
+    uniws__free(conn);
+    if (!ok) {
+        post_fail(sh, UNIWS_EHANDSHAKE, 101,
+                  "the 101 answer lacks Upgrade: websocket or Connection: upgrade");
+        return NULL;
+    }
+    char *key = query_header_flags(req, WINHTTP_QUERY_FLAG_REQUEST_HEADERS, L"Sec-WebSocket-Key");
+    char *accept = query_header(req, L"Sec-WebSocket-Accept");
+    char want[29];
+    ok = key && accept;
+    if (ok) {
+        uniws__ws_accept(key, want);
+        ok = strcmp(want, accept) == 0;
+    }
+    uniws__free(key);
+    uniws__free(accept);
+    if (!ok) {
+        post_fail(sh, UNIWS_EHANDSHAKE, 101, "Sec-WebSocket-Accept does not match the key");
+        return NULL;
+    }
     char *ext = query_header(req, L"Sec-WebSocket-Extensions");
     int bad_ext = ext && *ext;
     uniws__free(ext);
@@ -461,6 +534,11 @@ static char *check_response(wh_shared *sh)
         return NULL;
     }
     char *proto = query_header(req, L"Sec-WebSocket-Protocol");
+    if ((!proto || !*proto) && sh->protocols && sh->protocols[0]) {
+        uniws__free(proto);
+        post_fail(sh, UNIWS_EHANDSHAKE, 101, "subprotocols were offered and none was selected");
+        return NULL;
+    }
     if (!proto || !*proto) {
         uniws__free(proto);
         proto = uniws__calloc(1, 1);
@@ -500,8 +578,16 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
         WINHTTP_WEB_SOCKET_BUFFER_TYPE type;
         DWORD r = WinHttpWebSocketReceive(ws, buf + len, (DWORD)(cap - len), &got, &type);
         if (r != NO_ERROR) {
-            if (!abandoned(sh))
-                post_winhttp_fail(sh, "WinHttpWebSocketReceive", r);
+            if (!abandoned(sh)) {
+                /* Once open, bytes that are no valid frame are a protocol
+                 * error, not a failed handshake. */
+                char msg[160];
+                snprintf(msg, sizeof msg, "WinHTTP: WinHttpWebSocketReceive failed (error %lu)",
+                         (unsigned long)r);
+                post_fail(
+                    sh, r == ERROR_WINHTTP_INVALID_SERVER_RESPONSE ? UNIWS_EPROTOCOL : map_error(r),
+                    0, msg);
+            }
             break;
         }
         if (type == WINHTTP_WEB_SOCKET_CLOSE_BUFFER_TYPE) {
@@ -512,6 +598,35 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
                 NO_ERROR) {
                 code = UNIWS_CLOSE_NO_STATUS;
                 rlen = 0;
+            }
+            /* Wine reports a close frame without a code as 0. 1005 and
+             * 1006 (and the others uniws__msg_closed refuses) arrived on
+             * the wire, where no endpoint may send them; a reason must be
+             * UTF-8. Both fail the connection, as RFC 6455 7.4 / 8.1 say. */
+            const char *bad = NULL;
+            int bad_err = UNIWS_EPROTOCOL, reply = UNIWS_CLOSE_PROTOCOL_ERROR;
+            if (code == 0)
+                code = UNIWS_CLOSE_NO_STATUS;
+            else if (!uniws__close_code_receivable(code))
+                bad = "the peer closed with a code no endpoint may send";
+            else if (!uniws__utf8_valid(reason, rlen)) {
+                bad = "the peer's close reason is not valid UTF-8";
+                bad_err = UNIWS_EUTF8;
+                reply = UNIWS_CLOSE_INVALID_DATA;
+            }
+            if (bad) {
+                AcquireSRWLockShared(&sh->lock);
+                int queued = sh->close_queued;
+                ReleaseSRWLockShared(&sh->lock);
+                if (!queued) {
+                    wh_op *op = new_op(OP_CLOSE_REPLY, NULL, 0);
+                    if (op) {
+                        op->code = reply;
+                        queue_op(sh, op);
+                    }
+                }
+                post_fail(sh, bad_err, 0, bad);
+                break;
             }
             AcquireSRWLockShared(&sh->lock);
             int sent = sh->close_sent || sh->close_queued;
