@@ -71,7 +71,7 @@ typedef struct wh_shared {
     int close_sent;   /* our close frame went out */
     HINTERNET session, connect, request, ws;
     /* Connect parameters (immutable once the reader runs). */
-    wchar_t *host, *path, *headers, *proxy;
+    wchar_t *host, *path, *headers;
     INTERNET_PORT port;
     int tls, skip_verify, connect_timeout_ms;
     size_t max_message;
@@ -137,7 +137,6 @@ static void shared_release(wh_shared *sh)
     uniws__free(sh->host);
     uniws__free(sh->path);
     uniws__free(sh->headers);
-    uniws__free(sh->proxy);
     if (sh->protocols) {
         for (char **p = sh->protocols; *p; p++)
             uniws__free(*p);
@@ -414,8 +413,9 @@ static wh_op *new_op(int kind, const void *data, size_t len)
  * reads the answer's headers. Returns 0, or -1 after posting the failure. */
 static int open_request(wh_shared *sh)
 {
-    DWORD access = sh->proxy ? WINHTTP_ACCESS_TYPE_NAMED_PROXY : WINHTTP_ACCESS_TYPE_NO_PROXY;
-    HINTERNET session = WinHttpOpen(L"uniws", access, sh->proxy ? sh->proxy : WINHTTP_NO_PROXY_NAME,
+    /* No proxy: UNIWS_CAP_PROXY is not claimed (WinHTTP's named proxies
+     * speak HTTP CONNECT only, and no test here covers them yet). */
+    HINTERNET session = WinHttpOpen(L"uniws", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
                                     WINHTTP_NO_PROXY_BYPASS, 0);
     if (!session) {
         post_winhttp_fail(sh, "WinHttpOpen", GetLastError());
@@ -813,14 +813,6 @@ static int setup(wh_shared *sh, const uniws__connect_req *req)
     sh->skip_verify = o->tls_skip_verify;
     sh->connect_timeout_ms = o->connect_timeout_ms;
     sh->max_message = o->max_message_size ? o->max_message_size : UNIWS_DEFAULT_MAX_MESSAGE_SIZE;
-    if (o->proxy && *o->proxy) {
-        /* WinHTTP speaks to HTTP proxies only (CONNECT); no SOCKS. */
-        if (strncmp(o->proxy, "http://", 7) != 0)
-            return UNIWS_EUNSUPPORTED;
-        sh->proxy = widen(o->proxy + 7);
-        if (!sh->proxy)
-            return UNIWS_ENOMEM;
-    }
     sh->protocols = uniws__calloc(o->num_protocols + 1, sizeof *sh->protocols);
     if (!sh->protocols)
         return UNIWS_ENOMEM;
