@@ -30,7 +30,7 @@
 #include "core/validate.h"
 #include "core/alloc.h"
 
-enum { EV_OPEN = 1, EV_MESSAGE, EV_ERROR, EV_CLOSE, EV_TOO_BIG };
+enum { EV_OPEN = 1, EV_MESSAGE, EV_ERROR, EV_CLOSE };
 enum { OP_SEND = 1, OP_CLOSE, OP_CLOSE_REPLY };
 
 /* One thing a WinHTTP thread saw, copied for the loop thread. */
@@ -49,8 +49,10 @@ typedef struct wh_event {
 typedef struct wh_op {
     struct wh_op *next;
     int kind;
-    int binary; /* OP_SEND */
-    int code;   /* OP_CLOSE, OP_CLOSE_REPLY */
+    int binary;   /* OP_SEND */
+    int code;     /* OP_CLOSE, OP_CLOSE_REPLY */
+    int fail_err; /* OP_CLOSE_REPLY: once the close frame is out, fail with this */
+    char fail_msg[160];
     size_t len;
     char data[];
 } wh_op;
@@ -325,8 +327,18 @@ static DWORD WINAPI writer_main(void *arg)
         while (!sh->op_head && !sh->abandoned)
             SleepConditionVariableSRW(&sh->cv, &sh->lock, INFINITE, 0);
         if (sh->abandoned) {
-            ReleaseSRWLockExclusive(&sh->lock);
-            break;
+            /* The socket is gone: drop the sends, but a queued close frame
+             * still goes out (destroy() left the WebSocket open for it). */
+            while (sh->op_head && sh->op_head->kind == OP_SEND) {
+                wh_op *o = sh->op_head;
+                sh->op_head = o->next;
+                uniws__free(o);
+            }
+            if (!sh->op_head) {
+                sh->op_tail = NULL;
+                ReleaseSRWLockExclusive(&sh->lock);
+                break;
+            }
         }
         wh_op *op = sh->op_head;
         sh->op_head = op->next;
@@ -361,8 +373,18 @@ static DWORD WINAPI writer_main(void *arg)
         r = WinHttpWebSocketShutdown(ws, code, op->len ? op->data : NULL, (DWORD)op->len);
         AcquireSRWLockExclusive(&sh->lock);
         sh->close_sent = 1;
+        HINTERNET drop = NULL;
+        if (sh->abandoned) {
+            /* destroy() waited for this frame: now end the connection. */
+            drop = sh->ws;
+            sh->ws = NULL;
+        }
         ReleaseSRWLockExclusive(&sh->lock);
-        if (r != NO_ERROR && op->kind == OP_CLOSE)
+        if (drop)
+            WinHttpCloseHandle(drop);
+        if (op->fail_err)
+            post_fail(sh, op->fail_err, 0, op->fail_msg);
+        else if (r != NO_ERROR && op->kind == OP_CLOSE)
             post_winhttp_fail(sh, "WinHttpWebSocketShutdown", r);
         uniws__free(op);
         break; /* nothing is sent after a close frame */
@@ -405,6 +427,22 @@ static wh_op *new_op(int kind, const void *data, size_t len)
     if (len)
         memcpy(op->data, data, len);
     return op;
+}
+
+/* Fails the connection as RFC 6455 7.1.7 says: the close frame (code) goes
+ * out first, then the error and close events are queued (by the writer,
+ * so that destroy() cannot cut the close frame off). */
+static void fail_with_close(wh_shared *sh, int code, int err, const char *msg)
+{
+    wh_op *op = new_op(OP_CLOSE_REPLY, NULL, 0);
+    if (op) {
+        op->code = code;
+        op->fail_err = err;
+        snprintf(op->fail_msg, sizeof op->fail_msg, "%s", msg);
+        if (queue_op(sh, op) == 0)
+            return;
+    }
+    post_fail(sh, err, 0, msg); /* a close frame is already on its way */
 }
 
 /* ---- the reader thread: connect, upgrade, receive ---------------------------------- */
@@ -559,13 +597,12 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
 {
     size_t cap = 64 * 1024, len = 0;
     char *buf = uniws__malloc(cap);
-    int too_big = 0;
     if (!buf) {
         post_fail(sh, UNIWS_ENOMEM, 0, "out of memory");
         return;
     }
     for (;;) {
-        if (cap - len < 16 * 1024 && !too_big) {
+        if (cap - len < 16 * 1024) {
             char *nb = uniws__realloc(buf, cap * 2);
             if (!nb) {
                 post_fail(sh, UNIWS_ENOMEM, 0, "out of memory");
@@ -584,9 +621,10 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
                 char msg[160];
                 snprintf(msg, sizeof msg, "WinHTTP: WinHttpWebSocketReceive failed (error %lu)",
                          (unsigned long)r);
-                post_fail(
-                    sh, r == ERROR_WINHTTP_INVALID_SERVER_RESPONSE ? UNIWS_EPROTOCOL : map_error(r),
-                    0, msg);
+                if (r == ERROR_WINHTTP_INVALID_SERVER_RESPONSE)
+                    fail_with_close(sh, UNIWS_CLOSE_PROTOCOL_ERROR, UNIWS_EPROTOCOL, msg);
+                else
+                    post_fail(sh, map_error(r), 0, msg);
             }
             break;
         }
@@ -615,17 +653,7 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
                 reply = UNIWS_CLOSE_INVALID_DATA;
             }
             if (bad) {
-                AcquireSRWLockShared(&sh->lock);
-                int queued = sh->close_queued;
-                ReleaseSRWLockShared(&sh->lock);
-                if (!queued) {
-                    wh_op *op = new_op(OP_CLOSE_REPLY, NULL, 0);
-                    if (op) {
-                        op->code = reply;
-                        queue_op(sh, op);
-                    }
-                }
-                post_fail(sh, bad_err, 0, bad);
+                fail_with_close(sh, reply, bad_err, bad);
                 break;
             }
             AcquireSRWLockShared(&sh->lock);
@@ -644,24 +672,18 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
         }
         len += got;
         if (len > sh->max_message) {
-            /* Keep reading (and dropping) the rest; report once. */
-            if (!too_big) {
-                wh_event *e = new_event(EV_TOO_BIG, NULL, 0);
-                post(sh, e);
-            }
-            too_big = 1;
-            len = 0;
+            /* Stop here: close 1009, then fail (RFC 6455 7.4.1). */
+            fail_with_close(sh, UNIWS_CLOSE_TOO_BIG, UNIWS_ETOO_BIG,
+                            "received message exceeds max_message_size");
+            break;
         }
         if (type == WINHTTP_WEB_SOCKET_BINARY_MESSAGE_BUFFER_TYPE ||
             type == WINHTTP_WEB_SOCKET_UTF8_MESSAGE_BUFFER_TYPE) {
-            if (!too_big) {
-                wh_event *e = new_event(EV_MESSAGE, buf, len);
-                if (e)
-                    e->binary = type == WINHTTP_WEB_SOCKET_BINARY_MESSAGE_BUFFER_TYPE;
-                post(sh, e);
-            }
+            wh_event *e = new_event(EV_MESSAGE, buf, len);
+            if (e)
+                e->binary = type == WINHTTP_WEB_SOCKET_BINARY_MESSAGE_BUFFER_TYPE;
+            post(sh, e);
             len = 0;
-            too_big = 0;
             if (cap > 1024 * 1024) {
                 /* Give back what one big message took. */
                 char *nb = uniws__realloc(buf, 64 * 1024);
@@ -730,17 +752,6 @@ static void deliver(uniws_socket *s, wh_event *e)
     case EV_MESSAGE:
         uniws__msg_received(s, e->binary ? UNIWS_BINARY : UNIWS_TEXT, e->data, e->len);
         break;
-    case EV_TOO_BIG: {
-        wh_sock *w = uniws__sock_priv(s);
-        wh_op *op = new_op(OP_CLOSE, "message too big", 15);
-        if (op) {
-            op->code = UNIWS_CLOSE_TOO_BIG;
-            queue_op(w->sh, op);
-        }
-        uniws__msg_error(s, UNIWS_ETOO_BIG, 0, "received message exceeds max_message_size");
-        uniws__msg_closed(s, UNIWS_CLOSE_ABNORMAL, "", 0, 0);
-        break;
-    }
     case EV_ERROR:
         uniws__msg_error(s, e->code, e->http_status, e->data);
         break;
@@ -858,9 +869,18 @@ static void wh_destroy(uniws_socket *s)
     AcquireSRWLockExclusive(&sh->lock);
     sh->abandoned = 1;
     /* Closing the handles ends the threads' blocking calls (they see an
-     * error and leave); the last one out frees sh. */
-    HINTERNET hs[4] = {sh->ws, sh->request, sh->connect, sh->session};
-    sh->ws = sh->request = sh->connect = sh->session = NULL;
+     * error and leave); the last one out frees sh. When a close frame is
+     * queued but not yet sent (the core closed with 1002/1007/1009 and
+     * failed the socket), the writer sends it first and then closes the
+     * WebSocket itself. */
+    HINTERNET hs[4] = {NULL, NULL, NULL, NULL};
+    if (!(sh->ws && sh->close_queued && !sh->close_sent)) {
+        hs[0] = sh->ws;
+        hs[1] = sh->request;
+        hs[2] = sh->connect;
+        hs[3] = sh->session;
+        sh->ws = sh->request = sh->connect = sh->session = NULL;
+    }
     WakeAllConditionVariable(&sh->cv);
     ReleaseSRWLockExclusive(&sh->lock);
     for (int i = 0; i < 4; i++)
@@ -924,9 +944,10 @@ const uniws__backend uniws__backend_winhttp = {
     /* WinHTTP frames messages itself (no RAW_FRAMES), offers no
      * permessage-deflate and no ping call, verifies TLS against the Windows
      * certificate store only (no CA file) and takes client certificates
-     * only as store contexts (not PEM files). */
+     * only as store contexts (not PEM files). It sends the close codes a
+     * failing client uses (1002, 1007, 1009: the wire_* cases check them). */
     .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_TLS_SKIP_VERIFY |
-            UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_NETWORK,
+            UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_NETWORK | UNIWS_CAP_ANY_CLOSE_CODE,
     .auto_select = 1,
     .kind = UNIWS__MESSAGE,
     .priv_size = sizeof(wh_sock),
