@@ -492,6 +492,11 @@ static int open_request(wh_shared *sh)
             return -1;
         }
     }
+    /* The answer's headers are bounded (as the core bounds them for the
+     * stream backends); WinHTTP's documented default is 64 KiB. */
+    DWORD max_headers = 64 * 1024;
+    WinHttpSetOption(req, WINHTTP_OPTION_MAX_RESPONSE_HEADER_SIZE, &max_headers,
+                     sizeof max_headers);
     /* A WebSocket handshake never follows a redirect (WHATWG: a 3xx fails). */
     DWORD never = WINHTTP_OPTION_REDIRECT_POLICY_NEVER;
     if (!WinHttpSetOption(req, WINHTTP_OPTION_REDIRECT_POLICY, &never, sizeof never)) {
