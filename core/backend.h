@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include "uniws/uniws.h"
 #include "core/url.h"
+#include "core/platform.h"
 
 enum uniws__backend_kind { UNIWS__STREAM = 1, UNIWS__MESSAGE = 2 };
 
@@ -100,14 +101,15 @@ typedef struct uniws__out_run {
 } uniws__out_run;
 size_t uniws__stream_out_peekv(uniws_socket *s, uniws__out_run *runs, size_t max, size_t limit);
 
-/* POSIX: one gathering sendmsg() of s's queued output to the non-blocking
- * socket fd, consuming what the kernel took. Returns UNIWS__WRITE_IDLE
- * (nothing queued), _MORE (all of it went out: call again, but first check
- * that the socket is still yours — the consume may have ended it), _FULL
- * (the socket took part or none of it: wait for writability) or _ERROR
- * (errno says why). */
+/* One gathering write (sendmsg() on POSIX, WSASend() on Windows) of s's
+ * queued output to the non-blocking socket fd, consuming what the kernel
+ * took. Returns UNIWS__WRITE_IDLE (nothing queued), _MORE (all of it went
+ * out: call again, but first check that the socket is still yours — the
+ * consume may have ended it), _FULL (the socket took part or none of it:
+ * wait for writability) or _ERROR (errno says why; on Windows errno is set
+ * from the Winsock error). */
 enum { UNIWS__WRITE_IDLE, UNIWS__WRITE_MORE, UNIWS__WRITE_FULL, UNIWS__WRITE_ERROR };
-int uniws__stream_write_fd(uniws_socket *s, int fd);
+int uniws__stream_write_fd(uniws_socket *s, uniws__fd fd);
 
 /* ---- STREAM backends whose library does the HTTP upgrade (does_upgrade) - */
 
@@ -156,5 +158,6 @@ extern const uniws__backend uniws__backend_lws;
 extern const uniws__backend uniws__backend_curl;
 extern const uniws__backend uniws__backend_emscripten;
 extern const uniws__backend uniws__backend_loopback;
+extern const uniws__backend uniws__backend_winhttp;
 
 #endif

@@ -150,10 +150,10 @@ uint64_t uniws__loop_now(uniws_loop *l)
 
 /* ---- fd watchers --------------------------------------------------------- */
 
-int uniws__io_start(uniws_loop *l, uniws__io *io, int fd, unsigned events, uniws__io_cb cb,
+int uniws__io_start(uniws_loop *l, uniws__io *io, uniws__fd fd, unsigned events, uniws__io_cb cb,
                     void *data)
 {
-    if (fd < 0 || !cb)
+    if (!UNIWS__FD_VALID(fd) || !cb)
         return UNIWS_EINVAL;
     io->fd = fd;
     io->events = events;

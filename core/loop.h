@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "uniws/uniws.h"
+#include "core/platform.h"
 
 struct uniws__backend;
 
@@ -20,7 +21,7 @@ struct uniws__backend;
 typedef struct uniws__io uniws__io;
 typedef void (*uniws__io_cb)(uniws_loop *loop, uniws__io *io, unsigned revents);
 struct uniws__io {
-    int fd;
+    uniws__fd fd;
     unsigned events; /* UNIWS__IO_READ | UNIWS__IO_WRITE currently watched */
     uniws__io_cb cb;
     void *data;
@@ -28,7 +29,7 @@ struct uniws__io {
 };
 
 /* Watches fd for events (may be 0). Returns 0, UNIWS_EIO or UNIWS_EINVAL. */
-int uniws__io_start(uniws_loop *loop, uniws__io *io, int fd, unsigned events, uniws__io_cb cb,
+int uniws__io_start(uniws_loop *loop, uniws__io *io, uniws__fd fd, unsigned events, uniws__io_cb cb,
                     void *data);
 /* Changes the watched events of an active watcher. Returns 0 or UNIWS_EIO. */
 int uniws__io_set(uniws_loop *loop, uniws__io *io, unsigned events);

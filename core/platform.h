@@ -1,13 +1,24 @@
 /*
  * platform.h — OS services the core needs, declared once and implemented in
- * platforms/posix/ and platforms/web/ under the same names (CMake picks the
- * folder at build time).
+ * platforms/posix/, platforms/linux/, platforms/win32/ and platforms/web/
+ * under the same names (CMake picks the folder at build time).
  */
 #ifndef UNIWS_CORE_PLATFORM_H
 #define UNIWS_CORE_PLATFORM_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* A socket the poller watches: a file descriptor on POSIX, a Winsock SOCKET
+ * (an unsigned UINT_PTR handle) on Windows. This is the one place of the
+ * core that names a platform: everything else says uniws__fd. */
+#ifdef _WIN32
+typedef uintptr_t uniws__fd;
+#define UNIWS__FD_VALID(fd) ((fd) != ~(uintptr_t)0) /* INVALID_SOCKET */
+#else
+typedef int uniws__fd;
+#define UNIWS__FD_VALID(fd) ((fd) >= 0)
+#endif
 
 /* The platform's name for uniws_platform(), e.g. "linux-epoll". */
 const char *uniws__plat_name(void);
@@ -38,9 +49,9 @@ int uniws__poller_new(uniws__poller **out);
 void uniws__poller_free(uniws__poller *p);
 /* A descriptor readable when the poller has events or was woken; -1 if none. */
 int uniws__poller_fd(const uniws__poller *p);
-int uniws__poller_add(uniws__poller *p, int fd, unsigned events, void *data);
-int uniws__poller_mod(uniws__poller *p, int fd, unsigned events, void *data);
-void uniws__poller_del(uniws__poller *p, int fd);
+int uniws__poller_add(uniws__poller *p, uniws__fd fd, unsigned events, void *data);
+int uniws__poller_mod(uniws__poller *p, uniws__fd fd, unsigned events, void *data);
+void uniws__poller_del(uniws__poller *p, uniws__fd fd);
 /* Waits up to timeout_ms (-1 forever) and returns how many events it stored
  * (<= max), 0 on timeout or wake-up, or a negative error. */
 int uniws__poller_wait(uniws__poller *p, uniws__poll_event *ev, int max, int timeout_ms);

@@ -18,6 +18,9 @@ const uniws__backend *const uniws__backends[] = {
 #ifdef UNIWS_HAVE_CURL
     &uniws__backend_curl,
 #endif
+#ifdef UNIWS_HAVE_WINHTTP
+    &uniws__backend_winhttp,
+#endif
 #ifdef UNIWS_HAVE_LOOPBACK
     &uniws__backend_loopback,
 #endif

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Installs everything uniws needs to build and test on Debian 12, idempotently.
-# Usage: scripts/bootstrap.sh [--web] [--valgrind]
-#   --web adds emscripten and chromium; --valgrind adds valgrind (scripts/valgrind.sh).
+# Usage: scripts/bootstrap.sh [--web] [--valgrind] [--windows]
+#   --web adds emscripten and chromium; --valgrind adds valgrind (scripts/valgrind.sh);
+#   --windows adds the mingw-w64 cross toolchain, wine (to run the Windows
+#   programs) and zlib for mingw.
 # clang with its runtime (libFuzzer, sanitizers) is always installed: test.sh
 # runs every fuzz target under libFuzzer (scripts/fuzz.sh).
 set -euo pipefail
 
 want_web=0
 want_valgrind=0
+want_windows=0
 for a in "$@"; do
   case "$a" in
     --web) want_web=1 ;;
     --valgrind) want_valgrind=1 ;;
+    --windows) want_windows=1 ;;
     *) echo "bootstrap: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +55,7 @@ add_backports
 base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks clang libclang-rt-14-dev)
 [ "$want_web" = 1 ] && base+=(emscripten chromium fonts-liberation)
 [ "$want_valgrind" = 1 ] && base+=(valgrind)
+[ "$want_windows" = 1 ] && base+=(mingw-w64 wine64 wine libz-mingw-w64-dev)
 command -v node >/dev/null || base+=(nodejs npm)
 missing=()
 for p in "${base[@]}"; do have_pkg "$p" || missing+=("$p"); done
@@ -68,7 +73,7 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$curl_ok" = 0 ]; then
     $SUDO apt-get update -q
   fi
   if [ "${#missing[@]}" -gt 0 ]; then
-    $SUDO apt-get -o Uniws::Bootstrap=1 install -y -q --no-install-recommends "${missing[@]}"
+    $SUDO apt-get -o Uniws::Bootstrap=1 -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}"
   fi
   if [ "$curl_ok" = 0 ]; then
     # pkg/suite pins only this package (and the dependencies that must follow

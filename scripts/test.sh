@@ -4,11 +4,12 @@
 # curl), the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
 # the WebAssembly suite in Node.js and headless Chromium,
 # the native suite on the portable POSIX (poll) platform layer, the
-# allocation fault sweep, every fuzz target under clang + libFuzzer and a short
-# soak (docs/hardening.md).
+# allocation fault sweep, every fuzz target under clang + libFuzzer, a short
+# soak (docs/hardening.md) and the Windows build under wine
+# (scripts/test-windows.sh).
 # Set UNIWS_SKIP_WEB=1, UNIWS_SKIP_SANITIZERS=1, UNIWS_SKIP_POLL=1,
-# UNIWS_SKIP_FUZZ=1 or UNIWS_SKIP_SOAK=1 to leave a part out locally;
-# UNIWS_FUZZ_SECONDS sets the time per fuzz target (default 20).
+# UNIWS_SKIP_FUZZ=1, UNIWS_SKIP_SOAK=1 or UNIWS_SKIP_WINDOWS=1 to leave a part
+# out locally; UNIWS_FUZZ_SECONDS sets the time per fuzz target (default 20).
 # --valgrind adds the conformance suite under Valgrind's memcheck (slow).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +65,13 @@ fi
 if [ "${UNIWS_SKIP_WEB:-0}" != 1 ] && [ -f "$root/scripts/test-web.sh" ]; then
   step "WebAssembly build and tests (Node.js, headless Chromium)"
   bash "$root/scripts/test-web.sh" "$root/build"
+fi
+
+if [ "${UNIWS_SKIP_WINDOWS:-0}" != 1 ]; then
+  # mingw-w64 cross build; unit tests and the conformance columns (win-*)
+  # as Windows programs under wine against the native peer.
+  step "Windows (mingw-w64) build and tests under wine"
+  bash "$root/scripts/test-windows.sh" "$root/build"
 fi
 
 if [ "${UNIWS_SKIP_FUZZ:-0}" != 1 ]; then
