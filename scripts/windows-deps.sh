@@ -29,7 +29,8 @@ LWS_VERSION=4.1.6
 curl_stamp=$prefix/.curl-$CURL_VERSION
 lws_stamp=$prefix/.lws-$LWS_VERSION
 
-if [ -f "$curl_stamp" ] && [ -f "$lws_stamp" ]; then
+lws_pc=$prefix/lib/pkgconfig/libwebsockets.pc
+if [ -f "$curl_stamp" ] && [ -f "$lws_stamp" ] && [ -f "$lws_pc" ]; then
   echo "windows-deps: cached (curl $CURL_VERSION, libwebsockets $LWS_VERSION)"
   echo "$prefix"
   exit 0
@@ -169,5 +170,15 @@ if [ ! -f "$lws_stamp" ]; then
   cmake --install "$src/libwebsockets/build" >/dev/null
   touch "$lws_stamp"
   echo "windows-deps: libwebsockets $LWS_VERSION built in $(( $(date +%s) - t0 ))s" >&2
+fi
+# lws installs no .pc file for Windows: one for the static library and the
+# system libraries it needs (its CMakeLists' LIB_LIST_AT_END for WIN32).
+if [ ! -f "$lws_pc" ]; then
+  mkdir -p "$(dirname "$lws_pc")"
+  printf '%s\n' "prefix=$prefix" 'libdir=${prefix}/lib' 'includedir=${prefix}/include' '' \
+    'Name: libwebsockets' 'Description: libwebsockets (static, mingw-w64, no TLS, external poll)' \
+    "Version: $LWS_VERSION" \
+    'Libs: -L${libdir} -lwebsockets_static -lws2_32 -luserenv -lpsapi -liphlpapi -lcrypt32' \
+    'Cflags: -I${includedir}' >"$lws_pc"
 fi
 echo "$prefix"

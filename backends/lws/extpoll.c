@@ -4,11 +4,13 @@
  * asks for, readiness handed to lws_service_fd().
  *
  * Connect completion on Windows: 4.1.6's Windows client does not ask for
- * POLLOUT to learn that a non-blocking connect() finished; it waits for
- * FD_CONNECT from its own WSAEventSelect() loop, which does not run here. So
- * a socket is also watched for writability until it first becomes writable
- * (or fails), and lws is told POLLOUT then: its RAW role calls connect()
- * again, which answers WSAEISCONN (connected) or the error.
+ * POLLOUT to learn that a non-blocking connect() finished; only its own
+ * service, which reads FD_CONNECT from the WSAEventSelect() events lws
+ * registers on every socket, completes it (asked through lws_service_fd()
+ * instead, it tests connect(fd, NULL, 0), which fails). So a new socket is
+ * also watched for writability until it first becomes writable or fails,
+ * and then lws's own service runs without waiting (lws_service_tsi() with
+ * timeout -1), once per event it may have to take, to handle FD_CONNECT.
  */
 #include "backends/lws/extpoll.h"
 
@@ -92,8 +94,14 @@ static void on_io(uniws_loop *loop, uniws__io *io, unsigned revents)
     if (w->fresh && (revents & (UNIWS__IO_WRITE | UNIWS__IO_ERROR))) {
         /* Connected or failed: from now on only what lws asks for. */
         w->fresh = 0;
-        pfd.events |= LWS_POLLOUT;
         uniws__io_set(f->loop, &w->io, io_events(w));
+        /* WSAWaitForMultipleEvents() hands lws one signalled event per
+         * call: enough calls for every socket's. w may be gone after. */
+        (*f->depth)++;
+        for (size_t i = 0; i <= f->n && i < 64; i++)
+            lws_service_tsi(f->ctx, -1, 0);
+        (*f->depth)--;
+        return;
     }
     pfd.revents &= (short)(pfd.events | LWS_POLLHUP);
     if (!pfd.revents)
@@ -122,7 +130,9 @@ static int add(uniws__lwsfds *f, const struct lws_pollargs *pa)
     w->owner = f;
     w->fd = pa->fd;
     w->events = (short)pa->events;
-    w->fresh = 1;
+#ifdef _WIN32
+    w->fresh = 1; /* see "Connect completion" above */
+#endif
     if (uniws__io_start(f->loop, &w->io, (uniws__fd)pa->fd, io_events(w), on_io, w) != 0) {
         uniws__free(w);
         return -1;
