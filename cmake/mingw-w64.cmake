@@ -15,7 +15,7 @@ set(CMAKE_RANLIB ${UNIWS_MINGW_TRIPLE}-ranlib CACHE FILEPATH "")
 
 # Libraries and headers come from the mingw sysroot (and from any prefix a dependency
 # build adds to CMAKE_FIND_ROOT_PATH / CMAKE_PREFIX_PATH); programs from the host.
-list(APPEND CMAKE_FIND_ROOT_PATH /usr/${UNIWS_MINGW_TRIPLE})
+list(APPEND CMAKE_FIND_ROOT_PATH /usr/${UNIWS_MINGW_TRIPLE} ${CMAKE_PREFIX_PATH})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
@@ -34,8 +34,9 @@ set(ENV{PKG_CONFIG_LIBDIR} "${_uniws_pc}")
 set(ENV{PKG_CONFIG_PATH} "")
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
 
-# Test programs built for Windows run through wine when ctest or CMake needs to run them.
-find_program(UNIWS_WINE_PROGRAM NAMES wine64 wine)
-if(UNIWS_WINE_PROGRAM)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${UNIWS_WINE_PROGRAM})
+# Test programs built for Windows run through wine when ctest or CMake needs
+# to run them, by way of scripts/wine-run.sh (output through a file: see there).
+if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
+  get_filename_component(_uniws_root ${CMAKE_CURRENT_LIST_DIR} DIRECTORY)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${_uniws_root}/scripts/wine-run.sh)
 endif()

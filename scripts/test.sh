@@ -3,9 +3,10 @@
 # then runs every test: the native suite (unit, conformance matrix, CLI,
 # curl), the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
 # the WebAssembly suite in Node.js and headless Chromium,
-# and the native suite on the portable POSIX (poll) platform layer.
-# Set UNIWS_SKIP_WEB=1, UNIWS_SKIP_SANITIZERS=1 or UNIWS_SKIP_POLL=1 to leave a
-# part out locally.
+# the native suite on the portable POSIX (poll) platform layer, and the
+# Windows build under wine (scripts/test-windows.sh).
+# Set UNIWS_SKIP_WEB=1, UNIWS_SKIP_SANITIZERS=1, UNIWS_SKIP_POLL=1 or
+# UNIWS_SKIP_WINDOWS=1 to leave a part out locally.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 start=$(date +%s)
@@ -48,6 +49,13 @@ fi
 if [ "${UNIWS_SKIP_WEB:-0}" != 1 ] && [ -f "$root/scripts/test-web.sh" ]; then
   step "WebAssembly build and tests (Node.js, headless Chromium)"
   bash "$root/scripts/test-web.sh" "$root/build"
+fi
+
+if [ "${UNIWS_SKIP_WINDOWS:-0}" != 1 ]; then
+  # mingw-w64 cross build; unit tests and the conformance columns (win-*)
+  # as Windows programs under wine against the native peer.
+  step "Windows (mingw-w64) build and tests under wine"
+  bash "$root/scripts/test-windows.sh" "$root/build"
 fi
 
 step "conformance matrix"

@@ -24,10 +24,13 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/backend.h"
+#include "core/handshake.h"
 #include "core/loop.h"
+#include "core/utf8.h"
+#include "core/validate.h"
 #include "core/alloc.h"
 
-enum { EV_OPEN = 1, EV_MESSAGE, EV_ERROR, EV_CLOSE, EV_TOO_BIG };
+enum { EV_OPEN = 1, EV_MESSAGE, EV_ERROR, EV_CLOSE };
 enum { OP_SEND = 1, OP_CLOSE, OP_CLOSE_REPLY };
 
 /* One thing a WinHTTP thread saw, copied for the loop thread. */
@@ -46,8 +49,10 @@ typedef struct wh_event {
 typedef struct wh_op {
     struct wh_op *next;
     int kind;
-    int binary; /* OP_SEND */
-    int code;   /* OP_CLOSE, OP_CLOSE_REPLY */
+    int binary;   /* OP_SEND */
+    int code;     /* OP_CLOSE, OP_CLOSE_REPLY */
+    int fail_err; /* OP_CLOSE_REPLY: once the close frame is out, fail with this */
+    char fail_msg[160];
     size_t len;
     char data[];
 } wh_op;
@@ -68,7 +73,7 @@ typedef struct wh_shared {
     int close_sent;   /* our close frame went out */
     HINTERNET session, connect, request, ws;
     /* Connect parameters (immutable once the reader runs). */
-    wchar_t *host, *path, *headers, *proxy;
+    wchar_t *host, *path, *headers;
     INTERNET_PORT port;
     int tls, skip_verify, connect_timeout_ms;
     size_t max_message;
@@ -134,7 +139,6 @@ static void shared_release(wh_shared *sh)
     uniws__free(sh->host);
     uniws__free(sh->path);
     uniws__free(sh->headers);
-    uniws__free(sh->proxy);
     if (sh->protocols) {
         for (char **p = sh->protocols; *p; p++)
             uniws__free(*p);
@@ -255,23 +259,62 @@ static void post_winhttp_fail(wh_shared *sh, const char *what, DWORD e)
     post_fail(sh, map_error(e), 0, msg);
 }
 
-/* A response header as UTF-8, or NULL when absent. */
-static char *query_header(HINTERNET req, const wchar_t *name)
+/* A response header (or with WINHTTP_QUERY_FLAG_REQUEST_HEADERS in flags, a
+ * request header) as UTF-8, or NULL when absent. */
+static char *query_header_flags(HINTERNET req, DWORD flags, const wchar_t *name)
 {
     DWORD size = 0;
-    WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM, name, NULL, &size, WINHTTP_NO_HEADER_INDEX);
+    WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM | flags, name, NULL, &size,
+                        WINHTTP_NO_HEADER_INDEX);
     if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || size == 0)
         return NULL;
     wchar_t *w = uniws__malloc(size + sizeof(wchar_t));
     if (!w)
         return NULL;
     char *s = NULL;
-    if (WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM, name, w, &size, WINHTTP_NO_HEADER_INDEX)) {
+    if (WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM | flags, name, w, &size,
+                            WINHTTP_NO_HEADER_INDEX)) {
         w[size / sizeof(wchar_t)] = 0;
         s = narrow(w);
     }
     uniws__free(w);
     return s;
+}
+
+static char *query_header(HINTERNET req, const wchar_t *name)
+{
+    return query_header_flags(req, 0, name);
+}
+
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* 1 when the comma-separated header value v holds token t (ASCII case
+ * ignored). */
+static int has_token(const char *v, const char *t)
+{
+    size_t n = strlen(t);
+    while (v && *v) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        size_t k = 0;
+        while (v[k] && v[k] != ',')
+            k++;
+        size_t e = k;
+        while (e > 0 && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+            e--;
+        if (e == n) {
+            size_t i = 0;
+            while (i < n && ascii_lower((unsigned char)v[i]) == ascii_lower((unsigned char)t[i]))
+                i++;
+            if (i == n)
+                return 1;
+        }
+        v += k;
+    }
+    return 0;
 }
 
 /* ---- the writer thread ------------------------------------------------------------ */
@@ -284,8 +327,18 @@ static DWORD WINAPI writer_main(void *arg)
         while (!sh->op_head && !sh->abandoned)
             SleepConditionVariableSRW(&sh->cv, &sh->lock, INFINITE, 0);
         if (sh->abandoned) {
-            ReleaseSRWLockExclusive(&sh->lock);
-            break;
+            /* The socket is gone: drop the sends, but a queued close frame
+             * still goes out (destroy() left the WebSocket open for it). */
+            while (sh->op_head && sh->op_head->kind == OP_SEND) {
+                wh_op *o = sh->op_head;
+                sh->op_head = o->next;
+                uniws__free(o);
+            }
+            if (!sh->op_head) {
+                sh->op_tail = NULL;
+                ReleaseSRWLockExclusive(&sh->lock);
+                break;
+            }
         }
         wh_op *op = sh->op_head;
         sh->op_head = op->next;
@@ -320,8 +373,18 @@ static DWORD WINAPI writer_main(void *arg)
         r = WinHttpWebSocketShutdown(ws, code, op->len ? op->data : NULL, (DWORD)op->len);
         AcquireSRWLockExclusive(&sh->lock);
         sh->close_sent = 1;
+        HINTERNET drop = NULL;
+        if (sh->abandoned) {
+            /* destroy() waited for this frame: now end the connection. */
+            drop = sh->ws;
+            sh->ws = NULL;
+        }
         ReleaseSRWLockExclusive(&sh->lock);
-        if (r != NO_ERROR && op->kind == OP_CLOSE)
+        if (drop)
+            WinHttpCloseHandle(drop);
+        if (op->fail_err)
+            post_fail(sh, op->fail_err, 0, op->fail_msg);
+        else if (r != NO_ERROR && op->kind == OP_CLOSE)
             post_winhttp_fail(sh, "WinHttpWebSocketShutdown", r);
         uniws__free(op);
         break; /* nothing is sent after a close frame */
@@ -366,14 +429,31 @@ static wh_op *new_op(int kind, const void *data, size_t len)
     return op;
 }
 
+/* Fails the connection as RFC 6455 7.1.7 says: the close frame (code) goes
+ * out first, then the error and close events are queued (by the writer,
+ * so that destroy() cannot cut the close frame off). */
+static void fail_with_close(wh_shared *sh, int code, int err, const char *msg)
+{
+    wh_op *op = new_op(OP_CLOSE_REPLY, NULL, 0);
+    if (op) {
+        op->code = code;
+        op->fail_err = err;
+        snprintf(op->fail_msg, sizeof op->fail_msg, "%s", msg);
+        if (queue_op(sh, op) == 0)
+            return;
+    }
+    post_fail(sh, err, 0, msg); /* a close frame is already on its way */
+}
+
 /* ---- the reader thread: connect, upgrade, receive ---------------------------------- */
 
 /* Opens the session, connection and request, sends the upgrade request and
  * reads the answer's headers. Returns 0, or -1 after posting the failure. */
 static int open_request(wh_shared *sh)
 {
-    DWORD access = sh->proxy ? WINHTTP_ACCESS_TYPE_NAMED_PROXY : WINHTTP_ACCESS_TYPE_NO_PROXY;
-    HINTERNET session = WinHttpOpen(L"uniws", access, sh->proxy ? sh->proxy : WINHTTP_NO_PROXY_NAME,
+    /* No proxy: UNIWS_CAP_PROXY is not claimed (WinHTTP's named proxies
+     * speak HTTP CONNECT only, and no test here covers them yet). */
+    HINTERNET session = WinHttpOpen(L"uniws", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
                                     WINHTTP_NO_PROXY_BYPASS, 0);
     if (!session) {
         post_winhttp_fail(sh, "WinHttpOpen", GetLastError());
@@ -411,6 +491,12 @@ static int open_request(wh_shared *sh)
             post_winhttp_fail(sh, "WINHTTP_OPTION_SECURITY_FLAGS", GetLastError());
             return -1;
         }
+    }
+    /* A WebSocket handshake never follows a redirect (WHATWG: a 3xx fails). */
+    DWORD never = WINHTTP_OPTION_REDIRECT_POLICY_NEVER;
+    if (!WinHttpSetOption(req, WINHTTP_OPTION_REDIRECT_POLICY, &never, sizeof never)) {
+        post_winhttp_fail(sh, "WINHTTP_OPTION_REDIRECT_POLICY", GetLastError());
+        return -1;
     }
     if (!WinHttpSetOption(req, WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET, NULL, 0)) {
         post_winhttp_fail(sh, "WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET", GetLastError());
@@ -453,6 +539,31 @@ static char *check_response(wh_shared *sh)
         post_fail(sh, UNIWS_EHANDSHAKE, (int)status, msg);
         return NULL;
     }
+    /* RFC 6455 4.1: Upgrade: websocket, Connection: upgrade and the accept
+     * value of our key (Wine's WinHTTP checks none of them). */
+    char *up = query_header(req, L"Upgrade"), *conn = query_header(req, L"Connection");
+    int ok = up && has_token(up, "websocket") && conn && has_token(conn, "upgrade");
+    uniws__free(up);
+    uniws__free(conn);
+    if (!ok) {
+        post_fail(sh, UNIWS_EHANDSHAKE, 101,
+                  "the 101 answer lacks Upgrade: websocket or Connection: upgrade");
+        return NULL;
+    }
+    char *key = query_header_flags(req, WINHTTP_QUERY_FLAG_REQUEST_HEADERS, L"Sec-WebSocket-Key");
+    char *accept = query_header(req, L"Sec-WebSocket-Accept");
+    char want[29];
+    ok = key && accept;
+    if (ok) {
+        uniws__ws_accept(key, want);
+        ok = strcmp(want, accept) == 0;
+    }
+    uniws__free(key);
+    uniws__free(accept);
+    if (!ok) {
+        post_fail(sh, UNIWS_EHANDSHAKE, 101, "Sec-WebSocket-Accept does not match the key");
+        return NULL;
+    }
     char *ext = query_header(req, L"Sec-WebSocket-Extensions");
     int bad_ext = ext && *ext;
     uniws__free(ext);
@@ -461,6 +572,11 @@ static char *check_response(wh_shared *sh)
         return NULL;
     }
     char *proto = query_header(req, L"Sec-WebSocket-Protocol");
+    if ((!proto || !*proto) && sh->protocols && sh->protocols[0]) {
+        uniws__free(proto);
+        post_fail(sh, UNIWS_EHANDSHAKE, 101, "subprotocols were offered and none was selected");
+        return NULL;
+    }
     if (!proto || !*proto) {
         uniws__free(proto);
         proto = uniws__calloc(1, 1);
@@ -481,13 +597,12 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
 {
     size_t cap = 64 * 1024, len = 0;
     char *buf = uniws__malloc(cap);
-    int too_big = 0;
     if (!buf) {
         post_fail(sh, UNIWS_ENOMEM, 0, "out of memory");
         return;
     }
     for (;;) {
-        if (cap - len < 16 * 1024 && !too_big) {
+        if (cap - len < 16 * 1024) {
             char *nb = uniws__realloc(buf, cap * 2);
             if (!nb) {
                 post_fail(sh, UNIWS_ENOMEM, 0, "out of memory");
@@ -500,8 +615,17 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
         WINHTTP_WEB_SOCKET_BUFFER_TYPE type;
         DWORD r = WinHttpWebSocketReceive(ws, buf + len, (DWORD)(cap - len), &got, &type);
         if (r != NO_ERROR) {
-            if (!abandoned(sh))
-                post_winhttp_fail(sh, "WinHttpWebSocketReceive", r);
+            if (!abandoned(sh)) {
+                /* Once open, bytes that are no valid frame are a protocol
+                 * error, not a failed handshake. */
+                char msg[160];
+                snprintf(msg, sizeof msg, "WinHTTP: WinHttpWebSocketReceive failed (error %lu)",
+                         (unsigned long)r);
+                if (r == ERROR_WINHTTP_INVALID_SERVER_RESPONSE)
+                    fail_with_close(sh, UNIWS_CLOSE_PROTOCOL_ERROR, UNIWS_EPROTOCOL, msg);
+                else
+                    post_fail(sh, map_error(r), 0, msg);
+            }
             break;
         }
         if (type == WINHTTP_WEB_SOCKET_CLOSE_BUFFER_TYPE) {
@@ -512,6 +636,25 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
                 NO_ERROR) {
                 code = UNIWS_CLOSE_NO_STATUS;
                 rlen = 0;
+            }
+            /* Wine reports a close frame without a code as 0. 1005 and
+             * 1006 (and the others uniws__msg_closed refuses) arrived on
+             * the wire, where no endpoint may send them; a reason must be
+             * UTF-8. Both fail the connection, as RFC 6455 7.4 / 8.1 say. */
+            const char *bad = NULL;
+            int bad_err = UNIWS_EPROTOCOL, reply = UNIWS_CLOSE_PROTOCOL_ERROR;
+            if (code == 0)
+                code = UNIWS_CLOSE_NO_STATUS;
+            else if (!uniws__close_code_receivable(code))
+                bad = "the peer closed with a code no endpoint may send";
+            else if (!uniws__utf8_valid(reason, rlen)) {
+                bad = "the peer's close reason is not valid UTF-8";
+                bad_err = UNIWS_EUTF8;
+                reply = UNIWS_CLOSE_INVALID_DATA;
+            }
+            if (bad) {
+                fail_with_close(sh, reply, bad_err, bad);
+                break;
             }
             AcquireSRWLockShared(&sh->lock);
             int sent = sh->close_sent || sh->close_queued;
@@ -529,24 +672,18 @@ static void receive_loop(wh_shared *sh, HINTERNET ws)
         }
         len += got;
         if (len > sh->max_message) {
-            /* Keep reading (and dropping) the rest; report once. */
-            if (!too_big) {
-                wh_event *e = new_event(EV_TOO_BIG, NULL, 0);
-                post(sh, e);
-            }
-            too_big = 1;
-            len = 0;
+            /* Stop here: close 1009, then fail (RFC 6455 7.4.1). */
+            fail_with_close(sh, UNIWS_CLOSE_TOO_BIG, UNIWS_ETOO_BIG,
+                            "received message exceeds max_message_size");
+            break;
         }
         if (type == WINHTTP_WEB_SOCKET_BINARY_MESSAGE_BUFFER_TYPE ||
             type == WINHTTP_WEB_SOCKET_UTF8_MESSAGE_BUFFER_TYPE) {
-            if (!too_big) {
-                wh_event *e = new_event(EV_MESSAGE, buf, len);
-                if (e)
-                    e->binary = type == WINHTTP_WEB_SOCKET_BINARY_MESSAGE_BUFFER_TYPE;
-                post(sh, e);
-            }
+            wh_event *e = new_event(EV_MESSAGE, buf, len);
+            if (e)
+                e->binary = type == WINHTTP_WEB_SOCKET_BINARY_MESSAGE_BUFFER_TYPE;
+            post(sh, e);
             len = 0;
-            too_big = 0;
             if (cap > 1024 * 1024) {
                 /* Give back what one big message took. */
                 char *nb = uniws__realloc(buf, 64 * 1024);
@@ -615,17 +752,6 @@ static void deliver(uniws_socket *s, wh_event *e)
     case EV_MESSAGE:
         uniws__msg_received(s, e->binary ? UNIWS_BINARY : UNIWS_TEXT, e->data, e->len);
         break;
-    case EV_TOO_BIG: {
-        wh_sock *w = uniws__sock_priv(s);
-        wh_op *op = new_op(OP_CLOSE, "message too big", 15);
-        if (op) {
-            op->code = UNIWS_CLOSE_TOO_BIG;
-            queue_op(w->sh, op);
-        }
-        uniws__msg_error(s, UNIWS_ETOO_BIG, 0, "received message exceeds max_message_size");
-        uniws__msg_closed(s, UNIWS_CLOSE_ABNORMAL, "", 0, 0);
-        break;
-    }
     case EV_ERROR:
         uniws__msg_error(s, e->code, e->http_status, e->data);
         break;
@@ -698,14 +824,6 @@ static int setup(wh_shared *sh, const uniws__connect_req *req)
     sh->skip_verify = o->tls_skip_verify;
     sh->connect_timeout_ms = o->connect_timeout_ms;
     sh->max_message = o->max_message_size ? o->max_message_size : UNIWS_DEFAULT_MAX_MESSAGE_SIZE;
-    if (o->proxy && *o->proxy) {
-        /* WinHTTP speaks to HTTP proxies only (CONNECT); no SOCKS. */
-        if (strncmp(o->proxy, "http://", 7) != 0)
-            return UNIWS_EUNSUPPORTED;
-        sh->proxy = widen(o->proxy + 7);
-        if (!sh->proxy)
-            return UNIWS_ENOMEM;
-    }
     sh->protocols = uniws__calloc(o->num_protocols + 1, sizeof *sh->protocols);
     if (!sh->protocols)
         return UNIWS_ENOMEM;
@@ -751,9 +869,18 @@ static void wh_destroy(uniws_socket *s)
     AcquireSRWLockExclusive(&sh->lock);
     sh->abandoned = 1;
     /* Closing the handles ends the threads' blocking calls (they see an
-     * error and leave); the last one out frees sh. */
-    HINTERNET hs[4] = {sh->ws, sh->request, sh->connect, sh->session};
-    sh->ws = sh->request = sh->connect = sh->session = NULL;
+     * error and leave); the last one out frees sh. When a close frame is
+     * queued but not yet sent (the core closed with 1002/1007/1009 and
+     * failed the socket), the writer sends it first and then closes the
+     * WebSocket itself. */
+    HINTERNET hs[4] = {NULL, NULL, NULL, NULL};
+    if (!(sh->ws && sh->close_queued && !sh->close_sent)) {
+        hs[0] = sh->ws;
+        hs[1] = sh->request;
+        hs[2] = sh->connect;
+        hs[3] = sh->session;
+        sh->ws = sh->request = sh->connect = sh->session = NULL;
+    }
     WakeAllConditionVariable(&sh->cv);
     ReleaseSRWLockExclusive(&sh->lock);
     for (int i = 0; i < 4; i++)
@@ -817,9 +944,10 @@ const uniws__backend uniws__backend_winhttp = {
     /* WinHTTP frames messages itself (no RAW_FRAMES), offers no
      * permessage-deflate and no ping call, verifies TLS against the Windows
      * certificate store only (no CA file) and takes client certificates
-     * only as store contexts (not PEM files). */
+     * only as store contexts (not PEM files). It sends the close codes a
+     * failing client uses (1002, 1007, 1009: the wire_* cases check them). */
     .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_TLS_SKIP_VERIFY |
-            UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_NETWORK,
+            UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_NETWORK | UNIWS_CAP_ANY_CLOSE_CODE,
     .auto_select = 1,
     .kind = UNIWS__MESSAGE,
     .priv_size = sizeof(wh_sock),

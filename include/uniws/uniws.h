@@ -145,7 +145,7 @@ UNIWS_API int uniws_backend_default(uniws_backend_info *out);
  * (always NUL-terminated when size > 0). Returns the length it needed. */
 UNIWS_API size_t uniws_caps_string(unsigned caps, char *buf, size_t size);
 /* The platform layer this library was built with and its wait primitive, e.g.
- * "linux-epoll", "posix-poll", "web" (docs/platforms.md). Never NULL. */
+ * "linux-epoll", "posix-poll", "win32-wsapoll", "web" (docs/platforms.md). Never NULL. */
 UNIWS_API const char *uniws_platform(void);
 
 /* ------------------------------------------------------------------------ */

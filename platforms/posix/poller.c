@@ -19,7 +19,7 @@ struct uniws__poller {
     struct pollfd *fds; /* fds[0] is the wake-up pipe */
     void **data;        /* data[i] belongs to fds[i] */
     size_t n, cap;
-    int *slot;  /* slot[fd]: index into fds, or -1 */
+    int *slot; /* slot[fd]: index into fds, or -1 */
     size_t nslot;
     int wake[2];
     size_t next; /* where the next wait starts reporting (fairness) */

@@ -3,7 +3,8 @@
  * backend that uniws cannot absorb: the C library of a native backend (keyed
  * by the backend's name and library version), or the JavaScript engine under
  * the emscripten backend (keyed by "wasm-node" / "wasm-chromium" and the
- * Node.js / Chromium version). A case listed here is reported as
+ * Node.js / Chromium version), or Wine under a Windows column (keyed by
+ * "win-<backend>" and Wine's version). A case listed here is reported as
  * "limitation" (with the version and reason) instead of being run, as long
  * as the version still starts with the one given, so a new version runs the
  * case again. Only what the lead agreed to: everything else must be fixed in
@@ -13,6 +14,15 @@
 #include "cases.h"
 
 #include <string.h>
+
+/* Wine's WinHTTP WebSocket (the win-winhttp column under wine). */
+#define WINE_WINHTTP_PING                                                                          \
+    "Wine 8.0's WinHTTP fails WinHttpWebSocketReceive (ERROR_WINHTTP_INVALID_SERVER_RESPONSE) "    \
+    "when the server sends a ping, instead of answering it with a pong as Windows' WinHTTP does; " \
+    "the frames never reach uniws"
+#define WINE_WINHTTP_FRAMING                                                                       \
+    "Wine 8.0's WinHTTP does not fail the connection on this framing violation (RFC 6455 "         \
+    "5.2/5.4); it frames messages itself, so uniws never sees the frames"
 
 static const conf_limitation limitations[] = {
     /* Node.js 20's WebSocket (undici). */
@@ -33,6 +43,21 @@ static const conf_limitation limitations[] = {
      "(seen on Chromium 156) Chromium fails the connection (error, close 1006) when data frames "
      "follow the peer's "
      "close frame, so the peer's code and reason never reach the page"},
+    /* The winhttp backend under Wine (column win-winhttp, keyed by Wine's
+     * version: "wine-8.0 ..."). On Windows itself the cases run. */
+    {"win-winhttp", "frag_ping_interleaved", "wine-8.", WINE_WINHTTP_PING},
+    {"win-winhttp", "ping_answered", "wine-8.", WINE_WINHTTP_PING},
+    {"win-winhttp", "pingflood_1000", "wine-8.", WINE_WINHTTP_PING},
+    {"win-winhttp", "pong_during_large_send", "wine-8.", WINE_WINHTTP_PING},
+    {"win-winhttp", "wire_pong_payload", "wine-8.", WINE_WINHTTP_PING},
+    {"win-winhttp", "wire_pingflood_100", "wine-8.", WINE_WINHTTP_PING},
+    {"win-winhttp", "control_fragmented", "wine-8.", WINE_WINHTTP_FRAMING},
+    {"win-winhttp", "message_inside_fragmented", "wine-8.", WINE_WINHTTP_FRAMING},
+    {"win-winhttp", "binary_inside_fragmented", "wine-8.", WINE_WINHTTP_FRAMING},
+    {"win-winhttp", "frame_length_not_minimal", "wine-8.", WINE_WINHTTP_FRAMING},
+    {"win-winhttp", "close_code_invalid_0", "wine-8.",
+     "Wine 8.0's WinHttpWebSocketQueryCloseStatus reports close code 0 for a close frame without a "
+     "code too, so uniws cannot tell the invalid code 0 on the wire from an empty close (1005)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -2,17 +2,23 @@
 // under Node.js (--experimental-websocket) or in headless Chromium against the
 // native scripted peer, and writes conformance-wasm-<engine>.json in the
 // native runner's format for the matrix (tests/conformance/matrix.c).
+// With --engine wine it runs the same runner built for Windows
+// (tests/windows, uniws-conformance-win.exe) under wine for one backend and
+// writes the win-<backend> column.
 //
-//   node run-conformance.mjs --engine node|chromium --runner DIR/runner.js
+//   node run-conformance.mjs --engine node|chromium|wine --runner DIR/runner.js
 //        --uniws NATIVE/tools/cli/uniws --json OUT.json [--certs DIR]
-//        [--only CASE,...] [--case-timeout MS] [--chromium PATH] [--run-limitations]
+//        [--backend NAME] [--only CASE,...] [--case-timeout MS] [--chromium PATH]
+//        [--run-limitations]
 //
 // --run-limitations runs the cases of limitations.c too (to re-check them).
 //
 // The runner cannot fork: when it crashes or hangs, the case it was in is
 // recorded as failed and a fresh runner continues with the remaining cases.
 import { spawn } from 'node:child_process';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, renameSync, rmSync,
+  writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { closedPort, startPeer } from './peer.mjs';
 import { launchChromium } from './browser.mjs';
@@ -34,6 +40,7 @@ function parseArgs(argv) {
     else if (a === '--only') o.only = take();
     else if (a === '--case-timeout') o.caseTimeout = Number(take());
     else if (a === '--chromium') o.chromium = take();
+    else if (a === '--backend') o.backend = take();
     else if (a === '--run-limitations') o.runLimitations = true;
     else if (a === '-v' || a === '--verbose') o.verbose = true;
     else throw new Error(`unknown argument ${a}`);
@@ -41,11 +48,61 @@ function parseArgs(argv) {
   for (const k of ['runner', 'uniws', 'json']) {
     if (!o[k]) throw new Error(`--${k} is required`);
   }
-  if (!['node', 'chromium'].includes(o.engine)) throw new Error('--engine node|chromium');
+  if (!['node', 'chromium', 'wine'].includes(o.engine)) throw new Error('--engine node|chromium|wine');
+  if (o.engine === 'wine' && !o.backend) throw new Error('--engine wine needs --backend');
   return o;
 }
 
-function listCases(runner) {
+// wine: a Windows program's output goes to a file, never a pipe (with a
+// persistent wineserver, wine's helper processes inherit a pipe and keep it
+// open). Spawns `wine exe args` writing to a fresh file; returns
+// { proc, file, read() } where read() returns the text added since last call.
+function spawnWine(exe, args) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'uniws-wine-'));
+  const file = path.join(dir, 'out.txt');
+  const fd = openSync(file, 'w');
+  const proc = spawn('wine', [exe, ...args], { stdio: ['ignore', fd, fd],
+    env: { ...process.env, WINEDEBUG: process.env.WINEDEBUG || '-all' } });
+  closeSync(fd);
+  let pos = 0;
+  const rfd = openSync(file, 'r');
+  const read = () => {
+    const chunks = [];
+    const buf = Buffer.alloc(65536);
+    for (;;) {
+      const n = readSync(rfd, buf, 0, buf.length, pos);
+      if (n <= 0) break;
+      pos += n;
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(chunks).toString('utf8').replace(/\r/g, '');
+  };
+  const cleanup = () => { closeSync(rfd); rmSync(dir, { recursive: true, force: true }); };
+  return { proc, read, cleanup };
+}
+
+function wineVersion() {
+  return new Promise((resolve) => {
+    const p = spawn('wine', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('exit', () => resolve(out.trim() || 'wine'));
+    p.on('error', () => resolve('wine'));
+  });
+}
+
+function listCases(runner, engine) {
+  if (engine === 'wine') {
+    return new Promise((resolve, reject) => {
+      const w = spawnWine(runner, ['--list']);
+      w.proc.on('exit', (code) => {
+        const out = w.read();
+        w.cleanup();
+        if (code === 0) resolve(out.split('\n').map((l) => l.trim()).filter(Boolean));
+        else reject(new Error(`${runner} --list exited with ${code}: ${out}`));
+      });
+    });
+  }
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [runner, '--list'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -72,13 +129,15 @@ class Session {
   }
 
   args() {
-    const a = ['--engine', `wasm-${this.o.engine}`, '--engine-version', this.env.engineVersion,
+    const engine = this.o.engine === 'wine' ? `win-${this.o.backend}` : `wasm-${this.o.engine}`;
+    const a = ['--engine', engine, '--engine-version', this.env.engineVersion,
       '--port', String(this.env.port),
       '--closed-port', String(this.env.closedPort), '--case-timeout', String(this.o.caseTimeout),
       '--only', this.names.join(',')];
     if (this.env.tlsPort) a.push('--tls-port', String(this.env.tlsPort));
     if (this.env.wireUrl) a.push('--wire-url', this.env.wireUrl);
     if (this.o.runLimitations) a.push('--run-limitations');
+    if (this.o.backend) a.push('--backend', this.o.backend);
     return a;
   }
 
@@ -146,6 +205,37 @@ class Session {
     return r;
   }
 
+  // wine: the runner's output is read from its file every 100 ms.
+  async runWine() {
+    const w = spawnWine(this.o.runner, this.args());
+    const done = new Promise((resolve) => { this.resolve = resolve; });
+    this.startWatch();
+    let buf = '';
+    const feed = () => {
+      buf += w.read();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        this.line(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    };
+    const tick = setInterval(feed, 100);
+    w.proc.on('exit', (code, sig) => {
+      feed();
+      if (buf) this.line(buf);
+      buf = '';
+      this.finish('exit', sig ? `killed by ${sig}` : `exit status ${code}`);
+    });
+    const r = await done;
+    clearInterval(tick);
+    if (w.proc.exitCode === null && w.proc.signalCode === null) {
+      w.proc.kill('SIGKILL');
+      await new Promise((res) => w.proc.once('exit', res));
+    }
+    w.cleanup();
+    return r;
+  }
+
   async runChromium(browser) {
     const page = await browser.newPage();
     const done = new Promise((resolve) => { this.resolve = resolve; });
@@ -170,10 +260,11 @@ async function main() {
   let browser = null;
   if (o.engine === 'chromium') browser = await launchChromium(o.chromium);
 
-  const all = (await listCases(o.runner)).filter((n) => selected(o.only, n));
+  const all = (await listCases(o.runner, o.engine)).filter((n) => selected(o.only, n));
   const peers = [];
   const env = { closedPort: await closedPort(),
-    engineVersion: browser ? browser.version() : process.versions.node };
+    engineVersion: browser ? browser.version()
+      : o.engine === 'wine' ? await wineVersion() : process.versions.node };
   const wire = await startWireControl();
   peers.push(wire);
   env.wireUrl = wire.url;
@@ -213,7 +304,8 @@ async function main() {
       if (sessions > todo.length + 5) throw new Error('the runner keeps dying without progress');
       const s = new Session(o, env, todo, onEvent);
       current = null;
-      const r = o.engine === 'node' ? await s.runNode() : await s.runChromium(browser);
+      const r = o.engine === 'node' ? await s.runNode()
+        : o.engine === 'wine' ? await s.runWine() : await s.runChromium(browser);
       if (r.ended === 'done' && results.size >= all.length) break;
       // The runner died or hung: blame the case it was in (or the next one).
       const victim = current || todo.find((n) => !results.has(n));
@@ -232,14 +324,18 @@ async function main() {
   const cases = [...results.values()].sort((a, b) => byName.get(a.name) - byName.get(b.name))
     .map((c) => ({ name: c.name, item: c.item || '', what: c.what || '', status: c.status,
       detail: c.detail || '', ms: c.ms || 0 }));
-  const engineVersion = `${o.engine === 'node' ? 'Node.js' : 'Chromium'} ${env.engineVersion}`;
+  const wine = o.engine === 'wine';
+  const engineVersion = wine ? env.engineVersion
+    : `${o.engine === 'node' ? 'Node.js' : 'Chromium'} ${env.engineVersion}`;
+  const column = wine ? `win-${o.backend}` : `wasm-${o.engine}`;
   const doc = {
-    backend: `wasm-${o.engine}`,
+    backend: column,
     version: `${info.version}, ${engineVersion}`,
-    description: `${info.description}; WebAssembly in ${engineVersion}`,
+    description: wine ? `${info.description}; Windows (mingw-w64) under ${engineVersion}`
+      : `${info.description}; WebAssembly in ${engineVersion}`,
     caps: info.caps,
     caps_bits: info.caps_bits,
-    runner: `wasm (${engineVersion})`,
+    runner: wine ? `windows (${engineVersion})` : `wasm (${engineVersion})`,
     generated: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     passed: counts.pass,
     failed: counts.fail,
@@ -249,7 +345,7 @@ async function main() {
   };
   writeFileSync(`${o.json}.tmp`, JSON.stringify(doc, null, 2) + '\n');
   renameSync(`${o.json}.tmp`, o.json);
-  console.log(`backend wasm-${o.engine}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`backend ${column}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`${counts.pass} passed, ${counts.fail} failed, ` +
     `${counts.unsupported + counts.limitation} skipped -> ${o.json}`);
   process.exit(counts.fail ? 1 : 0);

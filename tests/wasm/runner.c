@@ -7,7 +7,10 @@
  * their addresses here, reads the results this
  * prints, restarts the runner after a crash and writes the JSON file.
  *
- *   runner.js --engine NAME [--engine-version V] --port N [--closed-port N]
+ * The Windows runner (tests/windows) is this same file built with mingw-w64
+ * and run under wine, with --backend naming the backend to test.
+ *
+ *   runner.js --engine NAME [--engine-version V] [--backend NAME] --port N [--closed-port N]
  *             [--tls-port N] [--wire-url URL] [--only CASE[,CASE...]]
  *             [--case-timeout MS] [--run-limitations] [--list]
  *
@@ -98,6 +101,8 @@ int main(int argc, char **argv)
             bad = 1;
         } else if (!strcmp(a, "--engine")) {
             engine = v;
+        } else if (!strcmp(a, "--backend")) {
+            env.backend = v;
         } else if (!strcmp(a, "--engine-version")) {
             engine_version = v;
         } else if (!strcmp(a, "--port")) {
