@@ -73,9 +73,14 @@ if [ ! -f "$DEPS/prefix/lib/libcmocka.a" ]; then
   mv "$DEPS/prefix/lib/libcmocka-static.a" "$DEPS/prefix/lib/libcmocka.a"
 fi
 
+# ---- win-deps: libcurl (Schannel) and libwebsockets for mingw, built once ---------
+# from Debian's sources (scripts/windows-deps.sh; docs/platforms.md).
+bash "$here/scripts/windows-deps.sh" "$DEPS" >/dev/null
+
 # ---- the cross build -----------------------------------------------------------
+# With the tools: uniws.exe (connect, backends, autobahn).
 cmake -S "$here" -B "$win" -DCMAKE_TOOLCHAIN_FILE="$here/cmake/mingw-w64.cmake" \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$DEPS/prefix" -DUNIWS_BUILD_TOOLS=OFF >/dev/null
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$DEPS/prefix" >/dev/null
 nice -n 10 cmake --build "$win" -j2
 
 # The library once more as plain ISO C (-std=c11 -pedantic, warnings are
@@ -92,6 +97,7 @@ export WINEPREFIX="$win/wineprefix" WINEDEBUG=-all
 export WINEPATH="$win;$DEPS/prefix/bin;/usr/x86_64-w64-mingw32/lib"
 # A persistent wineserver: ~0.2 s per program instead of ~1-6 s. Its helper
 # processes keep any pipe open, so every wine call writes to files.
+mkdir -p "$WINEPREFIX" # wineserver starts inside it; wine fills it on first use
 wineserver -p
 trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
 wine cmd /c exit </dev/null >"$win/wineboot.log" 2>&1 || true
@@ -101,11 +107,16 @@ status=0
 
 # ---- conformance columns ---------------------------------------------------------
 # One column per backend the Windows runner has: win-<backend>.
-WIN_BACKENDS=${UNIWS_WIN_BACKENDS:-"winhttp loopback"}
+WIN_BACKENDS=${UNIWS_WIN_BACKENDS:-"winhttp curl lws loopback"}
 for b in $WIN_BACKENDS; do
   json="$native/conformance-win-$b.json"
   node "$here/tests/wasm/run-conformance.mjs" --engine wine --backend "$b" \
     --runner "$win/tests/windows/uniws-conformance-win.exe" --uniws "$native/tools/cli/uniws" \
     --certs "$native/tests/conformance/certs" --json "$json" || status=1
 done
+
+# ---- win-deps: uniws.exe connect against the native uniws serve -------------------
+echo "test-windows: uniws.exe connect round trip"
+bash "$here/tests/windows/test_connect.sh" "$native/tools/cli/uniws" "$win/tools/cli/uniws.exe" \
+  $(for b in $WIN_BACKENDS; do [ "$b" != loopback ] && printf '%s ' "$b"; done) || status=1
 exit $status

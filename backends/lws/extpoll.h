@@ -20,9 +20,12 @@ int uniws__lwsfds_new(uniws__lwsfds **out, uniws_loop *loop, struct lws_context 
 /* Stops every watcher. */
 void uniws__lwsfds_free(uniws__lwsfds *f);
 /* Handles the poll-fd callbacks (LWS_CALLBACK_ADD_POLL_FD, _DEL_POLL_FD,
- * _CHANGE_MODE_POLL_FD) for f (NULL: no loop uses the context, ignored).
- * Returns 1 when reason was one of them (then the callback returns *ret),
- * 0 otherwise. */
-int uniws__lwsfds_event(uniws__lwsfds *f, int reason, void *in, int *ret);
+ * _CHANGE_MODE_POLL_FD, _LOCK_POLL, _UNLOCK_POLL) of wsi for f (NULL: no
+ * loop uses the context, ignored). Returns 1 when reason was one of them
+ * (the callback then returns *ret), 0 otherwise. */
+int uniws__lwsfds_event(uniws__lwsfds *f, struct lws *wsi, int reason, void *in, int *ret);
+/* The socket error of the last socket lws dropped while it was connecting
+ * (0 if none), and forgets it. */
+int uniws__lwsfds_connect_error(uniws__lwsfds *f);
 
 #endif

@@ -76,6 +76,7 @@
 #define SOCK_ENETUNREACH  WSAENETUNREACH
 #define SOCK_ECONNRESET   WSAECONNRESET
 #define SOCK_EACCES       WSAEACCES
+#define SOCK_LAST_ERROR() WSAGetLastError()
 #else
 #define SOCK_ECONNREFUSED ECONNREFUSED
 #define SOCK_ETIMEDOUT    ETIMEDOUT
@@ -83,6 +84,7 @@
 #define SOCK_ENETUNREACH  ENETUNREACH
 #define SOCK_ECONNRESET   ECONNRESET
 #define SOCK_EACCES       EACCES
+#define SOCK_LAST_ERROR() errno
 #endif
 
 #define PROTO_NAME "uniws-raw"
@@ -878,7 +880,7 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
     lws_loop *ll = e ? e->ll : NULL;
 #if !defined(LWS_WITH_LIBUV)
     int pr;
-    if (uniws__lwsfds_event(ll ? ll->fds : NULL, (int)reason, in, &pr))
+    if (uniws__lwsfds_event(ll ? ll->fds : NULL, wsi, (int)reason, in, &pr))
         return pr;
 #endif
     if (ll && !(ll->direct && reason == LWS_CALLBACK_RAW_RX))
@@ -978,7 +980,7 @@ static int is_ip_literal(const uniws__url *u)
 
 /* lws gives no reason when it fails synchronously: find out whether it
  * was the address (numeric by now, so this does not block). */
-static int sync_failure(const char *addr, char *msg, size_t size)
+static int sync_failure(const char *addr, int sock_err, char *msg, size_t size)
 {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
@@ -991,6 +993,11 @@ static int sync_failure(const char *addr, char *msg, size_t size)
     if (r != 0) {
         snprintf(msg, size, "cannot resolve %s: %s", addr, gai_strerror(r));
         return UNIWS_EDNS;
+    }
+    /* Windows (wine) may refuse a connect() to a local port at once. */
+    if (sock_err == SOCK_ECONNREFUSED) {
+        snprintf(msg, size, "connect: %s", errno_text(sock_err));
+        return UNIWS_EREFUSED;
     }
     snprintf(msg, size, "libwebsockets could not start the connection");
     return UNIWS_EIO;
@@ -1021,13 +1028,19 @@ static void start_connect(lws_sock *p, const char *addr)
     p->in_connect = 1;
     ll->depth++;
     struct lws *wsi = lws_client_connect_via_info(&ci);
+    int sock_err = wsi ? 0 : SOCK_LAST_ERROR();
+#if !defined(LWS_WITH_LIBUV)
+    int drop_err = uniws__lwsfds_connect_error(ll->fds);
+    if (!wsi && !sock_err)
+        sock_err = drop_err;
+#endif
     ll->depth--;
     p->in_connect = 0;
     ll->dirty = 1;
     if (!wsi) {
         p->wsi = NULL;
         if (!p->fail_err) {
-            p->fail_err = sync_failure(addr, msg, sizeof msg);
+            p->fail_err = sync_failure(addr, sock_err, msg, sizeof msg);
             snprintf(p->fail_msg, sizeof p->fail_msg, "%s", msg);
         }
     }
