@@ -53,6 +53,7 @@ void uniws__timer_init(uniws__timer *t, uniws__timer_cb cb, void *data)
     t->cb = cb;
     t->data = data;
     t->heap_index = SIZE_MAX;
+    t->spill_next = NULL;
 }
 
 int uniws__timer_active(const uniws__timer *t)
@@ -60,11 +61,22 @@ int uniws__timer_active(const uniws__timer *t)
     return t->heap_index != SIZE_MAX;
 }
 
+/* heap_index of a timer in the spill list. */
+#define SPILLED (SIZE_MAX - 1)
+
 void uniws__timer_stop(uniws_loop *l, uniws__timer *t)
 {
     size_t i = t->heap_index;
     if (i == SIZE_MAX)
         return;
+    if (i == SPILLED) {
+        uniws__timer **pp = &l->spill;
+        while (*pp != t)
+            pp = &(*pp)->spill_next;
+        *pp = t->spill_next;
+        t->heap_index = SIZE_MAX;
+        return;
+    }
     t->heap_index = SIZE_MAX;
     l->heap_len--;
     if (i == l->heap_len)
@@ -81,8 +93,15 @@ int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
     if (l->heap_len == l->heap_cap) {
         size_t cap = l->heap_cap ? l->heap_cap * 2 : 16;
         uniws__timer **h = uniws__realloc(l->heap, cap * sizeof *h);
-        if (!h)
-            return UNIWS_ENOMEM;
+        if (!h) {
+            /* Out of memory: a timeout must not be lost (a close or connect
+             * would wait forever), so the timer waits in the spill list. */
+            t->due = uniws__loop_now(l) + delay_ms;
+            t->heap_index = SPILLED;
+            t->spill_next = l->spill;
+            l->spill = t;
+            return 0;
+        }
         l->heap = h;
         l->heap_cap = cap;
     }
@@ -102,6 +121,21 @@ static void run_timers(uniws_loop *l)
         uniws__timer *t = l->heap[0];
         uniws__timer_stop(l, t);
         t->cb(l, t);
+    }
+    /* At most as many callbacks as timers were spilled, so one that re-arms
+     * itself for "now" cannot starve the poller here either. */
+    size_t budget = 0;
+    for (uniws__timer *t = l->spill; t; t = t->spill_next)
+        budget++;
+    for (uniws__timer *t = l->spill; t && budget;) {
+        if (t->due > now) {
+            t = t->spill_next;
+            continue;
+        }
+        uniws__timer_stop(l, t);
+        budget--;
+        t->cb(l, t);
+        t = l->spill; /* the callback may have changed the list */
     }
 }
 
@@ -335,10 +369,13 @@ static int next_timeout(uniws_loop *l)
 {
     if (jobs_pending(l))
         return 0;
-    if (l->heap_len == 0)
+    if (l->heap_len == 0 && !l->spill)
         return -1;
     uint64_t now = uniws__plat_now_ms();
-    uint64_t due = l->heap[0]->due;
+    uint64_t due = l->heap_len ? l->heap[0]->due : UINT64_MAX;
+    for (const uniws__timer *t = l->spill; t; t = t->spill_next)
+        if (t->due < due)
+            due = t->due;
     if (due <= now)
         return 0;
     uint64_t d = due - now;

@@ -42,11 +42,14 @@ struct uniws__timer {
     uint64_t due;
     uniws__timer_cb cb;
     void *data;
-    size_t heap_index; /* SIZE_MAX when not scheduled */
+    size_t heap_index;        /* SIZE_MAX when not scheduled */
+    uniws__timer *spill_next; /* in the loop's spill list (heap could not grow) */
 };
 
 void uniws__timer_init(uniws__timer *t, uniws__timer_cb cb, void *data);
-/* (Re)arms t to fire once, delay_ms from now. Returns 0 or UNIWS_ENOMEM. */
+/* (Re)arms t to fire once, delay_ms from now. Always returns 0: when the
+ * heap cannot grow (out of memory) the timer waits in a spill list instead, so
+ * no caller loses a timeout. */
 int uniws__timer_start(uniws_loop *loop, uniws__timer *t, uint64_t delay_ms);
 void uniws__timer_stop(uniws_loop *loop, uniws__timer *t);
 int uniws__timer_active(const uniws__timer *t);

@@ -18,6 +18,7 @@ struct uniws_loop {
     size_t njobs; /* jobs in the queue */
     uniws__timer **heap;
     size_t heap_len, heap_cap;
+    uniws__timer *spill; /* timers the heap had no room for (out of memory) */
     uint64_t now;
     uniws__poll_event events[64];
     int nevents, ievent; /* the batch being dispatched */

@@ -123,6 +123,7 @@ static const struct {
     {UNIWS_CAP_ANY_CLOSE_CODE, "any-close-code"},
     {UNIWS_CAP_NETWORK, "network"},
     {UNIWS_CAP_RAW_FRAMES, "raw-frames"},
+    {UNIWS_CAP_PROXY_CA_FILE, "proxy-ca-file"},
 };
 
 size_t uniws_caps_string(unsigned caps, char *buf, size_t size)

@@ -96,6 +96,7 @@ static void free_socket(uniws_socket *s)
     uniws__free(s->str_cert);
     uniws__free(s->str_key);
     uniws__free(s->str_proxy);
+    uniws__free(s->str_proxy_ca);
     uniws__free(s->protocol);
     uniws__free(s->extensions);
     uniws__url_free(&s->url);
@@ -326,6 +327,8 @@ static int check_caps(const uniws__backend *b, const uniws__url *u, const uniws_
         need |= UNIWS_CAP_TLS_CLIENT_CERT;
     if (o->permessage_deflate)
         need |= UNIWS_CAP_PERMESSAGE_DEFLATE;
+    if (o->proxy_ca_file && *o->proxy_ca_file)
+        need |= UNIWS_CAP_PROXY_CA_FILE;
     return (b->caps & need) == need ? 0 : UNIWS_EUNSUPPORTED;
 }
 
@@ -382,6 +385,7 @@ static int copy_options(uniws_socket *s, const uniws_options *o)
     UNIWS__COPY_OPT(tls_client_cert, str_cert);
     UNIWS__COPY_OPT(tls_client_key, str_key);
     UNIWS__COPY_OPT(proxy, str_proxy);
+    UNIWS__COPY_OPT(proxy_ca_file, str_proxy_ca);
 #undef UNIWS__COPY_OPT
     s->protocol = dup_str("");
     s->extensions = dup_str("");
@@ -413,6 +417,10 @@ int uniws_connect(uniws_loop *loop, const char *url, const uniws_options *opts, 
     if (r)
         return r;
     r = uniws__check_headers(opts->headers, opts->num_headers);
+    if (r)
+        return r;
+    r = uniws__check_request_size(opts->protocols, opts->num_protocols, opts->headers,
+                                  opts->num_headers);
     if (r)
         return r;
 

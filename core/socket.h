@@ -43,6 +43,7 @@ struct uniws_socket {
     size_t nhdrs;
     char *protocols_joined;
     char *str_ca, *str_cert, *str_key, *str_proxy;
+    char *str_proxy_ca; /* cli (issue 14) */
     uniws__url url;
     uniws__connect_req req;
     char *protocol;   /* selected subprotocol, "" */
@@ -91,6 +92,15 @@ struct uniws_socket {
     uint8_t rnd[256];
     size_t rnd_off;
     uniws__pmd *pmd;
+    /* automatic pongs (core/wsproto.c, guarded by mu): at most one pong
+     * waits in the output queue; pings arriving meanwhile only replace the
+     * payload of the one pending pong (RFC 6455 5.5.3), so a ping flood from
+     * a peer that never reads keeps the queue bounded. */
+    uint64_t out_queued, out_written; /* bytes ever appended / written */
+    uint64_t pong_end;                /* out_queued after the last queued pong */
+    int pong_pending;
+    size_t pong_len;
+    uint8_t pong_buf[125];
 };
 
 /* socket.c: event delivery. Each checks that the socket may still fire. */

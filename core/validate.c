@@ -116,8 +116,29 @@ int uniws__check_headers(const uniws_header *h, size_t n)
             return UNIWS_EINVAL;
         if (!uniws__is_token(h[i].name, strlen(h[i].name)) || header_reserved(h[i].name))
             return UNIWS_ESYNTAX;
-        if (strpbrk(h[i].value, "\r\n"))
-            return UNIWS_ESYNTAX;
+        for (const unsigned char *v = (const unsigned char *)h[i].value; *v; v++)
+            if ((*v < 0x20 && *v != '\t') || *v == 0x7f)
+                return UNIWS_ESYNTAX; /* RFC 7230 3.2: field-value has no CTLs */
     }
     return 0;
+}
+
+int uniws__check_request_size(const char *const *p, size_t np, const uniws_header *h, size_t nh)
+{
+    size_t total = 0, i;
+    const size_t max = UNIWS_MAX_REQUEST_HEADER_BYTES;
+
+    for (i = 0; i < np; i++) {
+        total += strlen(p[i]) + 2; /* ", " between them, or the line's CRLF */
+        if (total > max)
+            return UNIWS_ETOO_BIG;
+    }
+    if (np)
+        total += strlen("Sec-WebSocket-Protocol: ");
+    for (i = 0; i < nh; i++) {
+        total += strlen(h[i].name) + strlen(h[i].value) + 4;
+        if (total > max)
+            return UNIWS_ETOO_BIG;
+    }
+    return total > max ? UNIWS_ETOO_BIG : 0;
 }

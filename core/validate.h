@@ -1,6 +1,6 @@
 /*
  * validate.h — argument checks shared by every backend, so each rejects the
- * same inputs with the same error codes (DESIGN.md contract items 5, 6, 11).
+ * same inputs with the same error codes (docs/contract.md rules 5, 6, 11).
  */
 #ifndef UNIWS_CORE_VALIDATE_H
 #define UNIWS_CORE_VALIDATE_H
@@ -21,9 +21,14 @@ int uniws__is_token(const char *s, size_t n);
 /* Subprotocols: each a token, no duplicates (compared without case, as browsers do), else
  * UNIWS_ESYNTAX; NULL list with n > 0 is UNIWS_EINVAL. */
 int uniws__check_protocols(const char *const *p, size_t n);
-/* Custom headers: name a token, value without CR, LF or NUL, and not one the
+/* Custom headers: name a token, value without control characters but TAB
+ * (RFC 7230 field-value: no CR, LF, NUL, DEL either), and not one the
  * handshake owns (Host, Upgrade, Connection, Sec-WebSocket-*, Content-Length,
  * Transfer-Encoding) else UNIWS_ESYNTAX; NULL list with n > 0: UNIWS_EINVAL. */
 int uniws__check_headers(const uniws_header *h, size_t n);
+/* The application's share of the upgrade request (header lines with CRLF,
+ * the joined subprotocol list): UNIWS_ETOO_BIG past
+ * UNIWS_MAX_REQUEST_HEADER_BYTES, else 0. Call after the checks above. */
+int uniws__check_request_size(const char *const *p, size_t np, const uniws_header *h, size_t nh);
 
 #endif

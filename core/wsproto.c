@@ -110,6 +110,7 @@ static int queue_raw_frame(uniws_socket *s, int rsv, int opcode, const uint8_t *
     if (single)
         c->hdr = hl;
     c->len += hl + len;
+    s->out_queued += hl + len;
     c->payload += counted;
     s->buffered += counted;
     return 0;
@@ -157,6 +158,7 @@ static int queue_bytes(uniws_socket *s, const char *data, size_t len)
         return UNIWS_ENOMEM;
     memcpy(c->data, data, len);
     c->len = len;
+    s->out_queued += len;
     return 0;
 }
 
@@ -201,6 +203,42 @@ size_t uniws__stream_out_peekv(uniws_socket *s, uniws__out_run *runs, size_t max
 
 static void flushed(uniws_socket *s);
 
+/* Queues a pong for the ping payload p (mu held): at once when the last
+ * automatic pong has been written, else it replaces the pending one, which
+ * pong_release() queues once the previous pong is out. Automatic pongs are
+ * not application bytes: they never count in buffered_amount. Returns 1
+ * when something was queued. */
+static int pong_queue(uniws_socket *s, const uint8_t *p, size_t len)
+{
+    if (s->close_sent)
+        return 0;
+    if (s->out_written >= s->pong_end) {
+        if (queue_raw_frame(s, 0, UNIWS__OP_PONG, p, len, 0) != 0)
+            return 0; /* out of memory: a later ping gets its answer */
+        s->pong_end = s->out_queued;
+        s->pong_pending = 0;
+        return 1;
+    }
+    memcpy(s->pong_buf, p, len);
+    s->pong_len = len;
+    s->pong_pending = 1;
+    return 0;
+}
+
+/* The pending pong, once the one before it is written (mu held). Returns 1
+ * when a frame was queued (the backend must be asked to write it). */
+static int pong_release(uniws_socket *s)
+{
+    if (!s->pong_pending || s->out_written < s->pong_end)
+        return 0;
+    s->pong_pending = 0;
+    if (pong_queue(s, s->pong_buf, s->pong_len)) {
+        s->want_kick = 1;
+        return 1;
+    }
+    return 0;
+}
+
 void uniws__stream_out_consume(uniws_socket *s, size_t n)
 {
     int empty;
@@ -213,6 +251,7 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
         size_t before = c->off;
         c->off += take;
         n -= take;
+        s->out_written += take;
         if (c->hdr != SIZE_MAX) {
             /* One big frame: count payload bytes out as they are written. */
             size_t p0 = before > c->hdr ? before - c->hdr : 0;
@@ -236,8 +275,11 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
             uniws__free(c);
         }
     }
+    int more = pong_release(s);
     empty = !s->out_head || s->out_head->off == s->out_head->len;
     uniws__mutex_unlock(s->mu);
+    if (more)
+        uniws__sock_post(s);
     if (empty)
         flushed(s);
 }
@@ -442,6 +484,14 @@ static int upgrade_fail(uniws_socket *s, int status, const char *msg)
     return -1;
 }
 
+/* An allocation of the handshake failed: that is UNIWS_ENOMEM, not a bad
+ * answer. */
+static int upgrade_oom(uniws_socket *s, int status)
+{
+    uniws__sock_fail(s, UNIWS_ENOMEM, status, "out of memory checking the handshake answer");
+    return -1;
+}
+
 static char *trim_dup(const char *v)
 {
     while (*v == ' ' || *v == '\t')
@@ -475,6 +525,8 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
     uniws__ws_accept(s->key, expect);
     const char *acc = get(ctx, "Sec-WebSocket-Accept");
     char *acc_t = acc ? trim_dup(acc) : NULL;
+    if (acc && !acc_t)
+        return upgrade_oom(s, status);
     int ok = acc_t && strcmp(acc_t, expect) == 0;
     uniws__free(acc_t);
     if (!ok)
@@ -487,6 +539,8 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
         return upgrade_fail(s, status, "the server selected none of the offered subprotocols");
     if (proto) {
         char *p = trim_dup(proto);
+        if (!p)
+            return upgrade_oom(s, status);
         int found = 0;
         for (size_t i = 0; p && i < s->nprotos; i++)
             if (strcmp(s->protos[i], p) == 0)
@@ -503,7 +557,7 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
     if (ext) {
         char *e = trim_dup(ext);
         if (!e)
-            return upgrade_fail(s, status, "out of memory");
+            return upgrade_oom(s, status);
         if (!*e) {
             uniws__free(e);
         } else {
@@ -513,12 +567,14 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
                 (e[nl] == 0 || e[nl] == ';' || e[nl] == ' ') && !strchr(e, ',')) {
                 int r = uniws__pmd_accept(e + nl, &s->pmd);
                 uniws__free(e);
+                if (r == UNIWS_ENOMEM)
+                    return upgrade_oom(s, status);
                 if (r)
                     return upgrade_fail(s, status, "unacceptable permessage-deflate parameters");
                 uniws__free(s->extensions);
                 s->extensions = trim_dup(uniws__pmd_describe(s->pmd));
                 if (!s->extensions)
-                    return upgrade_fail(s, status, "out of memory");
+                    return upgrade_oom(s, status);
             } else
 #endif
             {
@@ -735,10 +791,15 @@ static int handle_close(uniws_socket *s)
     s->close_received = 1;
     uniws__mutex_lock(s->mu);
     int reply = !s->close_sent;
+    if (reply && uniws__ws_queue_close(s, code, "", 0) != 0) {
+        /* Out of memory: no reply can go out, so the close is not clean. */
+        uniws__mutex_unlock(s->mu);
+        uniws__ws_fail(s, UNIWS_ENOMEM, 0, "out of memory answering the close frame");
+        return -1;
+    }
     if (reply) {
         /* Echo the code (RFC 6455 5.5.1), after anything already queued. */
-        if (uniws__ws_queue_close(s, code, "", 0) == 0)
-            s->close_sent = 1;
+        s->close_sent = 1;
         s->close_after_flush = 1;
         s->want_kick = 1;
         __atomic_store_n(&s->state, UNIWS_CLOSING, __ATOMIC_RELEASE);
@@ -763,7 +824,7 @@ static int frame_done(uniws_socket *s)
         return handle_close(s);
     if (h->opcode == UNIWS__OP_PING) {
         uniws__mutex_lock(s->mu);
-        int ok = !s->close_sent && uniws__ws_queue(s, UNIWS__OP_PONG, s->ctrl, s->ctrl_len) == 0;
+        int ok = pong_queue(s, s->ctrl, s->ctrl_len);
         if (ok)
             s->want_kick = 1;
         uniws__mutex_unlock(s->mu);

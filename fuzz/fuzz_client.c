@@ -19,7 +19,7 @@
  *           after its last byte (no loop turns to flush first); bit 7: free in
  *           on_error rather than on_close
  *
- * Every event is checked against the public contract (DESIGN.md 2, 5, 7, 8).
+ * Every event is checked against the public contract (docs/contract.md rules 2, 5, 7, 8).
  */
 #include <string.h>
 
@@ -165,7 +165,7 @@ static uint8_t *substitute_accept(const uint8_t *p, size_t n, const char *accept
 }
 
 /* Sends, pings or closes as the application might between two reads, and
- * checks the answer against the state it was called in (DESIGN.md 5, 6). */
+ * checks the answer against the state it was called in (docs/contract.md rules 5, 6). */
 static void act(uniws_socket *s, uint32_t *rng)
 {
     static uint8_t big[40000];

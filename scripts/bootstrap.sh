@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Installs everything uniws needs to build and test on Debian 12, idempotently.
-# Usage: scripts/bootstrap.sh [--web] [--windows]
+# Usage: scripts/bootstrap.sh [--web] [--windows] [--valgrind]
 #   --web adds emscripten and chromium; --windows adds the mingw-w64 cross
-#   toolchain, wine (to run the Windows programs) and zlib for mingw.
+#   toolchain, wine (to run the Windows programs) and zlib for mingw;
+#   --valgrind adds valgrind (scripts/valgrind.sh).
+# clang with its runtime (libFuzzer, sanitizers) is always installed: test.sh
+# runs every fuzz target under libFuzzer (scripts/fuzz.sh).
 set -euo pipefail
 
 want_web=0
 want_windows=0
+want_valgrind=0
 for a in "$@"; do
   case "$a" in
     --web) want_web=1 ;;
     --windows) want_windows=1 ;;
+    --valgrind) want_valgrind=1 ;;
     *) echo "bootstrap: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -47,9 +52,10 @@ bpo_before=$(from_backports)
 
 NEED_UPDATE=0
 add_backports
-base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks)
+base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks clang libclang-rt-14-dev)
 [ "$want_web" = 1 ] && base+=(emscripten chromium fonts-liberation)
 [ "$want_windows" = 1 ] && base+=(mingw-w64 wine64 wine libz-mingw-w64-dev)
+[ "$want_valgrind" = 1 ] && base+=(valgrind)
 command -v node >/dev/null || base+=(nodejs npm)
 missing=()
 for p in "${base[@]}"; do have_pkg "$p" || missing+=("$p"); done
@@ -67,13 +73,16 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$curl_ok" = 0 ]; then
     $SUDO apt-get update -q
   fi
   if [ "${#missing[@]}" -gt 0 ]; then
-    $SUDO apt-get install -y -q -o DPkg::Lock::Timeout=900 --no-install-recommends "${missing[@]}"
+    $SUDO apt-get -o Uniws::Bootstrap=1 install -y -q -o DPkg::Lock::Timeout=900 --no-install-recommends "${missing[@]}"
   fi
   if [ "$curl_ok" = 0 ]; then
     # pkg/suite pins only this package (and the dependencies that must follow
     # it, libcurl4) to backports; "-t bookworm-backports" would prefer
     # backports for every package in the transaction and upgrade unrelated ones.
-    $SUDO apt-get install -y -q --no-install-recommends libcurl4-openssl-dev/bookworm-backports
+    # The -o tag marks bootstrap's transactions in apt's history log, which
+    # tests/install/test_backports.sh reads.
+    $SUDO apt-get -o Uniws::Bootstrap=1 install -y -q --no-install-recommends \
+      libcurl4-openssl-dev/bookworm-backports
   fi
 fi
 # Say which packages this run took from backports (docs/platforms.md lists

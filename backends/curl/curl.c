@@ -125,6 +125,7 @@ struct cws_sock {
     unsigned ncand;
     cws_tx tx;
     char errbuf[CURL_ERROR_SIZE];
+    int oom; /* a watcher for its socket could not be allocated */
 };
 
 static cws_sock *sock_of(CURL *easy)
@@ -217,8 +218,15 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         want |= UNIWS__IO_WRITE;
     if (!f) {
         f = uniws__calloc(1, sizeof *f);
-        if (!f)
+        if (!f) {
+            /* curl only stops acting on the transfer: end it from the loop. */
+            cws_sock *o = sock_of(easy);
+            if (o) {
+                o->oom = 1;
+                uniws__job_post(m->loop, &o->job);
+            }
             return -1;
+        }
         f->m = m;
         f->curl = want;
         if (uniws__io_start(m->loop, &f->io, (uniws__fd)s, want, on_io, f) != 0) {
@@ -432,6 +440,13 @@ static int map_error(cws_sock *k, CURLcode r)
         return UNIWS_EPROXY; /* the proxy refused the CONNECT tunnel */
     if (is_tls_error(r))
         return UNIWS_ETLS;
+    /* A TLS 1.3 server refuses a missing or bad client certificate with an
+     * alert after the client's handshake is done: libcurl then reports a
+     * failed read (its message names the alert). Before the upgrade that
+     * is a TLS failure, as on every other backend. */
+    if (!k->upgraded && (r == CURLE_RECV_ERROR || r == CURLE_SEND_ERROR) &&
+        strstr(k->errbuf, "SSL") && strstr(k->errbuf, "alert"))
+        return UNIWS_ETLS;
     switch (r) {
     case CURLE_OK:
     case CURLE_GOT_NOTHING:
@@ -445,9 +460,17 @@ static int map_error(cws_sock *k, CURLcode r)
         return px || k->proxied ? UNIWS_EPROXY : UNIWS_EREFUSED;
     case CURLE_OPERATION_TIMEDOUT:
         return UNIWS_ETIMEOUT;
+    case CURLE_OUT_OF_MEMORY:
+        return UNIWS_ENOMEM;
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
         return k->upgraded ? UNIWS_EIO : UNIWS_EHANDSHAKE;
+#if LIBCURL_VERSION_NUM >= 0x080600
+    case CURLE_TOO_LARGE:
+        /* too many or too long header lines in the answer: the core's own
+         * parser (lws) calls that a failed handshake too */
+        return k->upgraded ? UNIWS_EIO : UNIWS_EHANDSHAKE;
+#endif
     default:
         return UNIWS_EIO;
     }
@@ -784,6 +807,10 @@ static void on_job(uniws_loop *loop, uniws__job *job)
     (void)loop;
     if (k->finished)
         return;
+    if (k->oom) {
+        transfer_done(k, CURLE_OUT_OF_MEMORY);
+        return;
+    }
     if (!k->added) {
         CURLMcode mr = curl_multi_add_handle(k->m->multi, k->easy);
         if (mr != CURLM_OK) {
@@ -915,6 +942,10 @@ static int cws_connect(uniws_socket *s, const uniws__connect_req *req)
         SET(CURLOPT_SSLCERT, o->tls_client_cert);
     if (o->tls_client_key)
         SET(CURLOPT_SSLKEY, o->tls_client_key);
+    /* The CURLOPT_PROXY_* twins of the TLS options: an https:// proxy is
+     * verified against the system's CAs unless proxy_ca_file names others. */
+    if (o->proxy_ca_file)
+        SET(CURLOPT_PROXY_CAINFO, o->proxy_ca_file);
 #undef SET
     if (r != CURLE_OK)
         return r == CURLE_OUT_OF_MEMORY ? UNIWS_ENOMEM : UNIWS_EUNSUPPORTED;
@@ -1002,7 +1033,7 @@ const uniws__backend uniws__backend_curl = {
     .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_PROXY |
             UNIWS_CAP_TLS_CA_FILE | UNIWS_CAP_TLS_SKIP_VERIFY | CLIENT_CERT_CAP | UNIWS_CAP_PING |
             UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE | UNIWS_CAP_NETWORK |
-            UNIWS_CAP_RAW_FRAMES
+            UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_PROXY_CA_FILE
 #ifdef UNIWS_HAVE_ZLIB
             | UNIWS_CAP_PERMESSAGE_DEFLATE
 #endif

@@ -78,7 +78,8 @@ static void pump(uniws_loop *loop, uniws__job *job)
     }
     const uint8_t *p;
     size_t n;
-    while ((n = uniws__stream_out_peek(s, &p)) > 0) {
+    /* A peer told not to read (no-read) leaves the client's output queued. */
+    while (uniws__peer_reading(lb->peer) && (n = uniws__stream_out_peek(s, &p)) > 0) {
         if (uniws__peer_feed(lb->peer, p, n) != 0) {
             lb->over = 1;
             uniws__stream_fail(s, UNIWS_ENOMEM, "loopback peer out of memory");
@@ -86,7 +87,11 @@ static void pump(uniws_loop *loop, uniws__job *job)
         }
         uniws__stream_out_consume(s, n);
     }
+    int reading = uniws__peer_reading(lb->peer);
     run_peer(loop, lb);
+    /* It may have started reading again (read): take what waits. */
+    if (!reading && !lb->over && lb->peer && uniws__peer_reading(lb->peer))
+        uniws__job_post(loop, &lb->pump);
 }
 
 static int lb_connect(uniws_socket *s, const uniws__connect_req *req)

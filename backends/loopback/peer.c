@@ -14,11 +14,14 @@
 #include <string.h>
 #include "core/alloc.h"
 
-#define PEER_MAX_HEAD (16 * 1024)
+/* Above UNIWS_MAX_REQUEST_HEADER_BYTES, so a request at uniws's limit gets through. */
+#define PEER_MAX_HEAD (128 * 1024)
 /* 128 MiB: a frame header alone makes the peer reserve its length. */
 #define PEER_MAX_MESSAGE  ((size_t)128 << 20)
 #define PEER_MAX_COUNT    (1u << 20) /* fragments, pings: keeps scripts from exhausting memory */
 #define PEER_MAX_SLEEP_MS 600000u
+#define PEER_MAX_HDRLINES 100000u             /* hdrlines: about 6 MB of answer head */
+#define PEER_MAX_INFLATED ((uint64_t)1 << 30) /* deflate-zeros: 6.5 MB compressed */
 /* Echoed messages are built with their header in front of the payload, so a
  * large one can be handed out without another copy. */
 #define PEER_HEADROOM UNIWS__FRAME_MAX_HEADER
@@ -43,6 +46,9 @@ enum peer_cmd_kind {
     C_EXT,
     C_SILENT,
     C_SAME_SEGMENT,
+    C_HDRLINES,
+    C_HUGEHEADER,
+    C_SLOW_HEAD,
     /* after the handshake */
     C_TEXT,
     C_TEXTN,
@@ -64,7 +70,11 @@ enum peer_cmd_kind {
     C_NO_CLOSE_REPLY,
     C_REPORT,
     C_MASKS,
-    C_ECHO
+    C_ECHO,
+    C_NO_READ,
+    C_READ,
+    C_RAWBYTES,
+    C_DEFLATE_ZEROS
 };
 
 /* How a command's text after the first ':' is read. */
@@ -92,6 +102,9 @@ static const struct peer_cmd_def {
     {"ext", C_EXT, A_STR, 0},
     {"silent", C_SILENT, A_NONE, 0},
     {"same-segment", C_SAME_SEGMENT, A_NONE, 0},
+    {"hdrlines", C_HDRLINES, A_NUM, PEER_MAX_HDRLINES},
+    {"hugeheader", C_HUGEHEADER, A_NUM, PEER_MAX_MESSAGE},
+    {"slow-head", C_SLOW_HEAD, A_NUM, PEER_MAX_SLEEP_MS},
     {"text", C_TEXT, A_STR, 0},
     {"textn", C_TEXTN, A_NUM, PEER_MAX_MESSAGE},
     {"bin", C_BIN, A_NUM, PEER_MAX_MESSAGE},
@@ -113,6 +126,10 @@ static const struct peer_cmd_def {
     {"report", C_REPORT, A_NONE, 0},
     {"masks", C_MASKS, A_NONE, 0},
     {"echo", C_ECHO, A_NONE, 0},
+    {"no-read", C_NO_READ, A_NONE, 0},
+    {"read", C_READ, A_NONE, 0},
+    {"rawbytes", C_RAWBYTES, A_NUM, PEER_MAX_MESSAGE},
+    {"deflate-zeros", C_DEFLATE_ZEROS, A_NUM, PEER_MAX_INFLATED},
 };
 
 typedef struct peer_cmd {
@@ -143,6 +160,10 @@ struct uniws__peer {
     int same_segment;
 
     int bytewise;
+    int no_read;      /* no-read: the driver must not read from the client */
+    peer_buf slow;    /* slow-head: the answer head still to trickle out */
+    unsigned slow_ms; /* ...one byte, then this long a sleep */
+    int slow_sleep;
     int pending; /* action waiting for the queued output to be written */
     unsigned pending_ms;
     int terminal; /* FIN or RESET: the connection is over */
@@ -501,6 +522,58 @@ static void fill_bin(uint8_t *d, uint64_t n, uint64_t start)
         d[i] = (uint8_t)(start + i);
 }
 
+/* Bits of a raw DEFLATE stream, least significant first (RFC 1951 3.1.1). */
+typedef struct bitw {
+    uint8_t *p;
+    size_t n;
+    unsigned acc, nacc;
+} bitw;
+
+/* A Huffman code of len bits, most significant bit first. */
+static void bits_code(bitw *w, unsigned code, unsigned len)
+{
+    while (len--) {
+        w->acc |= ((code >> len) & 1u) << w->nacc;
+        if (++w->nacc == 8) {
+            w->p[w->n++] = (uint8_t)w->acc;
+            w->acc = w->nacc = 0;
+        }
+    }
+}
+
+/* deflate-zeros:N — a binary message with RSV1 set whose permessage-deflate
+ * payload inflates to N zero bytes (N rounded up to 1 + a multiple of 258):
+ * one fixed-Huffman block of the literal 0 and then matches of length 258 at
+ * distance 1 (13 bits each, 1:159), closed like a sync flush without its
+ * trailing 00 00 ff ff (RFC 7692 7.2.1). A decompression bomb, in the
+ * smallest code that makes one. */
+static void out_deflate_zeros(uniws__peer *p, uint64_t n)
+{
+    uint64_t matches = n > 1 ? (n - 1 + 257) / 258 : 0;
+    size_t bytes = (size_t)((3 + 8 + matches * 13 + 7 + 3 + 7) / 8);
+    uint8_t h[UNIWS__FRAME_MAX_HEADER];
+    size_t hn = uniws__frame_header(h, 1, 4, UNIWS__OP_BINARY, bytes, NULL);
+    if (buf_reserve(p, &p->out, hn + bytes) < 0)
+        return;
+    uint8_t *d = p->out.p + p->out.off + p->out.len;
+    memcpy(d, h, hn);
+    bitw w = {d + hn, 0, 0, 0};
+    memset(w.p, 0, bytes);
+    bits_code(&w, 0, 1); /* BFINAL 0 */
+    bits_code(&w, 1, 1); /* BTYPE 01 (fixed Huffman), least significant bit first */
+    bits_code(&w, 0, 1);
+    bits_code(&w, 0x30, 8); /* literal 0 */
+    for (uint64_t i = 0; i < matches; i++) {
+        bits_code(&w, 0xc5, 8); /* length 258 (code 285) */
+        bits_code(&w, 0, 5);    /* distance 1 (code 0) */
+    }
+    bits_code(&w, 0, 7); /* end of block */
+    bits_code(&w, 0, 3); /* an empty stored block's header: BFINAL 0, BTYPE 00 */
+    if (w.nacc)
+        w.p[w.n++] = (uint8_t)w.acc;
+    p->out.len += hn + w.n;
+}
+
 /* ---- the script ---------------------------------------------------------- */
 
 static void free_cmds(uniws__peer *p)
@@ -705,6 +778,19 @@ static void run_cmd(uniws__peer *p)
     case C_ECHO:
         p->mode = M_ECHO;
         break;
+    case C_NO_READ:
+    case C_READ:
+        p->no_read = c->kind == C_NO_READ;
+        break;
+    case C_RAWBYTES:
+        if (buf_reserve(p, &p->out, (size_t)c->n) == 0) {
+            fill_bin(p->out.p + p->out.off + p->out.len, c->n, 0);
+            p->out.len += (size_t)c->n;
+        }
+        break;
+    case C_DEFLATE_ZEROS:
+        out_deflate_zeros(p, c->n);
+        break;
     default: /* handshake commands were applied before the 101 */
         break;
     }
@@ -771,7 +857,30 @@ static void write_101(uniws__peer *p, const peer_req *r)
         buf_append(p, &p->out, ext->data, ext->len);
         buf_append(p, &p->out, "\r\n", 2);
     }
+    for (size_t i = 0; i < p->ncmds; i++) {
+        const peer_cmd *c = &p->cmds[i];
+        if (c->kind == C_HDRLINES) {
+            for (uint64_t k = 0; k < c->n && !p->oom; k++) {
+                char line[80];
+                int len = snprintf(line, sizeof line,
+                                   "X-Filler-%07llu: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+                                   (unsigned long long)k);
+                buf_append(p, &p->out, line, (size_t)len);
+            }
+        } else if (c->kind == C_HUGEHEADER && buf_reserve(p, &p->out, (size_t)c->n + 12) == 0) {
+            uint8_t *d = p->out.p + p->out.off + p->out.len;
+            memcpy(d, "X-Huge: ", 8);
+            memset(d + 8, 'a', (size_t)c->n);
+            memcpy(d + 8 + c->n, "\r\n", 2);
+            p->out.len += (size_t)c->n + 10;
+        } else if (c->kind == C_SLOW_HEAD) {
+            p->slow_ms = (unsigned)c->n;
+            p->slow_sleep = 0;
+        }
+    }
     buf_append(p, &p->out, "\r\n", 2);
+    if (p->slow_ms) /* slow-head: the head trickles out from peer_next() */
+        buf_swap(&p->out, &p->slow);
 }
 
 /* After a complete upgrade request: route, parse the script, answer. */
@@ -846,7 +955,8 @@ static void start_websocket(uniws__peer *p, const char *path, size_t path_len, c
 /* Parses the request head once it is complete. */
 static void parse_head(uniws__peer *p)
 {
-    const char *h = (const char *)p->in.p + p->in.off;
+    /* Nothing received yet leaves in.p NULL: no arithmetic on it (UB). */
+    const char *h = p->in.p ? (const char *)p->in.p + p->in.off : "";
     size_t avail = p->in.len, end = 0, i = p->head_scanned;
     for (; i + 3 < avail && i < PEER_MAX_HEAD; i++) {
         if (h[i] == '\r' && h[i + 1] == '\n' && h[i + 2] == '\r' && h[i + 3] == '\n') {
@@ -857,7 +967,7 @@ static void parse_head(uniws__peer *p)
     p->head_scanned = i;
     if (!end) {
         if (avail >= PEER_MAX_HEAD) {
-            bad_request(p, "request head larger than 16 KiB", NULL, 0);
+            bad_request(p, "request head larger than 128 KiB", NULL, 0);
             return;
         }
         if (p->eof) {
@@ -1233,6 +1343,7 @@ void uniws__peer_free(uniws__peer *p)
     uniws__free(p->in.p);
     uniws__free(p->out.p);
     uniws__free(p->handed.p);
+    uniws__free(p->slow.p);
     uniws__free(p->msg.p);
     uniws__free(p->path);
     uniws__free(p->headers);
@@ -1256,6 +1367,11 @@ void uniws__peer_eof(uniws__peer *p)
     p->eof = 1;
 }
 
+int uniws__peer_reading(const uniws__peer *p)
+{
+    return !p->no_read;
+}
+
 void uniws__peer_next(uniws__peer *p, uniws__peer_action *a)
 {
     memset(a, 0, sizeof *a);
@@ -1267,6 +1383,22 @@ void uniws__peer_next(uniws__peer *p, uniws__peer_action *a)
         }
         if (!p->pending)
             run(p);
+        if (p->slow.len) {
+            /* slow-head: one byte of the answer head, a sleep, the next... */
+            if (p->slow_sleep) {
+                p->slow_sleep = 0;
+                a->kind = UNIWS__PEER_SLEEP;
+                a->ms = p->slow_ms;
+                return;
+            }
+            a->kind = UNIWS__PEER_WRITE;
+            a->data = p->slow.p + p->slow.off;
+            a->len = 1;
+            p->slow.off++;
+            p->slow.len--;
+            p->slow_sleep = 1;
+            return;
+        }
         if (p->out.len) {
             a->kind = UNIWS__PEER_WRITE;
             a->data = p->out.p + p->out.off;

@@ -39,6 +39,10 @@ void uniws__peer_free(uniws__peer *p);
 int uniws__peer_feed(uniws__peer *p, const void *data, size_t len);
 /* The client closed its side of TCP (or the connection broke). */
 void uniws__peer_eof(uniws__peer *p);
+/* 0 while the script told the peer not to read (`no-read`): the driver
+ * leaves the client's bytes unread (in the kernel, or in the client's queue)
+ * until it returns 1 again. */
+int uniws__peer_reading(const uniws__peer *p);
 /* The next action to carry out; call again until it returns NONE, FIN or
  * RESET (FIN/RESET: the connection is over, free the peer). */
 void uniws__peer_next(uniws__peer *p, uniws__peer_action *a);

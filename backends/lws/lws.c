@@ -91,6 +91,11 @@
 /* lws's per-thread read buffer (one recv() per RAW_RX at most this big),
  * and the largest TLS write handed to lws at once. */
 #define CHUNK (256 * 1024)
+/* The connection ended before the upgrade answer after the server asked for
+ * a client certificate that was not given (TLS 1.3 refuses it only then). */
+#define NO_CLIENT_CERT                                                                             \
+    "TLS: the server requires a client certificate and none was given (tls_client_cert)"
+
 /* Plaintext per SSL_write: four full records. */
 #define TLS_CHUNK (4 * 16384)
 /* uv_run passes per wake-up before yielding back to the uniws loop. */
@@ -306,10 +311,12 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* Called with pool_mu held: lws_create_context() touches process globals. */
-static engine *engine_new(void)
+/* Called with pool_mu held: lws_create_context() touches process globals.
+ * *err says why it returned NULL (UNIWS_ENOMEM or UNIWS_EIO). */
+static engine *engine_new(int *err)
 {
     engine *e = uniws__calloc(1, sizeof *e);
+    *err = e ? UNIWS_EIO : UNIWS_ENOMEM;
     if (!e)
         return NULL;
 #if defined(LWS_WITH_LIBUV)
@@ -380,16 +387,17 @@ static int lws_loop_init(uniws_loop *loop, void **state)
     lws_loop *ll = uniws__calloc(1, sizeof *ll);
     if (!ll)
         return UNIWS_ENOMEM;
+    int err = 0;
     pthread_mutex_lock(&pool_mu);
     engine *e = pool;
     if (e)
         pool = e->next;
     else
-        e = engine_new();
+        e = engine_new(&err);
     pthread_mutex_unlock(&pool_mu);
     if (!e) {
         uniws__free(ll);
-        return UNIWS_EIO;
+        return err;
     }
     e->next = NULL;
     e->ll = ll;
@@ -785,7 +793,7 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
     char msg[200] = "";
     if (uniws__lwstls_put(p->tls, in, len) < 0) {
         detach(p);
-        end(p, UNIWS_EIO, "out of memory for TLS input");
+        end(p, UNIWS_ENOMEM, "out of memory for TLS input");
         return -1;
     }
     if (!p->open) {
@@ -810,7 +818,12 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
             break;
         if (n < 0) {
             detach(p);
-            end(p, n == UNIWS_ERESET ? UNIWS_ERESET : UNIWS_ETLS, n == UNIWS_ERESET ? NULL : msg);
+            if (n == UNIWS_ERESET && uniws_ready_state(s) == UNIWS_CONNECTING &&
+                uniws__lwstls_cert_asked(p->tls))
+                end(p, UNIWS_ETLS, NO_CLIENT_CERT);
+            else
+                end(p, n == UNIWS_ERESET ? UNIWS_ERESET : UNIWS_ETLS,
+                    n == UNIWS_ERESET ? NULL : msg);
             return -1;
         }
         int r = uniws__stream_recv(s, p->ll->rbuf, (size_t)n);
@@ -962,6 +975,9 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
         detach(p);
         if (p->tls && !p->open)
             end(p, UNIWS_ETLS, "connection closed during the TLS handshake");
+        else if (p->tls && uniws_ready_state(p->s) == UNIWS_CONNECTING &&
+                 uniws__lwstls_cert_asked(p->tls))
+            end(p, UNIWS_ETLS, NO_CLIENT_CERT);
         else
             end(p, UNIWS_ERESET, NULL);
         return 0;

@@ -30,8 +30,9 @@ struct uniws__lwstls_cache {
 
 struct uniws__lwstls {
     SSL *ssl;
-    BIO *rbio; /* network -> OpenSSL */
-    BIO *wbio; /* OpenSSL -> network */
+    int cert_asked; /* the server asked for a client certificate we do not have */
+    BIO *rbio;      /* network -> OpenSSL */
+    BIO *wbio;      /* OpenSSL -> network */
 };
 
 /* ---- messages ------------------------------------------------------------ */
@@ -98,6 +99,18 @@ static int refuse_passphrase(char *buf, int size, int rwflag, void *u)
     return 0;
 }
 
+/* Called only when the server asks for a client certificate and none is
+ * set: remember it, so an ending without an alert still says why. */
+static int cert_asked(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+    (void)x509;
+    (void)pkey;
+    uniws__lwstls *t = SSL_get_app_data(ssl);
+    if (t)
+        t->cert_asked = 1;
+    return 0; /* no certificate */
+}
+
 static int make_ctx(const char *ca, const char *cert, const char *key, SSL_CTX **out, char *msg,
                     size_t msg_size)
 {
@@ -158,6 +171,7 @@ static int make_ctx(const char *ca, const char *cert, const char *key, SSL_CTX *
         SSL_CTX_free(ctx);
         return UNIWS_ETLS;
     }
+    SSL_CTX_set_client_cert_cb(ctx, cert_asked);
     ERR_clear_error();
     *out = ctx;
     return 0;
@@ -255,6 +269,7 @@ int uniws__lwstls_new(uniws__lwstls_cache **cache, const uniws_options *opts, co
     t->rbio = rb;
     t->wbio = wb;
     SSL_set_connect_state(t->ssl);
+    SSL_set_app_data(t->ssl, t);
     if (!host_is_ip && SSL_set_tlsext_host_name(t->ssl, host) != 1)
         goto nomem;
     if (opts && opts->tls_skip_verify) {
@@ -275,6 +290,11 @@ nomem:
     ERR_clear_error();
     uniws__free(t);
     return UNIWS_ENOMEM;
+}
+
+int uniws__lwstls_cert_asked(const uniws__lwstls *t)
+{
+    return t && t->cert_asked;
 }
 
 void uniws__lwstls_free(uniws__lwstls *t)

@@ -34,6 +34,10 @@ void uniws__lwstls_cache_free(uniws__lwstls_cache *c);
 int uniws__lwstls_new(uniws__lwstls_cache **cache, const uniws_options *opts, const char *host,
                       int host_is_ip, uniws__lwstls **out, char *msg, size_t msg_size);
 void uniws__lwstls_free(uniws__lwstls *t);
+/* 1 when the server asked for a client certificate and none was given: a
+ * TLS 1.3 server refuses that after the client's handshake is done, so the
+ * connection may end (even with a reset that loses the alert) later. */
+int uniws__lwstls_cert_asked(const uniws__lwstls *t);
 
 /* Ciphertext that arrived from the network. Returns 0 or UNIWS_ENOMEM. */
 int uniws__lwstls_put(uniws__lwstls *t, const void *data, size_t len);

@@ -118,7 +118,9 @@ enum uniws_cap {
     UNIWS_CAP_CONNECT_TIMEOUT = 1u << 9,    /* uniws_options.connect_timeout_ms */
     UNIWS_CAP_ANY_CLOSE_CODE = 1u << 10,    /* peer-sent codes like 1009 reach the wire */
     UNIWS_CAP_NETWORK = 1u << 11,           /* reaches real hosts (loopback does not) */
-    UNIWS_CAP_RAW_FRAMES = 1u << 12         /* uniws frames RFC 6455 itself (all checks) */
+    UNIWS_CAP_RAW_FRAMES = 1u << 12,        /* uniws frames RFC 6455 itself (all checks) */
+    /* cli (issue 14): */
+    UNIWS_CAP_PROXY_CA_FILE = 1u << 23 /* uniws_options.proxy_ca_file */
 };
 
 typedef struct uniws_backend_info {
@@ -253,6 +255,12 @@ typedef struct uniws_header {
 #define UNIWS_DEFAULT_CONNECT_TIMEOUT_MS 30000
 #define UNIWS_DEFAULT_CLOSE_TIMEOUT_MS   5000
 #define UNIWS_DEFAULT_MAX_MESSAGE_SIZE   ((size_t)64 * 1024 * 1024)
+/* reliability (issue 12): the most the application's part of the upgrade
+ * request may take on any backend: every custom header line ("Name: value"
+ * plus CRLF) and the Sec-WebSocket-Protocol list together. Past it
+ * uniws_connect() returns UNIWS_ETOO_BIG (libcurl would drop such a header
+ * silently; servers refuse far less: nginx 8 KiB a line, Node.js 16 KiB). */
+#define UNIWS_MAX_REQUEST_HEADER_BYTES ((size_t)64 * 1024)
 
 /* Options for uniws_connect(). Zero-initialise; 0 / NULL means default.
  * uniws_connect() copies everything it needs; nothing here must outlive it. */
@@ -273,6 +281,11 @@ typedef struct uniws_options {
     int permessage_deflate;      /* 1: offer permessage-deflate (UNIWS_CAP_PERMESSAGE_DEFLATE) */
     uniws_callbacks callbacks;
     void *user_data;
+    /* cli (issue 14): TLS to an https:// proxy. tls_ca_file, tls_skip_verify and the client
+     * certificate apply to the server only; the proxy's certificate is verified against the
+     * system's CAs, or this PEM bundle (UNIWS_CAP_PROXY_CA_FILE). Also applies to a proxy
+     * taken from the environment (wss_proxy, https_proxy, ...). */
+    const char *proxy_ca_file;
 } uniws_options;
 
 /* Starts connecting to url ("ws://", "wss://", "http://" and "https://" map to
@@ -281,7 +294,11 @@ typedef struct uniws_options {
  * Returns 0 or
  *   UNIWS_EINVAL          NULL loop/url/out, or a bad option value
  *   UNIWS_ESYNTAX         bad URL (scheme, host, port, fragment), bad or
- *                         duplicate subprotocol token, bad header
+ *                         duplicate subprotocol token, bad header (a name
+ *                         that is not a token or the handshake's own, a value
+ *                         with a control character other than TAB)
+ *   UNIWS_ETOO_BIG        custom headers and subprotocols together past
+ *                         UNIWS_MAX_REQUEST_HEADER_BYTES
  *   UNIWS_ENO_BACKEND     the named (or UNIWS_BACKEND) backend is not compiled
  *   UNIWS_EUNSUPPORTED    an option the backend cannot honour (see caps)
  *   UNIWS_EWRONG_THREAD   called from a thread other than the loop's while it runs
@@ -301,14 +318,19 @@ UNIWS_API int uniws_send_text(uniws_socket *s, const char *text, size_t len);
 UNIWS_API int uniws_send_binary(uniws_socket *s, const void *data, size_t len);
 /* Sends a ping with up to 125 bytes of payload (UNIWS_CAP_PING).
  * Returns 0, UNIWS_EINVAL (payload > 125), UNIWS_EUNSUPPORTED, UNIWS_EINVALID_STATE,
- * UNIWS_ECLOSED. Pongs to the peer's pings are always automatic. */
+ * UNIWS_ECLOSED, UNIWS_ENOMEM. Pongs to the peer's pings are always automatic;
+ * while one waits to be written, later pings only replace its payload (RFC
+ * 6455 5.5.3: the most recent one is answered), and they never count in
+ * uniws_buffered_amount(). */
 UNIWS_API int uniws_ping(uniws_socket *s, const void *data, size_t len);
 /* Starts the closing handshake. code is UNIWS_CLOSE_NONE, 1000 or 3000-4999;
  * reason (may be NULL) is UTF-8 of at most 123 bytes and needs a code.
  * Messages queued before are sent first. Closing while CONNECTING fails the
  * connection (error, then close 1006). Closing twice is a no-op returning 0.
  * Returns 0, UNIWS_EINVAL, UNIWS_EINVALID_ACCESS (code), UNIWS_ESYNTAX
- * (reason too long or not UTF-8, or a reason without a code). Any thread. */
+ * (reason too long or not UTF-8, or a reason without a code), UNIWS_ENOMEM
+ * (the close frame could not be queued: nothing changed, the socket stays
+ * OPEN; call again, or uniws_free() it). Any thread. */
 UNIWS_API int uniws_close(uniws_socket *s, int code, const char *reason);
 /* Current state; UNIWS_CLOSED for NULL. Any thread. */
 UNIWS_API uniws_state uniws_ready_state(const uniws_socket *s);

@@ -12,6 +12,7 @@
 //   /close/CODE[/REASON]  close at once with CODE and REASON
 //   /reject/STATUS        answer the upgrade with HTTP STATUS instead of 101
 //   /drop                 drop the TCP connection at once (no close frame)
+//   /extensions           first send the negotiated extensions as text, then echo
 //   /lastclose            send the close code/reason the previous connection's
 //                         client sent (JSON text), then echo
 import http from 'node:http';
@@ -33,6 +34,9 @@ let lastClose = null;
 const wss = new WebSocketServer({
   noServer: true,
   maxPayload: 64 * 1024 * 1024,
+  // Accepted when a client offers it (uniws connect --deflate); every message
+  // is then compressed, small ones included.
+  perMessageDeflate: { threshold: 0 },
   // The first offered subprotocol wins, as most servers do.
   handleProtocols: (protocols) => (protocols.size ? [...protocols][0] : false),
 });
@@ -78,6 +82,8 @@ function serve(ws, req) {
     ws.send(ws.protocol);
   } else if (path === '/headers') {
     ws.send(JSON.stringify(req.headers));
+  } else if (path === '/extensions') {
+    ws.send(ws.extensions);
   } else if (path === '/lastclose') {
     ws.send(JSON.stringify(lastClose));
   }

@@ -1,6 +1,6 @@
 /*
  * cases.c — THE list of conformance cases: every backend runs exactly these,
- * through the public API only. Each row names the DESIGN.md contract item(s)
+ * through the public API only. Each row names the docs/contract.md rule(s)
  * it proves and the capabilities it needs (missing ones make it
  * "unsupported", never a pass). Scripts use the peer language of docs/peer.md.
  */
@@ -296,7 +296,8 @@ const conf_case conf_cases[] = {
     {"url_normalised", "10,11", WS, case_url_normalised, 0, NULL,
      "scheme/host lower-cased, default port dropped, path /"},
     {"url_http_is_ws", "11", WS, case_url_http_maps, 0, NULL, "http:// connects as ws://"},
-    {"url_https_is_wss", "11", WSS_CA, case_url_http_maps, 1, NULL, "https:// connects as wss://"},
+    {"url_https_is_wss", "11", UNIWS_CAP_WSS, case_url_http_maps, 1, NULL,
+     "https:// connects as wss://"},
 
     /* ---- API surface (items 1, 3, 10, 13, 14) ---- */
     {"connect_arguments", "14", WS, case_connect_args, 0, NULL,
@@ -360,14 +361,71 @@ const conf_case conf_cases[] = {
      "client frames are masked; close carries code and reason"},
 
     /* ---- TLS (items 11, 13) ---- */
-    {"wss_custom_ca", "11,13", WSS_CA, case_wss_echo, 0, NULL, "wss with the test CA"},
+    {"wss_custom_ca", "11,13", UNIWS_CAP_WSS, case_wss_echo, 0, NULL, "wss with the test CA"},
     {"wss_skip_verify", "11,13", UNIWS_CAP_WSS | UNIWS_CAP_TLS_SKIP_VERIFY, case_wss_echo, 1, NULL,
      "wss with tls_skip_verify"},
-    {"wss_bytewise", "11", WSS_CA, case_wss_echo, 2, NULL, "wss with one-byte TLS writes"},
+    {"wss_bytewise", "11", UNIWS_CAP_WSS, case_wss_echo, 2, NULL, "wss with one-byte TLS writes"},
     {"wss_verify_default", "11,13", UNIWS_CAP_WSS, case_wss_verify_fails, 0, NULL,
      "verification is on by default: unknown CA gives ETLS"},
     {"wss_wrong_ca", "11,13", WSS_CA, case_wss_verify_fails, 1, NULL, "an unrelated CA gives ETLS"},
-    {"wss_close", "8,11", WSS_CA, case_wss_close, 0, NULL, "close handshake over TLS"},
+    {"wss_close", "8,11", UNIWS_CAP_WSS, case_wss_close, 0, NULL, "close handshake over TLS"},
+
+    /* ---- hostile peers: exact error and bounded peak RSS (reliability, issue 12) ---- */
+    {"hostile_ping_flood", "9,10", WS, case_hostile_ping_flood, 0, NULL,
+     "200k pings: all answered, buffered_amount 0, RSS bounded"},
+    {"hostile_pong_never_read", "9,10", WS, case_hostile_pong_never_read, 0, NULL,
+     "1M pings from a peer that does not read: pongs coalesce, RSS bounded"},
+    {"hostile_endless_headers", "12", WS, case_hostile_endless_headers, 0, NULL,
+     "100k header lines in the 101: EHANDSHAKE, RSS bounded"},
+    {"hostile_huge_header_line", "12", WS, case_hostile_huge_header_line, 0, NULL,
+     "one 1 MiB header line in the 101: EHANDSHAKE, RSS bounded"},
+    {"hostile_trickled_header", "7", WS, case_hostile_trickled_header, 0, NULL,
+     "a frame header one byte at a time with pauses"},
+    {"hostile_trickled_60mib", "7", WS, case_hostile_trickled_60mib, 0, NULL,
+     "60 MiB frame header, 2 MiB trickled, then FIN: ERESET, RSS bounded"},
+    {"hostile_deflate_bomb", "7", WS | UNIWS_CAP_PERMESSAGE_DEFLATE | UNIWS_CAP_RAW_FRAMES,
+     case_hostile_deflate_bomb, 0, NULL, "64 MiB deflate bomb vs a 1 MiB limit: ETOO_BIG"},
+    {"hostile_fragment_flood", "7", WS, case_hostile_fragment_flood, 0, NULL,
+     "1M fragments past max_message_size: ETOO_BIG, RSS bounded"},
+    {"hostile_empty_fragments", "7", WS, case_hostile_empty_fragments, 0, NULL,
+     "1M empty fragments make one empty message, RSS bounded"},
+    {"hostile_len_2e63", "7", WS, case_hostile_len_2e63, 0, NULL,
+     "64-bit length with the top bit set: EPROTOCOL"},
+    {"hostile_len_2e63_minus_1", "7", WS, case_hostile_len_2e63, 1, NULL,
+     "length 2^63-1: ETOO_BIG, nothing reserved"},
+    {"hostile_slowloris", "12", WS | UNIWS_CAP_CONNECT_TIMEOUT, case_hostile_slowloris, 0, NULL,
+     "101 trickled a byte per 200 ms: ETIMEOUT at connect_timeout_ms"},
+    {"hostile_never_reads", "8,10", WS, case_hostile_never_reads, 0, NULL,
+     "16 MiB sent to a peer that reads nothing: counted, close times out"},
+    {"request_header_limit", "12", WS | UNIWS_CAP_CUSTOM_HEADERS, case_request_header_limit, 0,
+     NULL, "a header at UNIWS_MAX_REQUEST_HEADER_BYTES reaches the server whole"},
+    {"request_header_refused", "12", WS, case_request_header_refused, 0, NULL,
+     "past the limit: ETOO_BIG; control characters in a value: ESYNTAX"},
+
+    /* ---- the TLS matrix: ETLS on every backend, a message naming why (reliability) ---- */
+    {"tls_good", "11,13", WSS_CA, case_tls_good, 0, NULL, "good certificate: echo over wss"},
+    {"tls_expired", "11,13", WSS_CA, case_tls_expired, 0, NULL,
+     "expired certificate: ETLS naming expiry"},
+    {"tls_wrong_host_ip", "11,13", WSS_CA, case_tls_wrong_host, 0, NULL,
+     "certificate for other names, reached by IP: ETLS naming the mismatch"},
+    {"tls_wrong_host_name", "11,13", WSS_CA, case_tls_wrong_host, 1, NULL,
+     "certificate for other names, reached as localhost: ETLS naming the mismatch"},
+    {"tls_self_signed", "11,13", WSS_CA, case_tls_self_signed, 0, NULL,
+     "self-signed certificate, test CA given: ETLS naming self-signed"},
+    {"tls_self_signed_default", "11,13", UNIWS_CAP_WSS, case_tls_self_signed, 1, NULL,
+     "self-signed certificate, system store: ETLS naming self-signed"},
+    {"tls_unrelated_ca", "11,13", WSS_CA, case_tls_unrelated_ca, 0, NULL,
+     "certificate from another CA: ETLS naming the issuer"},
+    {"tls_client_cert_given", "11,13", WSS_CA | UNIWS_CAP_TLS_CLIENT_CERT, case_tls_client_cert, 0,
+     NULL, "server requires a client certificate, given: echo"},
+    {"tls_client_cert_missing", "11,13", WSS_CA | UNIWS_CAP_TLS_CLIENT_CERT, case_tls_client_cert,
+     1, NULL, "server requires a client certificate, none given: ETLS"},
+    {"tls_client_key_mismatch", "11,13", WSS_CA | UNIWS_CAP_TLS_CLIENT_CERT, case_tls_client_cert,
+     2, NULL, "client certificate with a key that does not match: ETLS naming the key"},
+
+    /* ---- cli (issue 14): proxy options ---- */
+    {"proxy_ca_file_option", "13", 0, case_proxy_ca_file_option, 0, NULL,
+     "proxy_ca_file: honoured with UNIWS_CAP_PROXY_CA_FILE, else UNIWS_EUNSUPPORTED"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];
@@ -401,6 +459,8 @@ const char *conf_cap_name(unsigned bit)
         return "UNIWS_CAP_NETWORK";
     case UNIWS_CAP_RAW_FRAMES:
         return "UNIWS_CAP_RAW_FRAMES";
+    case UNIWS_CAP_PROXY_CA_FILE:
+        return "UNIWS_CAP_PROXY_CA_FILE";
     case CONF_CAP_THREADS:
         return "threads";
     }

@@ -18,7 +18,7 @@ typedef void (*conf_fn)(cx *c, const conf_case *k);
 
 struct conf_case {
     const char *name; /* unique, [a-z0-9_] */
-    const char *item; /* DESIGN.md contract item(s), e.g. "7" or "2,8" */
+    const char *item; /* docs/contract.md rule(s), e.g. "7" or "2,8" */
     unsigned caps;    /* UNIWS_CAP_* bits (or CONF_CAP_THREADS) it needs; missing: unsupported */
     conf_fn fn;
     long arg;         /* parameter of a shared case function */
@@ -149,5 +149,31 @@ void case_wire_client_frames(cx *c, const conf_case *k);
 void case_wss_echo(cx *c, const conf_case *k);
 void case_wss_verify_fails(cx *c, const conf_case *k);
 void case_wss_close(cx *c, const conf_case *k);
+
+/* cases_hostile.c (reliability, issue 12): hostile peers, exact errors, peak RSS */
+void case_hostile_ping_flood(cx *c, const conf_case *k);
+void case_hostile_pong_never_read(cx *c, const conf_case *k);
+void case_hostile_endless_headers(cx *c, const conf_case *k);
+void case_hostile_huge_header_line(cx *c, const conf_case *k);
+void case_hostile_trickled_header(cx *c, const conf_case *k);
+void case_hostile_trickled_60mib(cx *c, const conf_case *k);
+void case_hostile_deflate_bomb(cx *c, const conf_case *k);
+void case_hostile_fragment_flood(cx *c, const conf_case *k);
+void case_hostile_empty_fragments(cx *c, const conf_case *k);
+void case_hostile_len_2e63(cx *c, const conf_case *k);
+void case_hostile_slowloris(cx *c, const conf_case *k);
+void case_hostile_never_reads(cx *c, const conf_case *k);
+/* cases_limits.c (reliability, issue 12): the request-size limit, header syntax */
+void case_request_header_limit(cx *c, const conf_case *k);
+void case_request_header_refused(cx *c, const conf_case *k);
+/* cases_tls_matrix.c (reliability, issue 12): the TLS matrix */
+void case_tls_good(cx *c, const conf_case *k);
+void case_tls_expired(cx *c, const conf_case *k);
+void case_tls_wrong_host(cx *c, const conf_case *k);
+void case_tls_self_signed(cx *c, const conf_case *k);
+void case_tls_unrelated_ca(cx *c, const conf_case *k);
+void case_tls_client_cert(cx *c, const conf_case *k);
+/* cases_proxy.c (cli, issue 14): proxy_ca_file honoured or refused, never ignored */
+void case_proxy_ca_file_option(cx *c, const conf_case *k);
 
 #endif

@@ -95,7 +95,7 @@ void case_url_http_maps(cx *c, const conf_case *k)
         CHECK(c, c->env->tls_port, "no TLS peer for this run");
         snprintf(in, sizeof in, "https://127.0.0.1:%d/echo", c->env->tls_port);
         snprintf(want, sizeof want, "wss://127.0.0.1:%d/echo", c->env->tls_port);
-        o.tls_ca_file = c->env->ca_file;
+        TRY(cx_trust_test_ca(c, &o));
     } else {
         snprintf(in, sizeof in, "http://127.0.0.1:%d/echo", c->env->port);
         snprintf(want, sizeof want, "ws://127.0.0.1:%d/echo", c->env->port);

@@ -1,7 +1,9 @@
 /*
  * cases_tls.c — wss (contract items 11 and 13): a custom CA, verification on
  * by default (an unknown CA fails), an unrelated CA fails, explicit
- * skip-verify, and the usual data and close paths over TLS.
+ * skip-verify, and the usual data and close paths over TLS. A backend without
+ * UNIWS_CAP_TLS_CA_FILE (the browser) runs the test-CA cases when the run made
+ * its platform trust that CA (conf_env.platform_trusts_ca).
  */
 #include "cases.h"
 
@@ -18,7 +20,7 @@ void case_wss_echo(cx *c, const conf_case *k)
     if (k->arg == 1)
         o.tls_skip_verify = 1;
     else
-        o.tls_ca_file = c->env->ca_file;
+        TRY(cx_trust_test_ca(c, &o));
     if (k->arg == 2) {
         TRY(cx_wss_url(c, url, sizeof url, "/script/bytewise/text:hello/fragbin:3:1000"));
         rec *r = cx_connect(c, url, &o);
@@ -56,6 +58,21 @@ void case_wss_verify_fails(cx *c, const conf_case *k)
     memset(&o, 0, sizeof o);
     if (k->arg == 1)
         o.tls_ca_file = c->env->other_ca_file;
+    if (k->arg == 0 && c->env->platform_trusts_ca) {
+        /* The default store trusts the test CA in this run: an unknown CA is
+         * the unrelated one's peer. */
+        if (!c->env->untrusted_tls_port) {
+            c->unsupported = 1;
+            snprintf(c->detail, sizeof c->detail,
+                     "the platform trusts the test CA and there is no peer of an unknown CA");
+            return;
+        }
+        snprintf(url, sizeof url, "wss://127.0.0.1:%d/echo", c->env->untrusted_tls_port);
+        rec *r = cx_connect(c, url, &o);
+        TRY(r);
+        TRY(expect_failure(r, UNIWS_ETLS, 0));
+        return;
+    }
     TRY(cx_wss_url(c, url, sizeof url, "/echo"));
     rec *r = cx_connect(c, url, &o);
     TRY(r);
@@ -67,7 +84,7 @@ void case_wss_close(cx *c, const conf_case *k)
     char url[128];
     uniws_options o;
     memset(&o, 0, sizeof o);
-    o.tls_ca_file = c->env->ca_file;
+    TRY(cx_trust_test_ca(c, &o));
     TRY(cx_wss_url(c, url, sizeof url, "/script/text:bye/close:4001:tls"));
     rec *r = cx_connect(c, url, &o);
     TRY(r);

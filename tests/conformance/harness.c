@@ -1,6 +1,6 @@
 /*
  * harness.c — the per-case machinery: a fresh loop per case, recorders whose
- * callbacks check the event rules of DESIGN.md items 1-3 and 8 on every
+ * callbacks check the event rules of docs/contract.md rules 1-3 and 8 on every
  * event, loop driving with deadlines, and the shared expectations.
  */
 #include "harness.h"
@@ -274,6 +274,10 @@ static void fill_options(rec *r, const uniws_options *opts, uniws_options *o)
         memset(o, 0, sizeof *o);
     if (!o->backend)
         o->backend = r->c->env->backend;
+    if (!o->proxy && r->c->env->proxy) {
+        o->proxy = r->c->env->proxy;
+        o->proxy_ca_file = r->c->env->proxy_ca_file;
+    }
     o->callbacks.on_open = cb_open;
     o->callbacks.on_message = cb_message;
     o->callbacks.on_error = cb_error;
@@ -735,4 +739,22 @@ void cx_run_case(const conf_env *env, const conf_case *k, const char **status, c
         snprintf(detail, detail_size, "%s", c.note);
         *status = "pass";
     }
+}
+
+/* cli (issue 14) */
+/* Makes o trust the test CA: tls_ca_file where the backend has it, else the
+ * platform's store when this run made it trust the CA. Returns 0 after
+ * marking the case unsupported (neither is possible). */
+int cx_trust_test_ca(cx *c, uniws_options *o)
+{
+    if (c->env->info.caps & UNIWS_CAP_TLS_CA_FILE) {
+        o->tls_ca_file = c->env->ca_file;
+        return 1;
+    }
+    if (c->env->platform_trusts_ca)
+        return 1;
+    c->unsupported = 1;
+    snprintf(c->detail, sizeof c->detail,
+             "needs UNIWS_CAP_TLS_CA_FILE (or a platform trust store holding the test CA)");
+    return 0;
 }

@@ -26,6 +26,23 @@ typedef struct conf_env {
     const char *ca_file;       /* CA that signed the TLS peer's certificate */
     const char *other_ca_file; /* an unrelated CA */
     int case_timeout_ms;
+    /* reliability (issue 12): the TLS matrix's peers (0: none) and files */
+    int tls_expired_port;    /* certificate signed by ca_file, expired in 2020 */
+    int tls_wronghost_port;  /* certificate for wrong.example / 10.9.9.9 only */
+    int tls_selfsigned_port; /* self-signed certificate for 127.0.0.1 */
+    int tls_mtls_port;       /* server.pem; requires a client certificate from ca_file */
+    const char *client_cert, *client_key; /* signed by ca_file (clientAuth) */
+    const char *client_other_key;         /* a key that does not match client_cert */
+    /* cli (issue 14): --proxy / --proxy-ca, given to every connection whose
+     * case sets no proxy of its own (the curl-https-proxy column). */
+    const char *proxy;
+    const char *proxy_ca_file;
+    /* cli (issue 14): the platform's own trust store holds the test CA for
+     * this run (the browser columns: NODE_EXTRA_CA_CERTS, Chromium's SPKI
+     * list), so a backend without UNIWS_CAP_TLS_CA_FILE still verifies the
+     * TLS peer; untrusted_tls_port serves a certificate of the unrelated CA. */
+    int platform_trusts_ca;
+    int untrusted_tls_port;
 } conf_env;
 
 enum conf_ev_kind { EV_OPEN = 1, EV_MESSAGE = 2, EV_ERROR = 3, EV_CLOSE = 4 };
@@ -204,5 +221,11 @@ char *conf_hex(char *out, size_t size, const void *data, size_t n);
 
 /* Starts a closing handshake with 1000 and waits for a clean 1000 close. */
 int close_and_wait(rec *r);
+
+/* cli (issue 14): makes o trust the test CA — tls_ca_file where the backend
+ * has UNIWS_CAP_TLS_CA_FILE, else the platform's store when this run made it
+ * trust the CA (env->platform_trusts_ca). Returns 0 after marking the case
+ * unsupported when neither is possible. */
+int cx_trust_test_ca(cx *c, uniws_options *o);
 
 #endif

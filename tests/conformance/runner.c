@@ -5,7 +5,7 @@
  *   uniws-conformance --backend NAME [--port N] [--tls-port N] [--certs DIR]
  *                     [--json OUT] [--only CASE[,CASE...]] [--list]
  *                     [--no-fork] [--case-timeout MS] [--run-limitations]
- *                     [--column LABEL]
+ *                     [--column LABEL] [--proxy URL [--proxy-ca FILE]]
  *
  * Without --port it starts the scripted peer in-process (and a TLS instance
  * when --certs holds ca.pem, server.pem, server.key). Each case runs in a
@@ -44,6 +44,7 @@ typedef struct runner {
     int no_fork;
     int run_limitations; /* run the cases of limitations.c too (to re-check them) */
     char ca[1024], other_ca[1024], cert[1024], key[1024];
+    char mx[8][1024];   /* the TLS matrix's files (start_tls_matrix) */
     const char *column; /* --column: the matrix column, if not the backend's name */
 } runner;
 
@@ -53,12 +54,14 @@ static void usage(FILE *f)
             "usage: uniws-conformance --backend NAME [--port N] [--tls-port N] [--certs DIR]\n"
             "                         [--json OUT] [--only CASE[,CASE...]] [--list]\n"
             "                         [--no-fork] [--case-timeout MS] [--run-limitations]\n"
-            "                         [--column LABEL]\n"
+            "                         [--column LABEL] [--proxy URL [--proxy-ca FILE]]\n"
             "  --column LABEL     the matrix column's name (default: the backend's)\n"
             "  --port/--tls-port  use a running scripted peer instead of starting one\n"
             "  --certs DIR        ca.pem, other-ca.pem, server.pem, server.key for wss cases\n"
             "  --only             case names; a trailing '*' matches a prefix\n"
-            "  --run-limitations  run the cases of limitations.c too, to see if they still fail\n");
+            "  --run-limitations  run the cases of limitations.c too, to see if they still fail\n"
+            "  --proxy URL        every connection goes through this proxy (its case naming\n"
+            "                     none); --proxy-ca FILE: the CA of an https:// proxy\n");
 }
 
 static int selected(const char *only, const char *name)
@@ -231,6 +234,81 @@ static void run_forked(const runner *rn, const conf_case *k, result *res)
     }
 }
 
+/* One line per suite of the reliability work (issue 12): how many of its
+ * cases ran and passed, and the largest peak-RSS growth their details name
+ * ("peak RSS +N KiB", written by cases_hostile.c). */
+static void suite_summary(const char *prefix, const result *res, const unsigned char *ran)
+{
+    int n = 0, counts[4] = {0, 0, 0, 0};
+    long peak = -1;
+    const char *peak_case = "";
+    size_t pl = strlen(prefix);
+    for (size_t i = 0; i < conf_case_count; i++) {
+        if (!ran[i] || strncmp(conf_cases[i].name, prefix, pl) != 0)
+            continue;
+        n++;
+        const char *st = res[i].status;
+        counts[!strcmp(st, "pass")          ? 0
+               : !strcmp(st, "fail")        ? 1
+               : !strcmp(st, "unsupported") ? 2
+                                            : 3]++;
+        const char *m = strstr(res[i].detail, "peak RSS +");
+        if (m) {
+            long v = strtol(m + 10, NULL, 10);
+            if (v > peak) {
+                peak = v;
+                peak_case = conf_cases[i].name;
+            }
+        }
+    }
+    if (!n)
+        return;
+    printf("suite %.*s: %d cases, %d passed, %d failed, %d unsupported, %d limitation",
+           (int)(pl - 1), prefix, n, counts[0], counts[1], counts[2], counts[3]);
+    if (peak >= 0)
+        printf("; peak RSS growth max %ld KiB (%s)", peak, peak_case);
+    printf("\n");
+}
+
+/* The TLS matrix's extra peers (reliability, issue 12), each in-process on
+ * 127.0.0.1 with one certificate of --certs; a missing file leaves its port
+ * 0 (its cases then fail, naming the missing peer). */
+static void start_tls_matrix(runner *rn, uniws__server **srv)
+{
+    static const char *const files[8] = {"expired.pem",   "expired.key",    "wronghost.pem",
+                                         "wronghost.key", "selfsigned.pem", "selfsigned.key",
+                                         "client.pem",    "client.key"};
+    for (int i = 0; i < 8; i++)
+        snprintf(rn->mx[i], sizeof rn->mx[i], "%s/%s", rn->certs, files[i]);
+    int *ports[4] = {&rn->env.tls_expired_port, &rn->env.tls_wronghost_port,
+                     &rn->env.tls_selfsigned_port, &rn->env.tls_mtls_port};
+    for (int i = 0; i < 4; i++) {
+        uniws__server_options so;
+        memset(&so, 0, sizeof so);
+        if (i < 3) {
+            so.tls_cert = rn->mx[2 * i];
+            so.tls_key = rn->mx[2 * i + 1];
+        } else {
+            so.tls_cert = rn->cert;
+            so.tls_key = rn->key;
+            so.tls_client_ca = rn->ca;
+        }
+        if (!file_exists(so.tls_cert) || !file_exists(so.tls_key) ||
+            (so.tls_client_ca && !file_exists(so.tls_client_ca)))
+            continue;
+        if (uniws__server_start(&so, &srv[i]) == 0)
+            *ports[i] = uniws__server_port(srv[i]);
+    }
+    if (file_exists(rn->mx[6]) && file_exists(rn->mx[7])) {
+        rn->env.client_cert = rn->mx[6];
+        rn->env.client_key = rn->mx[7];
+    }
+    static char other[1024];
+    snprintf(other, sizeof other, "%s/client-other.key", rn->certs);
+    if (file_exists(other))
+        rn->env.client_other_key = other;
+}
+
 static void iso_time(char *buf, size_t size)
 {
     time_t t = time(NULL);
@@ -337,6 +415,12 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--case-timeout") && v) {
             bad = parse_int(v, 100, 600000, &rn.env.case_timeout_ms);
             i++;
+        } else if (!strcmp(a, "--proxy") && v) {
+            rn.env.proxy = v;
+            i++;
+        } else if (!strcmp(a, "--proxy-ca") && v) {
+            rn.env.proxy_ca_file = v;
+            i++;
         } else if (!strcmp(a, "--no-fork")) {
             rn.no_fork = 1;
         } else if (!strcmp(a, "--run-limitations")) {
@@ -419,12 +503,18 @@ int main(int argc, char **argv)
     }
     if (!rn.env.tls_port || !rn.env.ca_file)
         fprintf(stderr, "uniws-conformance: no TLS peer/CA (--certs): wss cases will fail\n");
+    uniws__server *matrix_srv[4] = {NULL, NULL, NULL, NULL};
+    if (rn.certs)
+        start_tls_matrix(&rn, matrix_srv);
     rn.env.closed_port = closed_port();
 
     char caps[512];
     uniws_caps_string(rn.env.info.caps, caps, sizeof caps);
     printf("uniws conformance: backend %s %s (caps: %s), peer ws:%d wss:%d\n", backend,
            rn.env.info.version, caps, rn.env.port, rn.env.tls_port);
+    if (rn.env.proxy)
+        printf("every connection goes through the proxy %s (CA: %s)\n", rn.env.proxy,
+               rn.env.proxy_ca_file ? rn.env.proxy_ca_file : "system store");
 
     result *res = calloc(conf_case_count, sizeof *res);
     unsigned char *ran = calloc(conf_case_count, 1);
@@ -469,10 +559,14 @@ int main(int argc, char **argv)
                idx && r->detail[0] ? "  " : "", idx ? r->detail : "");
         fflush(stdout);
     }
+    for (int i = 0; i < 4; i++)
+        uniws__server_stop(matrix_srv[i]);
     if (tls)
         uniws__server_stop(tls);
     if (plain)
         uniws__server_stop(plain);
+    suite_summary("hostile_", res, ran);
+    suite_summary("tls_", res, ran);
     int wrote = rn.json_path ? write_json(&rn, res, ran, counts) : 0;
     printf("backend %s: %.1f s\n", backend, (double)(cx_now_ms() - t_start) / 1000.0);
     printf("%d passed, %d failed, %d skipped\n", counts[0], counts[1], counts[2] + counts[3]);

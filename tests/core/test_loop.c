@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 #include "core/loop.h"
 #include "core/platform.h"
+#include "uniws/uniws.h"
 
 static int order[8];
 static int norder;
@@ -46,6 +48,44 @@ static void timers_fire_in_due_order(void **state)
     assert_int_equal(order[1], 1);
     assert_true(uniws__plat_now_ms() - t0 >= 55);
     assert_int_equal(uniws_loop_timeout(loop), -1);
+    assert_int_equal(uniws_loop_free(loop), 0);
+}
+
+/* An allocator whose realloc always fails: the timer heap cannot grow. */
+static void *no_realloc(void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    return NULL;
+}
+
+/* Out of memory, timers wait in the spill list and still fire in due order;
+ * stopping one there works; loop_timeout sees them. */
+static void timers_survive_out_of_memory(void **state)
+{
+    (void)state;
+    uniws_loop *loop;
+    assert_int_equal(uniws_loop_new(&loop), 0);
+    assert_int_equal(uniws_set_allocator(malloc, no_realloc, free), 0);
+    uniws__timer a, b, c;
+    uniws__timer_init(&a, on_timer, (void *)1);
+    uniws__timer_init(&b, on_timer, (void *)2);
+    uniws__timer_init(&c, on_timer, (void *)3);
+    norder = 0;
+    assert_int_equal(uniws__timer_start(loop, &a, 40), 0);
+    assert_int_equal(uniws__timer_start(loop, &b, 10), 0);
+    assert_int_equal(uniws__timer_start(loop, &c, 20), 0);
+    assert_true(uniws__timer_active(&a) && uniws__timer_active(&b));
+    uniws__timer_stop(loop, &c);
+    assert_false(uniws__timer_active(&c));
+    int t = uniws_loop_timeout(loop);
+    assert_true(t >= 0 && t <= 10);
+    while (norder < 2)
+        uniws_loop_run_once(loop, 100);
+    assert_int_equal(order[0], 2);
+    assert_int_equal(order[1], 1);
+    assert_int_equal(uniws_loop_timeout(loop), -1);
+    assert_int_equal(uniws_set_allocator(NULL, NULL, NULL), 0);
     assert_int_equal(uniws_loop_free(loop), 0);
 }
 
@@ -225,6 +265,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(timers_fire_in_due_order),
+        cmocka_unit_test(timers_survive_out_of_memory),
         cmocka_unit_test(job_from_other_thread_wakes_blocking_loop),
         cmocka_unit_test(fd_watcher_and_embedding_fd),
         cmocka_unit_test(idle_loop_sleeps),

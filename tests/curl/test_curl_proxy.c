@@ -6,6 +6,8 @@
  * tinyproxy's log to see that the traffic really went through a CONNECT.
  * A SOCKS5 case does the same through microsocks. Both proxies are installed
  * by scripts/bootstrap.sh, so their absence is a failure, not a skip.
+ * An HTTPS proxy (TLS to the proxy) is tinyproxy behind tls_front.mjs (node),
+ * trusted through proxy_ca_file, for ws:// and for wss:// (TLS inside TLS).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,7 +40,10 @@ static uniws__server *g_srv;
 static proxy g_px;        /* allows CONNECT to any port */
 static proxy g_strict_px; /* allows CONNECT to port 1 only */
 static proxy g_socks;     /* microsocks (SOCKS5), logging to g_socks.log */
+static proxy g_front;     /* tls_front.mjs: TLS in front of g_px (an HTTPS proxy) */
+static uniws__server *g_tls_srv;
 static char g_url[128];
+static char g_wss_url[128];
 
 static const char *const k_proxy_vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
                                            "ws_proxy",   "WS_PROXY",   "wss_proxy",   "WSS_PROXY",
@@ -180,6 +185,39 @@ static int socks_start(proxy *p)
     return p->pid < 0 ? -1 : proxy_wait(p, "microsocks");
 }
 
+/* Starts tls_front.mjs (TLS with the test CA's server certificate) in front
+ * of g_px; its port is the first line it prints. */
+static int front_start(proxy *p)
+{
+    int out[2];
+    if (pipe(out) != 0)
+        return -1;
+    char target[16];
+    snprintf(target, sizeof target, "%d", g_px.port);
+    p->pid = fork();
+    if (p->pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execlp(UNIWS_TEST_NODE, UNIWS_TEST_NODE, UNIWS_TEST_TLS_FRONT,
+               UNIWS_TEST_CERTS "/server.pem", UNIWS_TEST_CERTS "/server.key", target,
+               (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[32] = {0};
+    ssize_t got = read(out[0], line, sizeof line - 1);
+    /* Keep the pipe open (the front writes a line per handshake) but unread:
+     * a few lines fit in the pipe's buffer. */
+    p->port = got > 0 ? atoi(line) : 0;
+    if (p->port <= 0) {
+        fprintf(stderr, "tls_front.mjs did not start (node comes from scripts/bootstrap.sh)\n");
+        close(out[0]);
+        return -1;
+    }
+    return 0;
+}
+
 static void proxy_stop(proxy *p)
 {
     if (p->pid > 0) {
@@ -251,6 +289,11 @@ static int group_setup(void **state)
     if (uniws__server_start(&so, &g_srv) != 0)
         return -1;
     snprintf(g_url, sizeof g_url, "ws://127.0.0.1:%d/echo", uniws__server_port(g_srv));
+    so.tls_cert = UNIWS_TEST_CERTS "/server.pem";
+    so.tls_key = UNIWS_TEST_CERTS "/server.key";
+    if (uniws__server_start(&so, &g_tls_srv) != 0)
+        return -1;
+    snprintf(g_wss_url, sizeof g_wss_url, "wss://127.0.0.1:%d/echo", uniws__server_port(g_tls_srv));
     if (proxy_start(&g_px, NULL) != 0)
         return -1;
     /* ConnectPort limits CONNECT to the listed ports: ours is refused (403). */
@@ -265,6 +308,9 @@ static int group_teardown(void **state)
     proxy_stop(&g_px);
     proxy_stop(&g_strict_px);
     proxy_stop(&g_socks);
+    proxy_stop(&g_front);
+    if (g_tls_srv)
+        uniws__server_stop(g_tls_srv);
     if (g_srv)
         uniws__server_stop(g_srv);
     return 0;
@@ -433,6 +479,109 @@ static void socks5_proxy(void **state)
     assert_int_equal(c[0].error, UNIWS_EPROXY);
 }
 
+static void https_front_up(void)
+{
+    if (g_front.pid <= 0 && front_start(&g_front) != 0)
+        fail_msg("could not start the TLS front (see above)");
+}
+
+/* TLS to the proxy, trusted through proxy_ca_file; the tunnel is tinyproxy's. */
+static void https_proxy(void **state)
+{
+    (void)state;
+    https_front_up();
+    char px[64];
+    snprintf(px, sizeof px, "https://127.0.0.1:%d", g_front.port);
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.proxy = px;
+    o.proxy_ca_file = UNIWS_TEST_CERTS "/ca.pem";
+    echo_client c[2];
+    int before = connects_logged(&g_px);
+    assert_int_equal(run_curl(&o, c, 2), 2);
+    assert_int_equal(wait_connects(&g_px, before + 2), before + 2);
+}
+
+/* Without proxy_ca_file (or with another CA) the proxy is not trusted, and
+ * tls_ca_file is for the server, not the proxy. */
+static void https_proxy_untrusted(void **state)
+{
+    (void)state;
+    https_front_up();
+    char px[64];
+    snprintf(px, sizeof px, "https://127.0.0.1:%d", g_front.port);
+    static const char *const cas[] = {NULL, UNIWS_TEST_CERTS "/other-ca.pem"};
+    for (size_t i = 0; i < 2; i++) {
+        uniws_options o;
+        memset(&o, 0, sizeof o);
+        o.proxy = px;
+        o.proxy_ca_file = cas[i];
+        o.tls_ca_file = UNIWS_TEST_CERTS "/ca.pem";
+        echo_client c[1];
+        int before = connects_logged(&g_px);
+        assert_int_equal(run_curl(&o, c, 1), 0);
+        assert_false(c[0].opened);
+        assert_int_equal(c[0].error, UNIWS_ETLS);
+        assert_int_equal(c[0].code, UNIWS_CLOSE_ABNORMAL);
+        usleep(100 * 1000);
+        assert_int_equal(connects_logged(&g_px), before);
+    }
+}
+
+/* wss:// through an https:// proxy: TLS to the server inside TLS to the
+ * proxy, each verified with its own CA option. */
+static void https_proxy_wss(void **state)
+{
+    (void)state;
+    https_front_up();
+    char px[64];
+    snprintf(px, sizeof px, "https://127.0.0.1:%d", g_front.port);
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.proxy = px;
+    o.proxy_ca_file = UNIWS_TEST_CERTS "/ca.pem";
+    o.tls_ca_file = UNIWS_TEST_CERTS "/ca.pem";
+    static const char *const curl_only[] = {"curl"};
+    uniws_loop *loop;
+    assert_int_equal(uniws_loop_new(&loop), 0);
+    echo_client c[2];
+    assert_int_equal(echo_run(loop, g_wss_url, &o, curl_only, 1, c, 2, 20000), 2);
+    assert_int_equal(uniws_loop_free(loop), 0);
+    /* And the server's CA does not vouch for the proxy's certificate. */
+    o.tls_ca_file = UNIWS_TEST_CERTS "/ca.pem";
+    o.proxy_ca_file = UNIWS_TEST_CERTS "/other-ca.pem";
+    assert_int_equal(uniws_loop_new(&loop), 0);
+    assert_int_equal(echo_run(loop, g_wss_url, &o, curl_only, 1, c, 1, 20000), 0);
+    assert_int_equal(c[0].error, UNIWS_ETLS);
+    assert_int_equal(uniws_loop_free(loop), 0);
+}
+
+/* Backends without an https:// proxy refuse the option instead of ignoring it. */
+static void proxy_ca_unsupported_elsewhere(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < uniws_backend_count(); i++) {
+        uniws_backend_info info;
+        assert_int_equal(uniws_backend_get(i, &info), 0);
+        uniws_loop *loop;
+        assert_int_equal(uniws_loop_new(&loop), 0);
+        uniws_options o;
+        memset(&o, 0, sizeof o);
+        o.backend = info.name;
+        o.proxy_ca_file = UNIWS_TEST_CERTS "/ca.pem";
+        uniws_socket *s = NULL;
+        int rc = uniws_connect(loop, g_url, &o, &s);
+        if (info.caps & UNIWS_CAP_PROXY_CA_FILE) {
+            assert_int_equal(rc, 0);
+            uniws_free(s);
+        } else {
+            assert_int_equal(rc, UNIWS_EUNSUPPORTED);
+            assert_null(s);
+        }
+        assert_int_equal(uniws_loop_free(loop), 0);
+    }
+}
+
 static void proxy_bad_scheme(void **state)
 {
     (void)state;
@@ -455,6 +604,8 @@ int main(void)
         cmocka_unit_test(env_http_proxy_for_ws), cmocka_unit_test(env_ws_proxy_wins),
         cmocka_unit_test(proxy_refuses_connect), cmocka_unit_test(proxy_unreachable),
         cmocka_unit_test(socks5_proxy),          cmocka_unit_test(proxy_bad_scheme),
+        cmocka_unit_test(https_proxy),           cmocka_unit_test(https_proxy_untrusted),
+        cmocka_unit_test(https_proxy_wss),       cmocka_unit_test(proxy_ca_unsupported_elsewhere),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -12,6 +12,9 @@
 #include "backends/loopback/peer.h"
 #include "core/frame.h"
 #include "core/handshake.h"
+#include "core/alloc.h"
+#include "core/pmd.h"
+#include "uniws/uniws.h"
 #include "tools/server/server.h"
 
 #include <arpa/inet.h>
@@ -290,9 +293,10 @@ static void test_bad_requests(void **state)
     char junk[1024];
     memset(junk, 'x', sizeof junk);
     memcpy(junk, "GET / HTTP/1.1\r\nX: ", 19);
-    for (int i = 0; i < 16; i++) {
+    /* The head may take 128 KiB (above UNIWS_MAX_REQUEST_HEADER_BYTES). */
+    for (int i = 0; i < 128; i++) {
         assert_int_equal(uniws__peer_feed(p, junk, sizeof junk), 0);
-        if (i < 15)
+        if (i < 127)
             assert_int_equal(drain(p, &out).kind, UNIWS__PEER_NONE);
     }
     assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
@@ -873,6 +877,106 @@ static void test_hold_and_no_close_reply(void **state)
     b_free(&out);
 }
 
+/* ---- hostile-peer commands ------------------------------------------------ */
+
+static void test_hostile_head(void **state)
+{
+    bytes head = {0};
+    uniws__peer *p = open_peer("/script/hdrlines:3/hugeheader:100", NULL, &head);
+    assert_true(contains(&head, "\r\nX-Filler-0000000: aaaa"));
+    assert_true(contains(&head, "\r\nX-Filler-0000002: aaaa"));
+    assert_false(contains(&head, "X-Filler-0000003"));
+    char huge[120] = "\r\nX-Huge: ";
+    memset(huge + 10, 'a', 100);
+    memcpy(huge + 110, "\r\n\r\n", 5);
+    assert_true(contains(&head, huge));
+    assert_memory_equal(head.p + head.len - 4, "\r\n\r\n", 4);
+    uniws__peer_free(p);
+    b_free(&head);
+}
+
+static void test_slow_head(void **state)
+{
+    uniws__peer *p = uniws__peer_new();
+    assert_non_null(p);
+    const char *req = request("/script/slow-head:7/text:x", NULL);
+    assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+    bytes head = {0};
+    uniws__peer_action a;
+    /* one byte, a sleep, one byte... until the head is complete */
+    for (;;) {
+        uniws__peer_next(p, &a);
+        assert_int_equal(a.kind, UNIWS__PEER_WRITE);
+        assert_int_equal(a.len, 1);
+        b_add(&head, a.data, 1);
+        if (head.len >= 4 && memcmp(head.p + head.len - 4, "\r\n\r\n", 4) == 0)
+            break;
+        uniws__peer_next(p, &a);
+        assert_int_equal(a.kind, UNIWS__PEER_SLEEP);
+        assert_int_equal(a.ms, 7);
+    }
+    assert_memory_equal(head.p, "HTTP/1.1 101", 12);
+    assert_string_equal(header_value(&head, "Sec-WebSocket-Accept"), RFC_ACCEPT);
+    bytes out = {0}; /* the frames follow the last byte at once */
+    size_t pos = 0;
+    drain(p, &out);
+    expect_frame(&out, &pos, 1, UNIWS__OP_TEXT, "x", 1);
+    uniws__peer_free(p);
+    b_free(&head);
+    b_free(&out);
+}
+
+static void test_no_read_rawbytes(void **state)
+{
+    uniws__peer *p = open_peer("/script/no-read/rawbytes:5/sleep:3/read", NULL, NULL);
+    assert_int_equal(uniws__peer_reading(p), 1); /* the script has not run yet */
+    bytes out = {0};
+    uniws__peer_action a = drain(p, &out);
+    assert_int_equal(a.kind, UNIWS__PEER_SLEEP);
+    assert_int_equal(uniws__peer_reading(p), 0);
+    assert_int_equal(out.len, 5);
+    assert_memory_equal(out.p, "\x00\x01\x02\x03\x04", 5);
+    a = drain(p, &out);
+    assert_int_equal(a.kind, UNIWS__PEER_NONE);
+    assert_int_equal(uniws__peer_reading(p), 1);
+    uniws__peer_free(p);
+    b_free(&out);
+}
+
+static void test_deflate_zeros(void **state)
+{
+    bytes out = {0};
+    uniws__peer *p = open_peer("/script/deflate-zeros:1000000", NULL, NULL);
+    drain(p, &out);
+    size_t pos = 0;
+    sframe f = next_frame(&out, &pos);
+    assert_int_equal(pos, out.len);
+    assert_int_equal(f.fin, 1);
+    assert_int_equal(f.rsv, 4);
+    assert_int_equal(f.op, UNIWS__OP_BINARY);
+    assert_true(f.len < 1000000 / 150); /* 13 bits per 258 bytes */
+#ifdef UNIWS_HAVE_ZLIB
+    /* The client's own inflater makes 1 + 258 * 3876 zero bytes of it. */
+    uniws__pmd *z = NULL;
+    assert_int_equal(uniws__pmd_accept("", &z), 0);
+    uint8_t *big = NULL;
+    size_t n = 0;
+    assert_int_equal(uniws__pmd_inflate(z, f.payload, f.len, 2000000, &big, &n), 0);
+    assert_int_equal(n, 1 + 258 * 3876);
+    for (size_t i = 0; i < n; i++)
+        if (big[i])
+            fail_msg("byte %zu is %d", i, big[i]);
+    uniws__free(big);
+    /* ...and stops at a limit below that. */
+    big = NULL;
+    assert_int_equal(uniws__pmd_inflate(z, f.payload, f.len, 65536, &big, &n), UNIWS_ETOO_BIG);
+    uniws__free(big);
+    uniws__pmd_free(z);
+#endif
+    uniws__peer_free(p);
+    b_free(&out);
+}
+
 /* ---- the network server -------------------------------------------------- */
 
 static int connect_to(int port)
@@ -1032,6 +1136,10 @@ int main(void)
         cmocka_unit_test(test_report),
         cmocka_unit_test(test_masks),
         cmocka_unit_test(test_hold_and_no_close_reply),
+        cmocka_unit_test(test_hostile_head),
+        cmocka_unit_test(test_slow_head),
+        cmocka_unit_test(test_no_read_rawbytes),
+        cmocka_unit_test(test_deflate_zeros),
         cmocka_unit_test(test_server_echo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

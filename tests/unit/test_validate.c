@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -151,6 +152,32 @@ static int check1(const char *name, const char *value)
     return uniws__check_headers(&h, 1);
 }
 
+/* The application's part of the upgrade request is bounded the same way on
+ * every backend. */
+static void test_request_size(void **state)
+{
+    (void)state;
+    const size_t max = UNIWS_MAX_REQUEST_HEADER_BYTES;
+    char *v = malloc(max + 1);
+    assert_non_null(v);
+    /* "X: " + value + CRLF: exactly the limit passes, one byte more does not */
+    memset(v, 'a', max - 5);
+    v[max - 5] = 0;
+    uniws_header h = {"X", v};
+    assert_int_equal(uniws__check_request_size(NULL, 0, &h, 1), 0);
+    memset(v, 'a', max - 4);
+    v[max - 4] = 0;
+    assert_int_equal(uniws__check_request_size(NULL, 0, &h, 1), UNIWS_ETOO_BIG);
+    /* subprotocols count too */
+    v[max - 200] = 0;
+    const char *const protos[] = {"chat", "superchat"};
+    assert_int_equal(uniws__check_request_size(protos, 2, &h, 1), 0);
+    v[max - 200] = 'a';
+    v[max - 40] = 0;
+    assert_int_equal(uniws__check_request_size(protos, 2, &h, 1), UNIWS_ETOO_BIG);
+    free(v);
+}
+
 static void test_headers(void **state)
 {
     const uniws_header ok[] = {{"Authorization", "Bearer abc"},
@@ -176,6 +203,12 @@ static void test_headers(void **state)
     assert_int_equal(check1("X", "a\n"), UNIWS_ESYNTAX);
     assert_int_equal(check1("X", "a\r"), UNIWS_ESYNTAX);
     assert_int_equal(check1("X", "tab\tok"), 0);
+    /* ...nor carry other control characters (RFC 7230 3.2). */
+    assert_int_equal(check1("X", "bell\a"), UNIWS_ESYNTAX);
+    assert_int_equal(check1("X", "esc\x1b[0m"), UNIWS_ESYNTAX);
+    assert_int_equal(check1("X", "\x01"), UNIWS_ESYNTAX);
+    assert_int_equal(check1("X", "del\x7f"), UNIWS_ESYNTAX);
+    assert_int_equal(check1("X", "caf\xc3\xa9 obs-text"), 0);
 
     /* Headers the handshake owns, in any case. */
     static const char *const owned[] = {"Host",
@@ -211,9 +244,10 @@ static void test_headers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_close_codes), cmocka_unit_test(test_close_reason),
-        cmocka_unit_test(test_receivable),  cmocka_unit_test(test_token),
-        cmocka_unit_test(test_protocols),   cmocka_unit_test(test_headers),
+        cmocka_unit_test(test_close_codes),  cmocka_unit_test(test_close_reason),
+        cmocka_unit_test(test_receivable),   cmocka_unit_test(test_token),
+        cmocka_unit_test(test_protocols),    cmocka_unit_test(test_headers),
+        cmocka_unit_test(test_request_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,8 @@ export function findChromium(explicit) {
   return candidates.find((p) => p && existsSync(p)) || null;
 }
 
-export async function launchChromium(explicit) {
+// extraArgs: more command-line flags (e.g. the run's certificate trust).
+export async function launchChromium(explicit, extraArgs = []) {
   const exe = findChromium(explicit);
   if (!exe) {
     console.error('SKIP: no Chromium found (scripts/bootstrap.sh --web installs Debian\'s)');
@@ -30,7 +31,7 @@ export async function launchChromium(explicit) {
     console.error('SKIP: playwright-core is not installed in tests/node (npm install there)');
     process.exit(SKIP);
   }
-  const args = ['--disable-gpu', '--disable-dev-shm-usage'];
+  const args = ['--disable-gpu', '--disable-dev-shm-usage', ...extraArgs];
   // Chromium refuses to run its sandbox as root (containers, CI).
   if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
   const browser = await chromium.launch({ executablePath: exe, headless: true, args });

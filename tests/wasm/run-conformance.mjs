@@ -13,10 +13,18 @@
 //
 // --run-limitations runs the cases of limitations.c too (to re-check them).
 //
+// With --certs the engine trusts the test CA for this run only, as a user
+// would trust a private CA — Node.js through NODE_EXTRA_CA_CERTS=ca.pem,
+// Chromium through --ignore-certificate-errors-spki-list with the SPKI hash
+// of the TLS peer's key — so the wss cases run (the browser has no per-socket
+// CA option). A third peer serves a certificate of the unrelated CA, which
+// must still be refused (wss_verify_default).
+//
 // The runner cannot fork: when it crashes or hangs, the case it was in is
 // recorded as failed and a fresh runner continues with the remaining cases.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readSync, renameSync, rmSync,
+import { createHash, createPublicKey } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync,
   writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -135,6 +143,8 @@ class Session {
       '--closed-port', String(this.env.closedPort), '--case-timeout', String(this.o.caseTimeout),
       '--only', this.names.join(',')];
     if (this.env.tlsPort) a.push('--tls-port', String(this.env.tlsPort));
+    if (this.env.untrustedTlsPort) a.push('--untrusted-tls-port', String(this.env.untrustedTlsPort));
+    if (this.env.trustsCa) a.push('--platform-trusts-ca');
     if (this.env.wireUrl) a.push('--wire-url', this.env.wireUrl);
     if (this.o.runLimitations) a.push('--run-limitations');
     if (this.o.backend) a.push('--backend', this.o.backend);
@@ -186,8 +196,10 @@ class Session {
   }
 
   async runNode() {
+    const env = { ...process.env };
+    if (this.env.caFile) env.NODE_EXTRA_CA_CERTS = this.env.caFile;
     const p = spawn(process.execPath, ['--experimental-websocket', this.o.runner, ...this.args()],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+      { stdio: ['ignore', 'pipe', 'pipe'], env });
     const done = new Promise((resolve) => { this.resolve = resolve; });
     this.startWatch();
     let buf = '';
@@ -262,8 +274,17 @@ async function main() {
   o.runner = path.resolve(o.runner);
   rmSync(o.json, { force: true }); // never leave a stale result behind
   const staticDir = path.dirname(o.runner);
+  // The run's trust in the test CA (see the top of this file).
+  const haveCerts = o.certs && existsSync(path.join(o.certs, 'server.pem')) &&
+    existsSync(path.join(o.certs, 'ca.pem'));
+  const chromiumArgs = [];
+  if (haveCerts) {
+    const spki = createPublicKey(readFileSync(path.join(o.certs, 'server.key')))
+      .export({ type: 'spki', format: 'der' });
+    chromiumArgs.push(`--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`);
+  }
   let browser = null;
-  if (o.engine === 'chromium') browser = await launchChromium(o.chromium);
+  if (o.engine === 'chromium') browser = await launchChromium(o.chromium, chromiumArgs);
 
   const all = (await listCases(o.runner, o.engine)).filter((n) => selected(o.only, n));
   const peers = [];
@@ -283,6 +304,16 @@ async function main() {
     env.tlsPort = tls.port;
     env.caFile = path.resolve(o.certs, 'ca.pem');
     env.otherCaFile = path.resolve(o.certs, 'other-ca.pem');
+  }
+  if (haveCerts) {
+    env.trustsCa = true;
+    env.caFile = path.join(o.certs, 'ca.pem');
+    if (existsSync(path.join(o.certs, 'other-server.pem'))) {
+      const untrusted = await startPeer(o.uniws, ['--tls-cert', path.join(o.certs, 'other-server.pem'),
+        '--tls-key', path.join(o.certs, 'other-server.key')], { verbose: o.verbose });
+      peers.push(untrusted);
+      env.untrustedTlsPort = untrusted.port;
+    }
   }
 
   const t0 = Date.now();

@@ -14,6 +14,7 @@
  *             [--tls-port N] [--wire-url URL] [--ca FILE --other-ca FILE]
  *             [--only CASE[,CASE...]]
  *             [--case-timeout MS] [--run-limitations] [--list]
+ *             [--platform-trusts-ca] [--untrusted-tls-port N]
  *
  * Every line meant for the driver starts with "@@uniws " and holds one JSON
  * object: {"event":"start",...}, {"event":"begin","name":...} before each
@@ -93,6 +94,12 @@ int main(int argc, char **argv)
             list = 1;
             continue;
         }
+        if (!strcmp(a, "--platform-trusts-ca")) {
+            /* cli (issue 14): the engine was started trusting the test CA
+             * (NODE_EXTRA_CA_CERTS, Chromium's SPKI list): wss cases run. */
+            env.platform_trusts_ca = 1;
+            continue;
+        }
         if (!strcmp(a, "--run-limitations")) {
             /* Runs the cases of limitations.c too, to see if they still fail. */
             run_limitations = 1;
@@ -116,6 +123,8 @@ int main(int argc, char **argv)
             env.ca_file = v; /* Windows: the test CA (a wasm build has no file) */
         } else if (!strcmp(a, "--other-ca")) {
             env.other_ca_file = v;
+        } else if (!strcmp(a, "--untrusted-tls-port")) {
+            bad = parse_port(v, &env.untrusted_tls_port);
         } else if (!strcmp(a, "--wire-url")) {
             wire_web_set_control(v);
         } else if (!strcmp(a, "--only")) {

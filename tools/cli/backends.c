@@ -41,13 +41,14 @@ static const struct {
     {UNIWS_CAP_PROXY, "proxy", "HTTP / SOCKS proxy (--proxy)"},
     {UNIWS_CAP_TLS_CA_FILE, "ca", "custom CA bundle (--ca)"},
     {UNIWS_CAP_TLS_SKIP_VERIFY, "noverify", "skip certificate verification (--insecure)"},
-    {UNIWS_CAP_TLS_CLIENT_CERT, "cert", "TLS client certificate"},
-    {UNIWS_CAP_PERMESSAGE_DEFLATE, "deflate", "permessage-deflate compression"},
+    {UNIWS_CAP_TLS_CLIENT_CERT, "cert", "TLS client certificate (--cert/--key)"},
+    {UNIWS_CAP_PERMESSAGE_DEFLATE, "deflate", "permessage-deflate compression (--deflate)"},
     {UNIWS_CAP_PING, "ping", "uniws_ping()"},
     {UNIWS_CAP_CONNECT_TIMEOUT, "timeout", "connect timeout (--timeout)"},
     {UNIWS_CAP_ANY_CLOSE_CODE, "codes", "every close code reaches the wire"},
     {UNIWS_CAP_NETWORK, "net", "reaches real hosts (not in-process)"},
     {UNIWS_CAP_RAW_FRAMES, "raw", "uniws frames RFC 6455 itself (all protocol checks)"},
+    {UNIWS_CAP_PROXY_CA_FILE, "pxca", "CA bundle for an https:// proxy (--proxy-ca)"},
 };
 
 #define NUM_COLUMNS  (sizeof(columns) / sizeof(columns[0]))

@@ -88,6 +88,10 @@ int uniws__cli_wait(uniws_loop *loop, int (*done)(void *ctx), void *ctx, int tim
 /* Writes len bytes as lowercase hex. */
 void uniws__cli_write_hex(FILE *f, const void *data, size_t len);
 
+/* Writes data as a JSON string (quoted; ", \ and control bytes escaped;
+ * other bytes, UTF-8 included, as they are). */
+void uniws__cli_json_string(FILE *f, const void *data, size_t len);
+
 /* Formats milliseconds as "0.42 ms" / "12.3 ms" / "1534 ms". */
 void uniws__cli_format_ms(char *buf, size_t size, double ms);
 

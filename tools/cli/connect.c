@@ -40,11 +40,29 @@ static const char help_text[] =
     "      --binary           send each line as a binary message instead of text\n"
     "      --ca FILE          verify the server with this PEM CA bundle\n"
     "  -k, --insecure         do not verify the server's TLS certificate\n"
-    "      --proxy URL        connect through a proxy (http://HOST:PORT, socks5://...)\n"
+    "      --proxy URL        connect through a proxy (http://HOST:PORT, https://...,\n"
+    "                         socks5://...)\n"
     "      --close-code N     code sent at end of input: 1000 (default) or 3000-4999\n"
     "  -w, --wait MS          at end of input, close after MS ms without a message\n"
     "                         (default 1000; 0: close at once, replies are lost)\n"
     "      --timeout MS       connect timeout in milliseconds (default 30000)\n"
+    /* Options reaching the rest of uniws_options, and wscat/websocat habits. */
+    "  -s, --subprotocol NAME same as --protocol (wscat's spelling)\n"
+    "  -o, --origin URL       send an Origin header (same as -H 'Origin: URL')\n"
+    "      --deflate          offer permessage-deflate (compressed messages)\n"
+    "      --cert FILE        TLS client certificate (PEM; may hold the key too)\n"
+    "      --key FILE         private key for --cert (PEM)\n"
+    "      --max-size BYTES   largest message accepted (suffix k, M or G allowed;\n"
+    "                         default 64M); a larger one closes with 1009, exit 3\n"
+    "      --close-timeout MS wait this long for the server's close frame once we\n"
+    "                         closed (default 5000), then drop the connection\n"
+    "  -n, --no-close         at end of input do not close: keep printing what\n"
+    "                         arrives until the server closes (or Ctrl-C)\n"
+    "      --count N          close (with --close-code) once N messages arrived\n"
+    "      --proxy-ca FILE    verify an https:// proxy with this PEM CA bundle (--ca\n"
+    "                         and -k apply to the server only)\n"
+    "      --jsonl            write every event to stdout as one JSON object per line\n"
+    "                         (see Output) instead of the plain message lines\n"
     "  -q, --quiet            no 'connected' / 'closed' status lines on stderr\n"
     "  -h, --help             show this help\n"
     "\n"
@@ -52,6 +70,12 @@ static const char help_text[] =
     "  text message           written as is, then a newline\n"
     "  binary message         '[binary N bytes] HEX' (lowercase hex of the payload);\n"
     "                         with --binary the raw bytes, then a newline\n"
+    "  with --jsonl, one object per line, keys in this order:\n"
+    "    {\"type\":\"open\",\"url\":U,\"backend\":B,\"protocol\":P,\"extensions\":E}\n"
+    "    {\"type\":\"text\",\"length\":N,\"data\":STRING}\n"
+    "    {\"type\":\"binary\",\"length\":N,\"hex\":HEX}\n"
+    "    {\"type\":\"error\",\"error\":NAME,\"message\":M,\"http_status\":S}\n"
+    "    {\"type\":\"close\",\"code\":C,\"reason\":R,\"clean\":true|false}\n"
     "  A text line that is not valid UTF-8 is not sent (error on stderr; use --binary).\n"
     "  Options a backend cannot honour (e.g. --proxy) are an error, never ignored.\n"
     "\n"
@@ -83,6 +107,11 @@ typedef struct conn {
     unsigned long line_no;
     int wait_ms;          /* --wait */
     double last_activity; /* end of input, a message, unsent bytes */
+    /* Output and ending options (--jsonl, --no-close, --count). */
+    int jsonl;
+    int no_close;
+    unsigned long count; /* 0: no limit */
+    unsigned long received;
 } conn;
 
 static void start_close(conn *c)
@@ -97,12 +126,41 @@ static void start_close(conn *c)
         uniws__cli_error("connect", "close failed: %s: %s", uniws_err_name(rc), uniws_strerror(rc));
 }
 
+/* A NUL-terminated string (NULL: "") as JSON, for --jsonl. */
+static void json_str(const char *str)
+{
+    uniws__cli_json_string(stdout, str ? str : "", str ? strlen(str) : 0);
+}
+
+static void flush_stdout(conn *c)
+{
+    if (c->stdout_failed)
+        return;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        /* Nobody reads our output any more (e.g. `| head`): say goodbye. */
+        c->stdout_failed = 1;
+        start_close(c);
+    }
+}
+
 static void on_open(uniws_socket *s, void *user_data)
 {
     conn *c = user_data;
     const char *proto = uniws_protocol(s), *ext = uniws_extensions(s);
 
     c->opened = 1;
+    if (c->jsonl) {
+        printf("{\"type\":\"open\",\"url\":");
+        json_str(uniws_url(s));
+        printf(",\"backend\":");
+        json_str(uniws_backend_name(s));
+        printf(",\"protocol\":");
+        json_str(proto);
+        printf(",\"extensions\":");
+        json_str(ext);
+        printf("}\n");
+        flush_stdout(c);
+    }
     if (c->quiet)
         return;
     fprintf(stderr, "uniws connect: connected to %s (backend %s", uniws_url(s),
@@ -122,18 +180,28 @@ static void on_message(uniws_socket *s, const uniws_message *msg, void *user_dat
     c->last_activity = uniws__cli_now_ms();
     if (c->stdout_failed)
         return;
-    if (msg->type == UNIWS_TEXT || c->binary) {
+    if (c->jsonl) {
+        printf("{\"type\":\"%s\",\"length\":%zu,", msg->type == UNIWS_TEXT ? "text" : "binary",
+               msg->len);
+        if (msg->type == UNIWS_TEXT) {
+            printf("\"data\":");
+            uniws__cli_json_string(stdout, msg->data, msg->len);
+        } else {
+            printf("\"hex\":\"");
+            uniws__cli_write_hex(stdout, msg->data, msg->len);
+            putchar('"');
+        }
+        putchar('}');
+    } else if (msg->type == UNIWS_TEXT || c->binary) {
         fwrite(msg->data, 1, msg->len, stdout);
     } else {
         printf("[binary %zu bytes] ", msg->len);
         uniws__cli_write_hex(stdout, msg->data, msg->len);
     }
     fputc('\n', stdout);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        /* Nobody reads our output any more (e.g. `| head`): say goodbye. */
-        c->stdout_failed = 1;
+    flush_stdout(c);
+    if (c->count && ++c->received >= c->count)
         start_close(c);
-    }
 }
 
 static void on_error(uniws_socket *s, const uniws_error_event *ev, void *user_data)
@@ -143,6 +211,12 @@ static void on_error(uniws_socket *s, const uniws_error_event *ev, void *user_da
 
     (void)s;
     c->errored = 1;
+    if (c->jsonl) {
+        printf("{\"type\":\"error\",\"error\":\"%s\",\"message\":", uniws_err_name(ev->error));
+        json_str(ev->message);
+        printf(",\"http_status\":%d}\n", ev->http_status);
+        flush_stdout(c);
+    }
     if (ev->http_status)
         snprintf(http, sizeof(http), " (HTTP %d)", ev->http_status);
     uniws__cli_error("connect", "%s: %s: %s%s",
@@ -158,6 +232,12 @@ static void on_close(uniws_socket *s, const uniws_close_event *ev, void *user_da
     c->closed = 1;
     c->ev_code = ev->code;
     c->ev_clean = ev->was_clean;
+    if (c->jsonl) {
+        printf("{\"type\":\"close\",\"code\":%d,\"reason\":", ev->code);
+        json_str(ev->reason);
+        printf(",\"clean\":%s}\n", ev->was_clean ? "true" : "false");
+        flush_stdout(c);
+    }
     /* A connection that never opened ends in one line: the error said it all
      * (its close is always 1006). */
     if (c->quiet || (c->errored && !c->opened))
@@ -273,6 +353,100 @@ static int parse_header(char *arg, uniws_header *h)
     return 0;
 }
 
+/* Parses a size such as 1000, 64k, 16M or 1G into *out (>= 1). Returns 0 or -1. */
+static int parse_size(const char *v, size_t *out)
+{
+    char digits[32];
+    size_t n = strlen(v);
+    long num, mult = 1;
+
+    if (n == 0 || n >= sizeof(digits))
+        return -1;
+    memcpy(digits, v, n + 1);
+    switch (digits[n - 1]) {
+    case 'k':
+    case 'K':
+        mult = 1024;
+        break;
+    case 'm':
+    case 'M':
+        mult = 1024L * 1024;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1024L * 1024 * 1024;
+        break;
+    default:
+        break;
+    }
+    if (mult > 1)
+        digits[n - 1] = '\0';
+    if (uniws__cli_parse_long(digits, 1, 2147483647L / mult, &num) != 0)
+        return -1;
+    *out = (size_t)num * (size_t)mult;
+    return 0;
+}
+
+/* The options that reach the rest of uniws_options (--deflate, --cert/--key,
+ * --max-size, --close-timeout), wscat/websocat spellings (-s, -o) and how the
+ * session ends and prints (--no-close, --count, --jsonl). Returns 1 when the
+ * current argument was one of them (a bad value sets a->failed). */
+static int parse_reach_option(uniws__cli_args *a, uniws_options *o, conn *c, unsigned *wanted,
+                              const char **protocols, uniws_header *headers)
+{
+    const char *v;
+    long num;
+
+    if (uniws__cli_value(a, "--subprotocol", &v) || uniws__cli_value(a, "-s", &v)) {
+        if (v)
+            protocols[o->num_protocols++] = v;
+    } else if (uniws__cli_value(a, "--origin", &v) || uniws__cli_value(a, "-o", &v)) {
+        if (v) {
+            headers[o->num_headers].name = "Origin";
+            headers[o->num_headers++].value = v;
+            *wanted |= UNIWS_CAP_CUSTOM_HEADERS;
+        }
+    } else if (uniws__cli_flag(a, "--deflate")) {
+        o->permessage_deflate = 1;
+        *wanted |= UNIWS_CAP_PERMESSAGE_DEFLATE;
+    } else if (uniws__cli_value(a, "--cert", &v)) {
+        o->tls_client_cert = v;
+        *wanted |= UNIWS_CAP_TLS_CLIENT_CERT;
+    } else if (uniws__cli_value(a, "--key", &v)) {
+        o->tls_client_key = v;
+        *wanted |= UNIWS_CAP_TLS_CLIENT_CERT;
+    } else if (uniws__cli_value(a, "--max-size", &v)) {
+        if (v && parse_size(v, &o->max_message_size) != 0) {
+            uniws__cli_usage_error("connect", "--max-size needs bytes (>= 1, suffix k, M or G)");
+            a->failed = 1;
+        }
+    } else if (uniws__cli_value(a, "--close-timeout", &v)) {
+        if (v && uniws__cli_parse_long(v, 1, 24L * 3600 * 1000, &num) != 0) {
+            uniws__cli_usage_error("connect", "--close-timeout needs milliseconds (> 0)");
+            a->failed = 1;
+        } else if (v) {
+            o->close_timeout_ms = (int)num;
+        }
+    } else if (uniws__cli_flag(a, "--no-close") || uniws__cli_flag(a, "-n")) {
+        c->no_close = 1;
+    } else if (uniws__cli_value(a, "--count", &v)) {
+        if (v && uniws__cli_parse_long(v, 1, 2147483647L, &num) != 0) {
+            uniws__cli_usage_error("connect", "--count needs a number of messages (>= 1)");
+            a->failed = 1;
+        } else if (v) {
+            c->count = (unsigned long)num;
+        }
+    } else if (uniws__cli_value(a, "--proxy-ca", &v)) {
+        o->proxy_ca_file = v;
+        *wanted |= UNIWS_CAP_PROXY_CA_FILE;
+    } else if (uniws__cli_flag(a, "--jsonl")) {
+        c->jsonl = 1;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 static int run(conn *c, uniws_loop *loop)
 {
     line_buf lb = {NULL, 0, 0};
@@ -288,7 +462,7 @@ static int run(conn *c, uniws_loop *loop)
                 throttled = 1;
         }
         timeout = uniws_loop_timeout(loop);
-        if (in_eof && !c->close_started && !c->closed) {
+        if (in_eof && !c->no_close && !c->close_started && !c->closed) {
             /* Replies to what we sent may still be on their way, and a browser-
              * style socket drops messages once closing: wait for quiet. */
             double now = uniws__cli_now_ms(), left;
@@ -323,7 +497,7 @@ static int run(conn *c, uniws_loop *loop)
             if (read_stdin(c, &lb)) {
                 in_eof = 1;
                 c->last_activity = uniws__cli_now_ms();
-                if (c->wait_ms == 0)
+                if (c->wait_ms == 0 && !c->no_close)
                     start_close(c);
             }
         }
@@ -436,6 +610,8 @@ int uniws__cli_connect(int argc, char **argv)
             }
         } else if (uniws__cli_flag(&a, "--quiet") || uniws__cli_flag(&a, "-q")) {
             c.quiet = 1;
+        } else if (parse_reach_option(&a, &o, &c, &wanted, protocols, headers)) {
+            /* done: --subprotocol, --origin, --deflate, --cert, --key, ... */
         } else {
             uniws__cli_unknown(&a);
         }

@@ -343,10 +343,17 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
             c->phase = P_PEER;
         } else {
             int e = SSL_get_error(c->ssl, r);
-            if (e == SSL_ERROR_WANT_WRITE)
+            if (e == SSL_ERROR_WANT_WRITE) {
                 c->tls_want_write = 1;
-            else if (e != SSL_ERROR_WANT_READ)
-                conn_drop(srv, c, "TLS handshake failed");
+            } else if (e != SSL_ERROR_WANT_READ) {
+                /* The alert is written: end in order and drain, so unread
+                 * client bytes do not turn the end into a reset that would
+                 * lose the alert (a refused client certificate says why). */
+                shutdown(c->fd, SHUT_WR);
+                c->phase = P_DRAIN;
+                c->deadline = now_ms() + SRV_DRAIN_MS;
+                vlog(srv, c, "TLS handshake failed");
+            }
             return;
         }
     }
@@ -383,7 +390,7 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
                 return;
             }
         }
-        if (conn_read(c) < 0) {
+        if (uniws__peer_reading(c->peer) && conn_read(c) < 0) {
             conn_drop(srv, c, "read failed");
             return;
         }
@@ -436,7 +443,7 @@ static short conn_events(const srv_conn *c)
         short ev = 0;
         if (c->tls_want_write || (c->wdata && !c->tls_want_read))
             ev |= POLLOUT;
-        if (c->tls_want_read || (!c->wdata && !c->rd_eof))
+        if (c->tls_want_read || (!c->wdata && !c->rd_eof && uniws__peer_reading(c->peer)))
             ev |= POLLIN;
         return ev;
     }
@@ -611,7 +618,7 @@ static int srv_listen(uniws__server *srv, const char *host, int port)
     return rc;
 }
 
-static int srv_tls(uniws__server *srv, const char *cert, const char *key)
+static int srv_tls(uniws__server *srv, const char *cert, const char *key, const char *client_ca)
 {
     srv->tls = SSL_CTX_new(TLS_server_method());
     if (!srv->tls)
@@ -622,6 +629,17 @@ static int srv_tls(uniws__server *srv, const char *cert, const char *key)
         SSL_CTX_check_private_key(srv->tls) != 1) {
         ERR_clear_error();
         return UNIWS_ETLS;
+    }
+    if (client_ca) {
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
+        if (!names || SSL_CTX_load_verify_locations(srv->tls, client_ca, NULL) != 1) {
+            if (names)
+                sk_X509_NAME_pop_free(names, X509_NAME_free);
+            ERR_clear_error();
+            return UNIWS_ETLS;
+        }
+        SSL_CTX_set_client_CA_list(srv->tls, names);
+        SSL_CTX_set_verify(srv->tls, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     }
     return 0;
 }
@@ -646,7 +664,7 @@ int uniws__server_start(const uniws__server_options *opts, uniws__server **out)
     if (!srv->pfds || !srv->pconns || (opts->static_dir && !srv->static_dir))
         rc = UNIWS_ENOMEM;
     if (!rc && opts->tls_cert)
-        rc = srv_tls(srv, opts->tls_cert, opts->tls_key);
+        rc = srv_tls(srv, opts->tls_cert, opts->tls_key, opts->tls_client_ca);
     if (!rc)
         rc = srv_listen(srv, opts->host ? opts->host : "127.0.0.1", opts->port);
     if (!rc && pipe2(srv->wake, O_NONBLOCK | O_CLOEXEC) != 0)

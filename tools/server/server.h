@@ -16,6 +16,9 @@ typedef struct uniws__server_options {
     const char *tls_cert;   /* PEM certificate; with tls_key: serve TLS (wss/https) */
     const char *tls_key;
     int verbose; /* 1: log connections to stderr */
+    /* reliability (issue 12): with TLS, require a client certificate that
+     * this PEM CA signed (mutual TLS); the handshake fails without one. */
+    const char *tls_client_ca;
 } uniws__server_options;
 
 /* Binds, listens and starts serving on a background thread. Returns 0 or a
