@@ -33,6 +33,12 @@ void uniws__lwstls_free(uniws__lwstls *t)
     (void)t;
 }
 
+int uniws__lwstls_cert_asked(const uniws__lwstls *t)
+{
+    (void)t;
+    return 0;
+}
+
 int uniws__lwstls_put(uniws__lwstls *t, const void *data, size_t len)
 {
     (void)t;
