@@ -98,7 +98,7 @@ export WINEPATH="$win;$DEPS/prefix/bin;/usr/x86_64-w64-mingw32/lib"
 # A persistent wineserver: ~0.2 s per program instead of ~1-6 s. Its helper
 # processes keep any pipe open, so every wine call writes to files.
 mkdir -p "$WINEPREFIX" # wineserver starts inside it; wine fills it on first use
-wineserver -p
+wineserver -p 2>/dev/null || true # (one may be running already for this prefix)
 trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
 wine cmd /c exit </dev/null >"$win/wineboot.log" 2>&1 || true
 
