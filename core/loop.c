@@ -89,6 +89,10 @@ void uniws__timer_stop(uniws_loop *l, uniws__timer *t)
 
 int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
 {
+    /* From the clock, not the iteration's cached time: callbacks before this
+     * one may have taken a while (a close timeout fired a second early under
+     * Valgrind). */
+    uint64_t now = uniws__plat_now_ms();
     uniws__timer_stop(l, t);
     if (l->heap_len == l->heap_cap) {
         size_t cap = l->heap_cap ? l->heap_cap * 2 : 16;
@@ -96,7 +100,7 @@ int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
         if (!h) {
             /* Out of memory: a timeout must not be lost (a close or connect
              * would wait forever), so the timer waits in the spill list. */
-            t->due = uniws__loop_now(l) + delay_ms;
+            t->due = now + delay_ms;
             t->heap_index = SPILLED;
             t->spill_next = l->spill;
             l->spill = t;
@@ -105,7 +109,7 @@ int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
         l->heap = h;
         l->heap_cap = cap;
     }
-    t->due = uniws__loop_now(l) + delay_ms;
+    t->due = now + delay_ms;
     t->heap_index = l->heap_len;
     l->heap[l->heap_len++] = t;
     heap_up(l, t->heap_index);

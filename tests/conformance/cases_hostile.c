@@ -8,7 +8,7 @@
  * reset when the case starts (/proc/self/clear_refs) and read from VmHWM
  * (every native case runs in its own forked child). Where there is no /proc
  * (a browser, Node.js) the detail says the memory was not measured; under
- * AddressSanitizer it is shown but not held to the limit. The loopback
+ * AddressSanitizer the limit gets 8 MiB more (shadow memory). The loopback
  * backend's peer runs in the case's process, so its buffers count there.
  */
 #include "cases.h"
@@ -72,12 +72,10 @@ static int rss_check(cx *c, long base, long limit_kib)
     }
     long grew = hwm - base;
 #ifdef CONF_ASAN
-    /* Shadow memory and the quarantine of freed blocks dominate the RSS of
-     * an AddressSanitizer build: measured, shown, not held to the limit (the
-     * plain build's columns are). */
-    snprintf(c->note, sizeof c->note, "peak RSS +%ld KiB under ASan (limit %ld KiB not applied)",
-             grew, limit_kib);
-    return 1;
+    /* AddressSanitizer's shadow memory and quarantine of freed blocks add
+     * to the RSS of its builds: a fixed allowance on top (measured: about
+     * +1.5 MiB for these cases). */
+    limit_kib += 8 * KIB;
 #endif
     if (grew > limit_kib)
         return FAILF(c, "peak RSS grew by %ld KiB, the stated limit is %ld KiB", grew, limit_kib);
@@ -90,8 +88,17 @@ static int rss_check(cx *c, long base, long limit_kib)
 
 /* ---- helpers ------------------------------------------------------------- */
 
+/* 1 on a column with uniws's own framing (every native one); 0 in a browser,
+ * which frames, answers pings and fails connections itself. */
+static int own_framing(const cx *c)
+{
+    return (c->env->info.caps & UNIWS_CAP_RAW_FRAMES) != 0;
+}
+
 /* Connects to script, expects the failure (want, opened as in
- * expect_failure) and the RSS limit. */
+ * expect_failure) and the RSS limit. A browser may end such a connection
+ * with close 1006 and no error event (as for a TCP end: cases_close.c),
+ * and never says why: there the close is checked and the rest noted. */
 static void fail_case(cx *c, const char *script, const uniws_options *o, int want, int opened,
                       long limit_kib)
 {
@@ -99,6 +106,16 @@ static void fail_case(cx *c, const char *script, const uniws_options *o, int wan
     rec *r = cx_connect(c, script, o);
     TRY(r);
     r->keep_data = 0;
+    if (!own_framing(c)) {
+        char buf[256];
+        TRY(rec_wait_close(r));
+        const conf_ev *e = rec_first(r, EV_CLOSE);
+        CHECK(c, e->code == 1006 && !e->was_clean, "expected close 1006 unclean; saw: %s",
+              rec_describe(r, buf, sizeof buf));
+        snprintf(c->note, sizeof c->note, "browser: %s (%s expected natively)",
+                 rec_describe(r, buf, sizeof buf), uniws_err_name(want));
+        return;
+    }
     TRY(expect_failure(r, want, opened));
     TRY(rss_check(c, base, limit_kib));
 }
@@ -111,7 +128,11 @@ void case_hostile_ping_flood(cx *c, const conf_case *k)
 {
     (void)k;
     long base = rss_start();
-    rec *r = cx_connect(c, "/script/pingflood:200000/text:done", NULL);
+    /* 20,000 in a browser, which answers pings itself (and slowly) */
+    rec *r = cx_connect(c,
+                        own_framing(c) ? "/script/pingflood:200000/text:done"
+                                       : "/script/pingflood:20000/text:done",
+                        NULL);
     TRY(r);
     TRY(rec_wait_msgs(r, 1));
     TRY(expect_msg(r, 0, UNIWS_TEXT, "done", 4));
@@ -131,7 +152,13 @@ void case_hostile_pong_never_read(cx *c, const conf_case *k)
 {
     (void)k;
     long base = rss_start();
-    rec *r = cx_connect(c, "/script/no-read/pingflood:1000000/text:done/sleep:1500/read", NULL);
+    /* A browser answers pings itself, and slowly: a smaller flood there
+     * checks that it stays usable and buffered_amount stays 0. */
+    rec *r =
+        cx_connect(c,
+                   own_framing(c) ? "/script/no-read/pingflood:1000000/text:done/sleep:1500/read"
+                                  : "/script/no-read/pingflood:20000/text:done/sleep:1500/read",
+                   NULL);
     TRY(r);
     TRY(rec_wait_msgs(r, 1));
     TRY(expect_msg(r, 0, UNIWS_TEXT, "done", 4));
@@ -143,11 +170,11 @@ void case_hostile_pong_never_read(cx *c, const conf_case *k)
     TRY(close_and_wait(r));
 }
 
-/* 100,000 header lines (6 MB) in the 101: the client gives up early. */
+/* 20,000 header lines (1.2 MB, past every client limit) in the 101: the client gives up early. */
 void case_hostile_endless_headers(cx *c, const conf_case *k)
 {
     (void)k;
-    fail_case(c, "/script/hdrlines:100000", NULL, UNIWS_EHANDSHAKE, 0, 8 * KIB);
+    fail_case(c, "/script/hdrlines:20000", NULL, UNIWS_EHANDSHAKE, 0, 8 * KIB);
 }
 
 /* One 1 MiB header line in the 101. */
@@ -172,7 +199,7 @@ void case_hostile_trickled_header(cx *c, const conf_case *k)
     conf_pattern(want, sizeof want, UNIWS_BINARY);
     TRY(expect_msg(r, 0, UNIWS_BINARY, want, sizeof want));
     TRY(close_and_wait(r));
-    TRY(rss_check(c, base, 4 * KIB));
+    TRY(rss_check(c, base, 6 * KIB));
 }
 
 /* A frame header claiming 60 MiB, 2 MiB of it trickled in two pieces, then
@@ -207,7 +234,10 @@ void case_hostile_fragment_flood(cx *c, const conf_case *k)
     uniws_options o;
     memset(&o, 0, sizeof o);
     o.max_message_size = MIB;
-    fail_case(c, "/script/fragbin:1000000:2000000", &o, UNIWS_ETOO_BIG, 1, 16 * KIB);
+    /* 20,000 fragments in a browser, which reassembles (slowly) itself */
+    fail_case(c,
+              own_framing(c) ? "/script/fragbin:1000000:2000000" : "/script/fragbin:20000:2000000",
+              &o, UNIWS_ETOO_BIG, 1, 16 * KIB);
 }
 
 /* 1,000,000 empty fragments make one empty message: accepted, bounded. */
@@ -230,7 +260,7 @@ void case_hostile_len_2e63(cx *c, const conf_case *k)
 {
     fail_case(c,
               k->arg ? "/script/frame:827f7fffffffffffffff" : "/script/frame:827f8000000000000000",
-              NULL, k->arg ? UNIWS_ETOO_BIG : UNIWS_EPROTOCOL, 1, 4 * KIB);
+              NULL, k->arg ? UNIWS_ETOO_BIG : UNIWS_EPROTOCOL, 1, 6 * KIB);
 }
 
 /* The 101 trickles one byte every 200 ms: connect_timeout ends it. */
@@ -241,7 +271,7 @@ void case_hostile_slowloris(cx *c, const conf_case *k)
     memset(&o, 0, sizeof o);
     o.connect_timeout_ms = 1000;
     uint64_t t0 = cx_now_ms();
-    fail_case(c, "/script/slow-head:200", &o, UNIWS_ETIMEOUT, 0, 4 * KIB);
+    fail_case(c, "/script/slow-head:200", &o, UNIWS_ETIMEOUT, 0, 6 * KIB);
     if (c->failed)
         return;
     uint64_t took = cx_now_ms() - t0;

@@ -82,7 +82,7 @@ for i in $(seq "$n"); do
     >"$work/out" 2>&1 </dev/null
   rc=$?
   set -e
-  sed 's/^/  | /' "$work/out" | head -40
+  head -n 40 "$work/out" | sed 's/^/  | /'
   if [ "$rc" = 0 ]; then
     echo "  ok"
   else
