@@ -73,10 +73,14 @@ if [ ! -f "$DEPS/prefix/lib/libcmocka.a" ]; then
   mv "$DEPS/prefix/lib/libcmocka-static.a" "$DEPS/prefix/lib/libcmocka.a"
 fi
 
+# ---- win-deps: libcurl (Schannel) and libwebsockets for mingw, built once ---------
+# from Debian's sources (scripts/windows-deps.sh; docs/platforms.md).
+bash "$here/scripts/windows-deps.sh" "$DEPS" >/dev/null
+
 # ---- the cross build -----------------------------------------------------------
-# Backends whose Windows libraries this script does not build yet stay off
-# (scripts/windows-deps.sh builds curl and lws into $DEPS/prefix).
-WIN_CMAKE_ARGS=(-DUNIWS_WITH_CURL=OFF -DUNIWS_WITH_LWS=OFF -DUNIWS_BUILD_TOOLS=OFF)
+# With the tools: uniws.exe (connect, backends, autobahn). WIN_CMAKE_ARGS: extra
+# configure arguments (e.g. -DUNIWS_WITH_LWS=OFF).
+WIN_CMAKE_ARGS=(${UNIWS_WIN_CMAKE_ARGS:-})
 cmake -S "$here" -B "$win" -DCMAKE_TOOLCHAIN_FILE="$here/cmake/mingw-w64.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$DEPS/prefix" "${WIN_CMAKE_ARGS[@]}" >/dev/null
 nice -n 10 cmake --build "$win" -j2
@@ -95,7 +99,8 @@ export WINEPREFIX="$win/wineprefix" WINEDEBUG=-all
 export WINEPATH="$win;$DEPS/prefix/bin;/usr/x86_64-w64-mingw32/lib"
 # A persistent wineserver: ~0.2 s per program instead of ~1-6 s. Its helper
 # processes keep any pipe open, so every wine call writes to files.
-wineserver -p
+mkdir -p "$WINEPREFIX" # wineserver starts inside it; wine fills it on first use
+wineserver -p 2>/dev/null || true # (one may be running already for this prefix)
 trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
 wine cmd /c exit </dev/null >"$win/wineboot.log" 2>&1 || true
 
@@ -104,11 +109,16 @@ status=0
 
 # ---- conformance columns ---------------------------------------------------------
 # One column per backend the Windows runner has: win-<backend>.
-WIN_BACKENDS=${UNIWS_WIN_BACKENDS:-"winhttp loopback"}
+WIN_BACKENDS=${UNIWS_WIN_BACKENDS:-"winhttp curl lws loopback"}
 for b in $WIN_BACKENDS; do
   json="$native/conformance-win-$b.json"
   node "$here/tests/wasm/run-conformance.mjs" --engine wine --backend "$b" \
     --runner "$win/tests/windows/uniws-conformance-win.exe" --uniws "$native/tools/cli/uniws" \
     --certs "$native/tests/conformance/certs" --json "$json" || status=1
 done
+
+# ---- win-deps: uniws.exe connect against the native uniws serve -------------------
+echo "test-windows: uniws.exe connect round trip"
+bash "$here/tests/windows/test_connect.sh" "$native/tools/cli/uniws" "$win/tools/cli/uniws.exe" \
+  $(for b in $WIN_BACKENDS; do [ "$b" != loopback ] && printf '%s ' "$b"; done) || status=1
 exit $status

@@ -49,19 +49,23 @@
  * proxies are always used as a CONNECT tunnel: an upgrade does not survive a
  * forwarding proxy.
  */
-#include <curl/curl.h>
+#include <curl/curl.h> /* on Windows it includes Winsock (curl_socket_t is a SOCKET) */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#ifndef _WIN32
 #include <netdb.h>
 #include <sys/socket.h>
+#endif
 #include "core/backend.h"
 #include "core/frame.h"
 #include "core/loop.h"
 #include "core/alloc.h"
+
+/* No socket: -1 on POSIX, INVALID_SOCKET on Windows. */
+#define NO_FD ((uniws__fd)-1)
 
 /* Bytes handed to one curl_ws_send() call: curl masks byte by byte, so a
  * bounded window keeps one big message from stalling the other sockets. */
@@ -112,13 +116,13 @@ struct cws_sock {
     int rx_closed; /* the core wants no more bytes */
     int finished;  /* the transport ended and the core was told */
     int want_out;
-    int proxied;   /* an explicit proxy was configured */
-    int plain;     /* no TLS between us and the server: ws://, no https:// proxy we know of */
-    int set_proxy; /* we gave curl the proxy (else curl may have read one itself) */
-    int direct;    /* output goes straight to the socket (see take_output) */
-    int direct_fd; /* that socket while curl has it open, else -1 */
+    int proxied;         /* an explicit proxy was configured */
+    int plain;           /* no TLS between us and the server: ws://, no https:// proxy we know of */
+    int set_proxy;       /* we gave curl the proxy (else curl may have read one itself) */
+    int direct;          /* output goes straight to the socket (see take_output) */
+    uniws__fd direct_fd; /* that socket while curl has it open, else NO_FD */
     unsigned flushed_pass; /* the curl pass in which on_write last flushed */
-    int cand[4];           /* sockets curl created for this transfer (sockopt callback) */
+    uniws__fd cand[4];     /* sockets curl created for this transfer (sockopt callback) */
     unsigned ncand;
     cws_tx tx;
     char errbuf[CURL_ERROR_SIZE];
@@ -195,10 +199,10 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     if (what == CURL_POLL_REMOVE) {
         /* easy may be curl's internal handle here (connection teardown). */
         cws_sock *gone = sock_of(easy);
-        if (gone && gone->direct && gone->direct_fd == (int)s)
-            gone->direct_fd = -1; /* curl is about to close it */
-        if (f && f->owner && f->owner->direct && f->owner->direct_fd == (int)s)
-            f->owner->direct_fd = -1;
+        if (gone && gone->direct && gone->direct_fd == (uniws__fd)s)
+            gone->direct_fd = NO_FD; /* curl is about to close it */
+        if (f && f->owner && f->owner->direct && f->owner->direct_fd == (uniws__fd)s)
+            f->owner->direct_fd = NO_FD;
         if (f) {
             uniws__io_stop(m->loop, &f->io);
             if (f->owner && f->owner->fd == f)
@@ -226,7 +230,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         }
         f->m = m;
         f->curl = want;
-        if (uniws__io_start(m->loop, &f->io, (int)s, want, on_io, f) != 0) {
+        if (uniws__io_start(m->loop, &f->io, (uniws__fd)s, want, on_io, f) != 0) {
             uniws__free(f);
             return -1;
         }
@@ -567,7 +571,7 @@ static void send_failed(cws_sock *k, int err, const char *msg)
  * curl_ws_send() instead. */
 /* Whether fd is this transfer's connection: its addresses are the ones
  * curl reports for it (the 4-tuple names one TCP connection). */
-static int is_connection(cws_sock *k, int fd)
+static int is_connection(cws_sock *k, uniws__fd fd)
 {
     char *pip = NULL, *lip = NULL, host[64], port[16];
     long pport = 0, lport = 0;
@@ -597,7 +601,7 @@ static int on_sockopt(void *userp, curl_socket_t fd, curlsocktype purpose)
 {
     cws_sock *k = userp;
     if (k && purpose == CURLSOCKTYPE_IPCXN)
-        k->cand[k->ncand++ % (sizeof k->cand / sizeof k->cand[0])] = (int)fd;
+        k->cand[k->ncand++ % (sizeof k->cand / sizeof k->cand[0])] = (uniws__fd)fd;
     return CURL_SOCKOPT_OK;
 }
 
@@ -617,7 +621,7 @@ static void take_output(cws_sock *k)
     size_t max = sizeof k->cand / sizeof k->cand[0];
     size_t n = k->ncand < max ? k->ncand : max;
     for (size_t i = 0; i < n; i++) {
-        int fd = k->cand[(k->ncand - 1 - i) % max]; /* newest first */
+        uniws__fd fd = k->cand[(k->ncand - 1 - i) % max]; /* newest first */
         if (is_connection(k, fd)) {
             k->direct = 1;
             k->direct_fd = fd;
@@ -633,7 +637,7 @@ static void take_output(cws_sock *k)
 static void direct_flush(cws_sock *k)
 {
     for (;;) {
-        if (k->direct_fd < 0)
+        if (!UNIWS__FD_VALID(k->direct_fd))
             return; /* curl is dropping the connection: the transfer's end reports it */
         switch (uniws__stream_write_fd(k->s, k->direct_fd)) {
         case UNIWS__WRITE_IDLE:
@@ -857,7 +861,7 @@ static int proxy_scheme_ok(const char *proxy)
     if (!strstr(proxy, "://"))
         return 1; /* "host:port" means an HTTP proxy to curl */
     for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
-        if (strncasecmp(proxy, schemes[i], strlen(schemes[i])) == 0)
+        if (curl_strnequal(proxy, schemes[i], strlen(schemes[i])))
             return 1;
     return 0;
 }
@@ -902,7 +906,7 @@ static int cws_connect(uniws_socket *s, const uniws__connect_req *req)
         if (!l)
             return UNIWS_ENOMEM;
         k->headers = l;
-        if (strncasecmp(lines[i], "Accept:", 7) == 0)
+        if (curl_strnequal(lines[i], "Accept:", 7))
             user_accept = 1;
     }
     if (!user_accept) {
@@ -956,7 +960,7 @@ static int cws_connect(uniws_socket *s, const uniws__connect_req *req)
         proxy = env && *env ? env : NULL;
     }
     k->set_proxy = proxy != NULL;
-    k->plain = !req->url->tls && !(proxy && strncasecmp(proxy, "https://", 8) == 0);
+    k->plain = !req->url->tls && !(proxy && curl_strnequal(proxy, "https://", 8));
     if (o->tls_ca_file)
         SET(CURLOPT_CAINFO, o->tls_ca_file);
     if (o->tls_skip_verify) {
@@ -1043,14 +1047,23 @@ static const char *cws_version(void)
     return curl_version_info(CURLVERSION_NOW)->version;
 }
 
+/* Client certificates: the PEM pair of uniws_options. On Windows the TLS
+ * library is Schannel (scripts/windows-deps.sh), which takes a client
+ * certificate only from the system store or a PKCS#12 file. */
+#ifdef _WIN32
+#define CLIENT_CERT_CAP 0u
+#else
+#define CLIENT_CERT_CAP UNIWS_CAP_TLS_CLIENT_CERT
+#endif
+
 const uniws__backend uniws__backend_curl = {
     .name = "curl",
     .description = "libcurl's WebSocket API (multi interface; uniws does the framing)",
     .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_PROXY |
-            UNIWS_CAP_TLS_CA_FILE | UNIWS_CAP_TLS_SKIP_VERIFY | UNIWS_CAP_TLS_CLIENT_CERT |
-            UNIWS_CAP_PING | UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE |
-            UNIWS_CAP_NETWORK | UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_SEND_FRAGMENTS |
-            UNIWS_CAP_FRAME_SIZE | UNIWS_CAP_PROXY_CA_FILE | UNIWS_CAP_RESPONSE_HEADERS
+            UNIWS_CAP_TLS_CA_FILE | UNIWS_CAP_TLS_SKIP_VERIFY | CLIENT_CERT_CAP | UNIWS_CAP_PING |
+            UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE | UNIWS_CAP_NETWORK |
+            UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_SEND_FRAGMENTS | UNIWS_CAP_FRAME_SIZE |
+            UNIWS_CAP_PROXY_CA_FILE | UNIWS_CAP_RESPONSE_HEADERS
 #ifdef UNIWS_HAVE_ZLIB
             | UNIWS_CAP_PERMESSAGE_DEFLATE
 #endif

@@ -30,29 +30,61 @@
  * assertions and aborts within seconds). So a freed uniws loop parks its
  * "engine" (uv loop + lws context) in a process-wide pool and the next
  * uniws loop reuses it; engines live until the process exits.
+ *
+ * Windows (scripts/windows-deps.sh builds lws 4.1.6 with mingw-w64): libuv's
+ * loop there is an I/O completion port with no descriptor to watch
+ * (uv_backend_fd() is -1), so that lws is built with LWS_WITH_EXTERNAL_POLL
+ * instead and the uniws loop watches lws's sockets itself (extpoll.c); a
+ * "pass" then runs lws's due timers. No TLS there (tls_none.c).
  */
+#ifndef _WIN32 /* on Windows libwebsockets.h includes Winsock */
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sys/socket.h>
+#endif
 #include <ctype.h>
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 
 #include <libwebsockets.h>
+#if defined(LWS_WITH_LIBUV)
 #include <uv.h>
+#elif defined(LWS_WITH_EXTERNAL_POLL)
+#include "backends/lws/extpoll.h"
+#else
+#error "the lws backend drives libwebsockets through libuv or external poll: build lws with one"
+#endif
 
 #include "backends/lws/tls.h"
 #include "core/backend.h"
 #include "core/loop.h"
 #include "core/alloc.h"
 
-#if !defined(LWS_WITH_LIBUV)
-#error "the lws backend drives libwebsockets through libuv: build lws with LWS_WITH_LIBUV"
+#ifdef _WIN32
+/* Winsock's spellings (lws makes its sockets non-blocking), and SO_ERROR
+ * holds Winsock codes. */
+#define MSG_DONTWAIT      0
+#define SHUT_WR           SD_SEND
+#define SOCK_ECONNREFUSED WSAECONNREFUSED
+#define SOCK_ETIMEDOUT    WSAETIMEDOUT
+#define SOCK_EHOSTUNREACH WSAEHOSTUNREACH
+#define SOCK_ENETUNREACH  WSAENETUNREACH
+#define SOCK_ECONNRESET   WSAECONNRESET
+#define SOCK_EACCES       WSAEACCES
+#define SOCK_LAST_ERROR() WSAGetLastError()
+#else
+#define SOCK_ECONNREFUSED ECONNREFUSED
+#define SOCK_ETIMEDOUT    ETIMEDOUT
+#define SOCK_EHOSTUNREACH EHOSTUNREACH
+#define SOCK_ENETUNREACH  ENETUNREACH
+#define SOCK_ECONNRESET   ECONNRESET
+#define SOCK_EACCES       EACCES
+#define SOCK_LAST_ERROR() errno
 #endif
 
 #define PROTO_NAME "uniws-raw"
@@ -81,7 +113,9 @@
 /* A uv loop with an lws context on it (see "parked" above). */
 typedef struct engine {
     struct engine *next; /* in the pool while parked */
+#if defined(LWS_WITH_LIBUV)
     uv_loop_t uv;
+#endif
     struct lws_context *ctx;
     struct lws_vhost *vhost;
     struct lws_loop *ll; /* the uniws loop using it, NULL while parked */
@@ -98,7 +132,11 @@ typedef struct closer {
 
 typedef struct lws_loop {
     engine *eng;
-    uniws__io io;       /* the uv loop's backend fd */
+    uniws__io io; /* the uv loop's backend fd */
+#if !defined(LWS_WITH_LIBUV)
+    uniws__lwsfds *fds; /* the sockets lws watches (external poll) */
+    uint64_t next_at;   /* when lws's next timer is due (loop time, ms) */
+#endif
     uniws__timer timer; /* uv's next timeout, or 0 while dirty */
     int depth;          /* > 0 while lws code (so maybe an lws callback) is on the stack */
     int dirty;          /* lws was touched since the last uv_run pass */
@@ -201,7 +239,14 @@ static void uv_pass(lws_loop *ll)
 {
     ll->dirty = 0;
     ll->depth++;
+#if defined(LWS_WITH_LIBUV)
     uv_run(&ll->eng->uv, UV_RUN_NOWAIT);
+#else
+    /* Runs lws's due timers (timeouts, async kills) and learns when the
+     * next one is due; 0 also means "none at all": look again in a second. */
+    int t = lws_service_adjust_timeout(ll->eng->ctx, 30000, 0);
+    ll->next_at = uniws__plat_now_ms() + (uint64_t)(t > 0 ? t : 1000);
+#endif
     ll->depth--;
 }
 
@@ -216,12 +261,14 @@ static void service(lws_loop *ll)
      * sockets and backends get their turn first. */
 }
 
+#if defined(LWS_WITH_LIBUV)
 static void on_uv_fd(uniws_loop *loop, uniws__io *io, unsigned revents)
 {
     (void)loop;
     (void)revents;
     service(io->data);
 }
+#endif
 
 static void on_timer(uniws_loop *loop, uniws__timer *t)
 {
@@ -232,14 +279,19 @@ static void on_timer(uniws_loop *loop, uniws__timer *t)
 static void lws_loop_prepare(uniws_loop *loop, void *state)
 {
     lws_loop *ll = state;
-    uv_loop_t *uv = &ll->eng->uv;
     int t;
+#if defined(LWS_WITH_LIBUV)
+    uv_loop_t *uv = &ll->eng->uv;
     if (ll->dirty)
         t = 0;
     else if (!uv_loop_alive(uv))
         t = -1; /* uv_backend_timeout() says 0 for a dead loop: do not spin */
     else
         t = uv_backend_timeout(uv);
+#else
+    uint64_t now = uniws__plat_now_ms();
+    t = ll->dirty || ll->next_at <= now ? 0 : (int)(ll->next_at - now);
+#endif
     if (t < 0)
         uniws__timer_stop(loop, &ll->timer);
     else
@@ -267,16 +319,22 @@ static engine *engine_new(int *err)
     *err = e ? UNIWS_EIO : UNIWS_ENOMEM;
     if (!e)
         return NULL;
+#if defined(LWS_WITH_LIBUV)
     if (uv_loop_init(&e->uv) != 0) {
         uniws__free(e);
         return NULL;
     }
     void *foreign[1] = {&e->uv};
+#endif
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
+#if defined(LWS_WITH_LIBUV)
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.foreign_loops = foreign;
+#else
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+#endif
     info.pcontext = &e->ctx;
     info.user = e;
     info.pt_serv_buf_size = CHUNK;
@@ -297,13 +355,19 @@ static engine *engine_new(int *err)
          * runs once, on a failure that is not expected. */
         for (int round = 0; round < 2 && e->ctx; round++) {
             lws_context_destroy(e->ctx);
+#if defined(LWS_WITH_LIBUV)
             for (int i = 0; i < 100 && uv_loop_alive(&e->uv); i++)
                 uv_run(&e->uv, UV_RUN_NOWAIT);
+#endif
         }
     }
+#if defined(LWS_WITH_LIBUV)
     if (uv_loop_close(&e->uv) == 0)
         uniws__free(e);
-    /* else libuv still points into e: leaking it is the safe choice */
+        /* else libuv still points into e: leaking it is the safe choice */
+#else
+    uniws__free(e);
+#endif
     return NULL;
 }
 
@@ -339,11 +403,19 @@ static int lws_loop_init(uniws_loop *loop, void **state)
     e->ll = ll;
     ll->eng = e;
     uniws__timer_init(&ll->timer, on_timer, ll);
+#if defined(LWS_WITH_LIBUV)
     if (uniws__io_start(loop, &ll->io, uv_backend_fd(&e->uv), UNIWS__IO_READ, on_uv_fd, ll)) {
         engine_park(e);
         uniws__free(ll);
         return UNIWS_EIO;
     }
+#else
+    if (uniws__lwsfds_new(&ll->fds, loop, e->ctx, &ll->depth) != 0) {
+        engine_park(e);
+        uniws__free(ll);
+        return UNIWS_ENOMEM;
+    }
+#endif
     ll->dirty = 1; /* lws may have queued uv watchers */
     *state = ll;
     return 0;
@@ -370,6 +442,9 @@ static void lws_loop_free(uniws_loop *loop, void *state)
             break;
     }
     uniws__io_stop(loop, &ll->io);
+#if !defined(LWS_WITH_LIBUV)
+    uniws__lwsfds_free(ll->fds);
+#endif
     uniws__timer_stop(loop, &ll->timer);
     uniws__lwstls_cache_free(ll->tls_cache);
     engine_park(ll->eng);
@@ -510,6 +585,7 @@ static void want_output(lws_sock *p)
  * a third of a small message's round trip. Output stays as it was: ws://
  * writes straight from the core's queue, and writable callbacks (wss, a
  * full socket) still come through libuv. */
+#if defined(LWS_WITH_LIBUV)
 static void on_sock_io(uniws_loop *loop, uniws__io *io, unsigned revents)
 {
     lws_sock *p = io->data;
@@ -534,8 +610,13 @@ static void on_sock_io(uniws_loop *loop, uniws__io *io, unsigned revents)
 
 /* Moves the connection's input from the uv loop to the uniws loop. If the
  * fd cannot be watched, input simply keeps coming through libuv. */
+#endif
+
 static void direct_input(lws_sock *p)
 {
+#if !defined(LWS_WITH_LIBUV)
+    (void)p; /* lws's own watcher is on the uniws loop already (extpoll.c) */
+#else
     int fd = p->wsi ? lws_get_socket_fd(p->wsi) : -1;
     if (fd < 0 || p->rx.active)
         return;
@@ -543,6 +624,7 @@ static void direct_input(lws_sock *p)
         return;
     lws_rx_flow_control(p->wsi, 0); /* libuv stops watching it for input */
     p->ll->dirty = 1;
+#endif
 }
 
 /* Brings the stream up once TCP is connected (and, for wss, starts TLS).
@@ -604,17 +686,17 @@ static void on_deferred(uniws_loop *loop, uniws__job *job)
 static const char *errno_text(int e)
 {
     switch (e) {
-    case ECONNREFUSED:
+    case SOCK_ECONNREFUSED:
         return "connection refused";
-    case ETIMEDOUT:
+    case SOCK_ETIMEDOUT:
         return "connection timed out";
-    case EHOSTUNREACH:
+    case SOCK_EHOSTUNREACH:
         return "host unreachable";
-    case ENETUNREACH:
+    case SOCK_ENETUNREACH:
         return "network unreachable";
-    case ECONNRESET:
+    case SOCK_ECONNRESET:
         return "connection reset";
-    case EACCES:
+    case SOCK_EACCES:
     case EPERM:
         return "connection not permitted";
     default:
@@ -638,11 +720,11 @@ static int classify(struct lws *wsi, const char *text, char *msg, size_t size)
 {
     int fd = lws_get_socket_fd(wsi), soerr = 0;
     socklen_t sl = sizeof soerr;
-    if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr) {
+    if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, (void *)&soerr, &sl) == 0 && soerr) {
         snprintf(msg, size, "connect: %s (errno %d)", errno_text(soerr), soerr);
-        if (soerr == ECONNREFUSED)
+        if (soerr == SOCK_ECONNREFUSED)
             return UNIWS_EREFUSED;
-        if (soerr == ETIMEDOUT)
+        if (soerr == SOCK_ETIMEDOUT)
             return UNIWS_ETIMEOUT;
         return UNIWS_EIO;
     }
@@ -809,6 +891,11 @@ static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void 
     struct lws_context *cx = wsi ? lws_get_context(wsi) : NULL;
     engine *e = cx ? lws_context_user(cx) : NULL;
     lws_loop *ll = e ? e->ll : NULL;
+#if !defined(LWS_WITH_LIBUV)
+    int pr;
+    if (uniws__lwsfds_event(ll ? ll->fds : NULL, wsi, (int)reason, in, &pr))
+        return pr;
+#endif
     if (ll && !(ll->direct && reason == LWS_CALLBACK_RAW_RX))
         ll->dirty = 1;
 
@@ -909,7 +996,7 @@ static int is_ip_literal(const uniws__url *u)
 
 /* lws gives no reason when it fails synchronously: find out whether it
  * was the address (numeric by now, so this does not block). */
-static int sync_failure(const char *addr, char *msg, size_t size)
+static int sync_failure(const char *addr, int sock_err, char *msg, size_t size)
 {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
@@ -922,6 +1009,11 @@ static int sync_failure(const char *addr, char *msg, size_t size)
     if (r != 0) {
         snprintf(msg, size, "cannot resolve %s: %s", addr, gai_strerror(r));
         return UNIWS_EDNS;
+    }
+    /* Windows (wine) may refuse a connect() to a local port at once. */
+    if (sock_err == SOCK_ECONNREFUSED) {
+        snprintf(msg, size, "connect: %s", errno_text(sock_err));
+        return UNIWS_EREFUSED;
     }
     snprintf(msg, size, "libwebsockets could not start the connection");
     return UNIWS_EIO;
@@ -952,13 +1044,19 @@ static void start_connect(lws_sock *p, const char *addr)
     p->in_connect = 1;
     ll->depth++;
     struct lws *wsi = lws_client_connect_via_info(&ci);
+    int sock_err = wsi ? 0 : SOCK_LAST_ERROR();
+#if !defined(LWS_WITH_LIBUV)
+    int drop_err = uniws__lwsfds_connect_error(ll->fds);
+    if (!wsi && !sock_err)
+        sock_err = drop_err;
+#endif
     ll->depth--;
     p->in_connect = 0;
     ll->dirty = 1;
     if (!wsi) {
         p->wsi = NULL;
         if (!p->fail_err) {
-            p->fail_err = sync_failure(addr, msg, sizeof msg);
+            p->fail_err = sync_failure(addr, sock_err, msg, sizeof msg);
             snprintf(p->fail_msg, sizeof p->fail_msg, "%s", msg);
         }
     }
@@ -1073,10 +1171,12 @@ static int start_lookup(lws_sock *p, uniws_loop *loop)
     p->lk = lk;
     uniws__job_init(&lk->job, on_dns, lk);
 
+#ifndef _WIN32
     /* The thread takes no signals meant for the application. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+#endif
     pthread_attr_t attr;
     pthread_t tid;
     int r = pthread_attr_init(&attr);
@@ -1085,7 +1185,9 @@ static int start_lookup(lws_sock *p, uniws_loop *loop)
         r = pthread_create(&tid, &attr, resolve_main, lk);
         pthread_attr_destroy(&attr);
     }
+#ifndef _WIN32
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+#endif
     if (r != 0)
         resolve_main(lk); /* no thread to be had: resolve here, as lws would */
     return 0;
@@ -1178,11 +1280,18 @@ static void lws_want_write(uniws_socket *s)
 #define LWS_CAP_PMD 0u
 #endif
 
+#if defined(LWS_WITH_LIBUV)
+#define LWS_DESCRIPTION "libwebsockets (raw TCP, driven through libuv; TLS via OpenSSL)"
+#elif defined(UNIWS_LWS_NO_TLS)
+#define LWS_DESCRIPTION "libwebsockets (raw TCP, external poll on the uniws loop; no TLS)"
+#else
+#define LWS_DESCRIPTION "libwebsockets (raw TCP, external poll on the uniws loop; TLS via OpenSSL)"
+#endif
+
 const uniws__backend uniws__backend_lws = {
     .name = "lws",
-    .description = "libwebsockets (raw TCP, driven through libuv; TLS via OpenSSL)",
-    .caps = UNIWS_CAP_WS | UNIWS_CAP_WSS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_TLS_CA_FILE |
-            UNIWS_CAP_TLS_SKIP_VERIFY | UNIWS_CAP_TLS_CLIENT_CERT | UNIWS_CAP_PING |
+    .description = LWS_DESCRIPTION,
+    .caps = UNIWS_CAP_WS | UNIWS__LWSTLS_CAPS | UNIWS_CAP_CUSTOM_HEADERS | UNIWS_CAP_PING |
             UNIWS_CAP_CONNECT_TIMEOUT | UNIWS_CAP_ANY_CLOSE_CODE | UNIWS_CAP_NETWORK |
             UNIWS_CAP_RAW_FRAMES | UNIWS_CAP_SEND_FRAGMENTS | UNIWS_CAP_FRAME_SIZE |
             UNIWS_CAP_RESPONSE_HEADERS | LWS_CAP_PMD,

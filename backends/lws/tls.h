@@ -11,6 +11,15 @@
 #include <stddef.h>
 #include "uniws/uniws.h"
 
+/* The capability bits TLS gives the backend: all of them with OpenSSL
+ * (tls.c), none without a TLS library (tls_none.c, UNIWS_LWS_NO_TLS). */
+#ifdef UNIWS_LWS_NO_TLS
+#define UNIWS__LWSTLS_CAPS 0u
+#else
+#define UNIWS__LWSTLS_CAPS                                                                         \
+    (UNIWS_CAP_WSS | UNIWS_CAP_TLS_CA_FILE | UNIWS_CAP_TLS_SKIP_VERIFY | UNIWS_CAP_TLS_CLIENT_CERT)
+#endif
+
 /* One per loop: SSL_CTXs keyed by (CA file, client cert, client key). */
 typedef struct uniws__lwstls_cache uniws__lwstls_cache;
 /* One per wss connection. */

@@ -24,6 +24,14 @@
     "Wine 8.0's WinHTTP does not fail the connection on this framing violation (RFC 6455 "         \
     "5.2/5.4); it frames messages itself, so uniws never sees the frames"
 
+/* Schannel under wine (the win-curl column): checked by hand too, with
+ * `uniws.exe connect --backend curl` against `uniws serve --tls-cert`: no CA
+ * file -> opens; --ca other-ca.pem -> ETLS (wss_wrong_ca passes). */
+#define WINE_SCHANNEL_UNTRUSTED                                                                    \
+    "Wine 8.0's Schannel accepts a server certificate from an unknown CA when no CA file is "      \
+    "given (no chain check against the system store): libcurl's handshake succeeds and the "       \
+    "connection opens; with a CA file (wss_wrong_ca) verification fails as it should"
+
 static const conf_limitation limitations[] = {
     /* Node.js 20's WebSocket (undici). */
     {"wasm-node", "frame_length_not_minimal", "20.",
@@ -43,6 +51,8 @@ static const conf_limitation limitations[] = {
      "(seen on Chromium 156) Chromium fails the connection (error, close 1006) when data frames "
      "follow the peer's "
      "close frame, so the peer's code and reason never reach the page"},
+    /* win-deps: the curl backend (Schannel) under Wine (column win-curl). */
+    {"win-curl", "wss_verify_default", "wine-8.", WINE_SCHANNEL_UNTRUSTED},
     /* The winhttp backend under Wine (column win-winhttp, keyed by Wine's
      * version: "wine-8.0 ..."). On Windows itself the cases run. */
     {"win-winhttp", "frag_ping_interleaved", "wine-8.", WINE_WINHTTP_PING},

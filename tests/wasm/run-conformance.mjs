@@ -148,6 +148,11 @@ class Session {
     if (this.env.wireUrl) a.push('--wire-url', this.env.wireUrl);
     if (this.o.runLimitations) a.push('--run-limitations');
     if (this.o.backend) a.push('--backend', this.o.backend);
+    // A Windows program reads files: the test CA and the unrelated one (the
+    // browser has no CA option; those cases are unsupported there).
+    if (this.o.engine === 'wine' && this.env.caFile) {
+      a.push('--ca', this.env.caFile, '--other-ca', this.env.otherCaFile);
+    }
     return a;
   }
 
@@ -297,6 +302,8 @@ async function main() {
       '--tls-key', path.join(o.certs, 'server.key')], { verbose: o.verbose });
     peers.push(tls);
     env.tlsPort = tls.port;
+    env.caFile = path.resolve(o.certs, 'ca.pem');
+    env.otherCaFile = path.resolve(o.certs, 'other-ca.pem');
   }
   if (haveCerts) {
     // Under wine the Windows certificate store does not hold the test CA:

@@ -11,7 +11,8 @@
  * and run under wine, with --backend naming the backend to test.
  *
  *   runner.js --engine NAME [--engine-version V] [--backend NAME] --port N [--closed-port N]
- *             [--tls-port N] [--wire-url URL] [--only CASE[,CASE...]]
+ *             [--tls-port N] [--wire-url URL] [--ca FILE --other-ca FILE]
+ *             [--only CASE[,CASE...]]
  *             [--case-timeout MS] [--run-limitations] [--list]
  *             [--platform-trusts-ca] [--untrusted-tls-port N]
  *
@@ -118,6 +119,10 @@ int main(int argc, char **argv)
             bad = parse_port(v, &env.closed_port);
         } else if (!strcmp(a, "--tls-port")) {
             bad = parse_port(v, &env.tls_port);
+        } else if (!strcmp(a, "--ca")) {
+            env.ca_file = v; /* Windows: the test CA (a wasm build has no file) */
+        } else if (!strcmp(a, "--other-ca")) {
+            env.other_ca_file = v;
         } else if (!strcmp(a, "--untrusted-tls-port")) {
             bad = parse_port(v, &env.untrusted_tls_port);
         } else if (!strcmp(a, "--wire-url")) {

@@ -4,21 +4,17 @@
  * message received goes to stdout, EOF on stdin starts the closing handshake
  * and the exit status says how the connection ended.
  *
- * The loop is embedded rather than run: stdin, a self-pipe for signals and
- * uniws_loop_fd() are watched together with poll(), so everything (reading
- * stdin, sending, callbacks) happens on one thread and stdin is never read
- * while a send would fail because the socket is still connecting.
+ * The loop is embedded rather than run: stdin, interrupts and the loop are
+ * waited on together (connect_io.h, one file per OS), so sending and every
+ * callback happen on one thread and stdin is never read while a send would
+ * fail because the socket is still connecting.
  */
 #include "cli.h"
+#include "connect_io.h"
 #include "connect_stream.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Stop reading stdin while this many bytes wait to be written, so a large
  * file piped in does not end up entirely in memory. */
@@ -138,39 +134,6 @@ typedef struct conn {
     /* ---- lifecycle (issue 10) ---- */
     int show_headers; /* --show-headers */
 } conn;
-
-static int sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    char c = (char)sig;
-    if (write(sig_pipe[1], &c, 1) < 0) {
-        /* The pipe is full: a signal is already pending, nothing to add. */
-    }
-    errno = saved;
-}
-
-static int install_signals(void)
-{
-    struct sigaction sa;
-
-    if (pipe(sig_pipe) != 0)
-        return -1;
-    fcntl(sig_pipe[0], F_SETFL, O_NONBLOCK);
-    fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK);
-    fcntl(sig_pipe[0], F_SETFD, FD_CLOEXEC);
-    fcntl(sig_pipe[1], F_SETFD, FD_CLOEXEC);
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* A closed stdout must show up as a write error, not kill us mid-close. */
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    return 0;
-}
 
 static void start_close(conn *c)
 {
@@ -407,10 +370,10 @@ typedef struct line_buf {
 } line_buf;
 
 /* Reads once from stdin (poll said it would not block) and sends every
- * complete line. Returns 1 at end of input. */
+ * complete line. Returns 1 at end of input (or when it cannot be read). */
 static int read_stdin(conn *c, line_buf *lb)
 {
-    ssize_t r;
+    long r;
     size_t start = 0, i;
 
     if (lb->cap - lb->len < READ_CHUNK) {
@@ -423,13 +386,11 @@ static int read_stdin(conn *c, line_buf *lb)
         lb->data = p;
         lb->cap = cap;
     }
-    r = read(STDIN_FILENO, lb->data + lb->len, READ_CHUNK);
-    if (r < 0) {
-        if (errno == EINTR || errno == EAGAIN)
-            return 0;
-        uniws__cli_error("connect", "reading stdin: %s", strerror(errno));
+    r = uniws__cli_io_read(lb->data + lb->len, READ_CHUNK);
+    if (r == -2)
+        return 0;
+    if (r < 0)
         return 1;
-    }
     if (r == 0) {
         if (lb->len > 0)
             send_line(c, lb->data, lb->len);
@@ -597,18 +558,8 @@ static int run(conn *c, uniws_loop *loop)
     int in_eof = 0, signals = 0;
 
     while (uniws_loop_alive(loop) > 0) {
-        struct pollfd pf[3];
-        int n = 0, i_sig, i_in = -1, timeout, rc;
-        int lfd = uniws_loop_fd(loop), throttled = 0;
+        int want_in = 0, timeout, rc, throttled = 0;
 
-        if (lfd >= 0) {
-            pf[n].fd = lfd;
-            pf[n].events = POLLIN;
-            n++;
-        }
-        pf[n].fd = sig_pipe[0];
-        pf[n].events = POLLIN;
-        i_sig = n++;
         if (c->st.send_path && c->file_done && !in_eof) {
             /* --send-file: the file is queued, as if stdin had ended */
             in_eof = 1;
@@ -618,13 +569,10 @@ static int run(conn *c, uniws_loop *loop)
         }
         if (c->opened && !in_eof && !c->close_started && !c->st.send_path &&
             uniws_ready_state(c->s) == UNIWS_OPEN) {
-            if (uniws_buffered_amount(c->s) < HIGH_WATER) {
-                pf[n].fd = STDIN_FILENO;
-                pf[n].events = POLLIN;
-                i_in = n++;
-            } else {
+            if (uniws_buffered_amount(c->s) < HIGH_WATER)
+                want_in = 1;
+            else
                 throttled = 1;
-            }
         }
         timeout = uniws_loop_timeout(loop);
         if (in_eof && !c->no_close && !c->close_started && !c->closed) {
@@ -643,26 +591,22 @@ static int run(conn *c, uniws_loop *loop)
             if (timeout < 0 || timeout > (int)left + 1)
                 timeout = (int)left + 1;
         }
-        /* Without a loop fd, or while waiting for the send queue to drain,
-         * nothing wakes us: look again soon. */
-        if ((throttled || lfd < 0) && (timeout < 0 || timeout > 10))
+        /* While waiting for the send queue to drain nothing wakes us: look
+         * again soon. */
+        if (throttled && (timeout < 0 || timeout > 10))
             timeout = 10;
-        rc = poll(pf, (nfds_t)n, timeout);
-        if (rc < 0 && errno != EINTR) {
-            uniws__cli_error("connect", "poll: %s", strerror(errno));
+        rc = uniws__cli_io_wait(loop, want_in, timeout);
+        if (rc < 0)
             break;
-        }
-        if (rc > 0 && pf[i_sig].revents) {
-            char buf[16];
-            while (read(sig_pipe[0], buf, sizeof(buf)) > 0)
-                signals++;
+        if (rc & UNIWS__CLI_IO_SIGNAL) {
+            signals += uniws__cli_io_signals();
             if (signals >= 2 || !c->opened) {
                 free(lb.data);
                 return UNIWS__CLI_EXIT_SIGNAL;
             }
             start_close(c);
         }
-        if (rc > 0 && i_in >= 0 && pf[i_in].revents) {
+        if (rc & UNIWS__CLI_IO_INPUT) {
             if (read_stdin(c, &lb)) {
                 in_eof = 1;
                 c->last_activity = uniws__cli_now_ms();
@@ -844,14 +788,13 @@ int uniws__cli_connect(int argc, char **argv)
         goto out;
     }
 
-    if (install_signals() != 0) {
-        uniws__cli_error("connect", "pipe: %s", strerror(errno));
-        status = UNIWS__CLI_EXIT_FAILED;
-        goto out;
-    }
     rc = uniws_loop_new(&loop);
     if (rc < 0) {
         uniws__cli_error("connect", "cannot create the loop: %s", uniws_strerror(rc));
+        status = UNIWS__CLI_EXIT_FAILED;
+        goto out;
+    }
+    if (uniws__cli_io_start(loop) != 0) {
         status = UNIWS__CLI_EXIT_FAILED;
         goto out;
     }
