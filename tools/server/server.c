@@ -74,7 +74,36 @@ struct uniws__server {
     struct pollfd *pfds;
     srv_conn **pconns;
     size_t pcap;
+    /* the thread reached its loop (uniws__server_start waits for it) */
+    pthread_mutex_t start_mu;
+    pthread_cond_t start_cv;
+    int running;
 };
+
+/* ---- fork safety ----------------------------------------------------------
+ * The conformance runner forks a process per case while servers run on
+ * threads of the parent. A fork taken while a server thread is inside an
+ * allocator can leave that allocator's lock held forever in the child (GCC
+ * 12's AddressSanitizer allocator has no fork handler: a case then hangs in
+ * its first malloc). So a server thread holds g_busy (shared) whenever it is
+ * not waiting in poll(), and fork() takes it exclusively first. */
+static pthread_rwlock_t g_busy = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_once_t g_fork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void)
+{
+    pthread_rwlock_wrlock(&g_busy);
+}
+
+static void fork_done(void)
+{
+    pthread_rwlock_unlock(&g_busy);
+}
+
+static void fork_install(void)
+{
+    pthread_atfork(fork_prepare, fork_done, fork_done);
+}
 
 static int64_t now_ms(void)
 {
@@ -509,6 +538,11 @@ static void srv_accept(uniws__server *srv)
 static void *srv_thread(void *arg)
 {
     uniws__server *srv = arg;
+    pthread_rwlock_rdlock(&g_busy);
+    pthread_mutex_lock(&srv->start_mu);
+    srv->running = 1;
+    pthread_cond_signal(&srv->start_cv);
+    pthread_mutex_unlock(&srv->start_mu);
     for (;;) {
         size_t n = 2;
         for (srv_conn *c = srv->conns; c; c = c->next)
@@ -536,7 +570,9 @@ static void *srv_thread(void *arg)
             srv->pfds[k++] = (struct pollfd){.fd = c->fd, .events = conn_events(c)};
         }
         int timeout = wake_at < 0 ? -1 : wake_at <= now ? 0 : (int)(wake_at - now);
+        pthread_rwlock_unlock(&g_busy); /* idle: a fork may happen now */
         int r = poll(srv->pfds, (nfds_t)k, timeout);
+        pthread_rwlock_rdlock(&g_busy);
         if (r < 0 && errno != EINTR)
             break;
         if (r > 0 && srv->pfds[0].revents)
@@ -560,6 +596,7 @@ static void *srv_thread(void *arg)
             }
         }
     }
+    pthread_rwlock_unlock(&g_busy);
     return NULL;
 }
 
@@ -676,11 +713,20 @@ int uniws__server_start(const uniws__server_options *opts, uniws__server **out)
          * writes stays pending there instead of killing the process, and
          * SIGINT/SIGTERM go to the application's threads. */
         sigset_t all, old;
+        pthread_once(&g_fork_once, fork_install);
+        pthread_mutex_init(&srv->start_mu, NULL);
+        pthread_cond_init(&srv->start_cv, NULL);
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
         if (pthread_create(&srv->thread, NULL, srv_thread, srv) != 0)
             rc = UNIWS_ENOMEM;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
+        /* Return only once the thread runs its loop: a fork right after a
+         * thread was created could catch it setting itself up. */
+        pthread_mutex_lock(&srv->start_mu);
+        while (!rc && !srv->running)
+            pthread_cond_wait(&srv->start_cv, &srv->start_mu);
+        pthread_mutex_unlock(&srv->start_mu);
     }
     if (rc) {
         srv_free(srv);
