@@ -517,6 +517,13 @@ static void transfer_done(cws_sock *k, CURLcode r)
     const char *msg = k->errbuf[0] ? k->errbuf : (r != CURLE_OK ? curl_easy_strerror(r) : NULL);
     char why[CURL_ERROR_SIZE + 160];
     int code = map_error(k, r);
+    if (code == UNIWS_ETLS && r == CURLE_PEER_FAILED_VERIFICATION && !k->errbuf[0]) {
+        const char *url = NULL;
+        curl_easy_getinfo(k->easy, CURLINFO_EFFECTIVE_URL, &url);
+        const char *silent = uniws__curl_tls_silent_reason(url);
+        if (silent)
+            msg = silent;
+    }
     if (code == UNIWS_ETLS)
         msg = uniws__curl_tls_reason(msg, why, sizeof why); /* Schannel's flags in words */
     uniws__stream_fail(k->s, code, msg);

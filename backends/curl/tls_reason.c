@@ -5,6 +5,7 @@
  */
 #include "tls_reason.h"
 
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,4 +37,32 @@ const char *uniws__curl_tls_reason(const char *msg, char *buf, size_t size)
             n += snprintf(buf + n, size - (size_t)n, ": %s", reasons[i].words);
     }
     return buf;
+}
+
+/* 1 when the host of url (scheme://host[:port]/...) is an IPv4 or IPv6
+ * literal. */
+static int host_is_ip(const char *url)
+{
+    const char *h = url ? strstr(url, "://") : NULL;
+    if (!h)
+        return 0;
+    h += 3;
+    if (*h == '[')
+        return 1;
+    size_t n = strcspn(h, ":/?#");
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
+            return 0;
+    return 1;
+}
+
+const char *uniws__curl_tls_silent_reason(const char *url)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    if (!v || !v->ssl_version || strncmp(v->ssl_version, "Schannel", 8) != 0 || !host_is_ip(url))
+        return NULL;
+    return "schannel: the server certificate does not match the host: it lists no such IP "
+           "address";
 }

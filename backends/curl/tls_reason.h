@@ -13,4 +13,12 @@
  * appended ("...: unknown issuer ...") written into buf. */
 const char *uniws__curl_tls_reason(const char *msg, char *buf, size_t size);
 
+/* libcurl 8.x over Schannel fails an IP-literal host whose address the
+ * certificate does not list without any message (CURLE_PEER_FAILED_VERIFICATION
+ * and an empty error buffer; lib/vtls/schannel_verify.c, Curl_verify_host);
+ * every other Schannel verification failure writes one. Returns the words for
+ * that case when url's host is an IP literal and libcurl uses Schannel, else
+ * NULL. */
+const char *uniws__curl_tls_silent_reason(const char *url);
+
 #endif
