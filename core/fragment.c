@@ -20,7 +20,7 @@ int uniws_send_fragment(uniws_socket *s, uniws_msg_type type, const void *data, 
     int r = 0, post = 0;
     uniws__mutex_lock(s->mu);
     int st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-    if (s->freed || st >= UNIWS_CLOSING) {
+    if (s->freed || st >= UNIWS_CLOSING || s->tx_broken) {
         r = UNIWS_ECLOSED;
     } else if (st == UNIWS_CONNECTING) {
         r = UNIWS_EINVALID_STATE;
@@ -41,6 +41,8 @@ int uniws_send_fragment(uniws_socket *s, uniws_msg_type type, const void *data, 
             uniws__flow_sent(s);
         }
     }
+    if (s->tx_broken)
+        post = 1; /* txsplit.c: part of a part is queued; sock_job fails it */
     uniws__mutex_unlock(s->mu);
     if (post)
         uniws__sock_post(s);

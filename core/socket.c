@@ -121,8 +121,14 @@ static void sock_job(uniws_loop *loop, uniws__job *job)
     uniws__life_job(s);
     uniws__mutex_lock(s->mu);
     int kick = s->want_kick, fail = s->fail_req, ctimer = s->close_timer_req;
+    int broken = s->tx_broken == 1;
     s->want_kick = s->fail_req = s->close_timer_req = 0;
+    if (broken)
+        s->tx_broken = 2; /* reported once; sends stay refused */
     uniws__mutex_unlock(s->mu);
+    if (broken && !s->close_fired)
+        uniws__ws_fail(s, UNIWS_ENOMEM, UNIWS_CLOSE_INTERNAL_ERROR,
+                       "out of memory while queueing a message's frames: the peer has part of it");
 
     if (fail && !s->close_fired && uniws__life_waiting(s))
         uniws__life_abort(s); /* uniws_close() while a reconnect waits */
@@ -535,7 +541,7 @@ static int send_common(uniws_socket *s, int opcode, const void *data, size_t len
     int is_data = opcode == UNIWS__OP_TEXT || opcode == UNIWS__OP_BINARY;
     uniws__mutex_lock(s->mu);
     int st = load_state(s);
-    if (s->freed || st >= UNIWS_CLOSING)
+    if (s->freed || st >= UNIWS_CLOSING || s->tx_broken)
         r = UNIWS_ECLOSED;
     else if (st == UNIWS_CONNECTING)
         r = UNIWS_EINVALID_STATE;
@@ -555,6 +561,8 @@ static int send_common(uniws_socket *s, int opcode, const void *data, size_t len
     if (r == 0 && s->backend->kind == UNIWS__STREAM)
         s->want_kick = post = 1;
     if (r == 0 && is_data && uniws__flow_sent(s))
+        post = 1;
+    if (s->tx_broken)
         post = 1;
     uniws__mutex_unlock(s->mu);
     if (post)

@@ -115,6 +115,9 @@ struct uniws_socket {
     uniws__timer trim_timer;
     /* core/fragment.c: the fragmented message being sent (mu) */
     int tx_frag_op; /* opcode of its first frame; 0 when none is open */
+    /* core/txsplit.c: memory ran out after some frames of a message were
+     * queued; the connection cannot go on and fails from sock_job (mu) */
+    int tx_broken;
     uniws__utf8 tx_utf8;
     /* core/stream_recv.c: the message being delivered in parts (loop thread) */
     uint64_t part_off;

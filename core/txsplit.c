@@ -23,8 +23,14 @@ int uniws__tx_frames(uniws_socket *s, int first_op, int rsv, const uint8_t *data
         size_t cnt = counted == len ? n : (off == 0 ? counted : 0);
         int r = uniws__ws_queue_raw(s, last ? fin : 0, off == 0 ? rsv : 0,
                                     off == 0 ? first_op : UNIWS__OP_CONT, data + off, n, cnt);
-        if (r)
-            return r; /* ENOMEM after some frames: the connection cannot go on */
+        if (r) {
+            /* ENOMEM after some frames: the peer has the start of a message
+             * whose end will never come, so the connection cannot go on.
+             * Nothing more is queued, and sock_job fails it. */
+            if (off > 0)
+                s->tx_broken = 1;
+            return r;
+        }
         off += n;
     }
     return 0;

@@ -22,6 +22,9 @@ typedef union hdr {
 } hdr;
 
 static size_t live_bytes, peak_bytes;
+/* > 0: that many more allocations succeed, then one fails (and the count
+ * stops); 0: none fails. */
+static long fail_after;
 
 static void note(size_t add, size_t sub)
 {
@@ -32,6 +35,8 @@ static void note(size_t add, size_t sub)
 
 static void *count_malloc(size_t n)
 {
+    if (fail_after > 0 && --fail_after == 0)
+        return NULL;
     hdr *h = malloc(sizeof *h + n);
     if (!h)
         return NULL;
@@ -53,6 +58,8 @@ static void *count_realloc(void *p, size_t n)
 {
     if (!p)
         return count_malloc(n);
+    if (fail_after > 0 && --fail_after == 0)
+        return NULL;
     hdr *h = (hdr *)p - 1;
     size_t old = h->n;
     hdr *nh = realloc(h, sizeof *nh + n);
@@ -383,6 +390,35 @@ static void fragments_echoed_whole(void **state)
     finish(loop, &r);
 }
 
+/* Memory runs out after some frames of a capped message were queued: the peer
+ * holds the start of a message whose end never comes, so the send fails with
+ * ENOMEM, later sends are refused, and the connection fails (error ENOMEM,
+ * close 1006) instead of putting another message after the broken one. */
+static void nomem_mid_split_fails_connection(void **state)
+{
+    (void)state;
+    rec r = {0};
+    uniws_loop *loop;
+    uniws_options o = opts_for(&r);
+    o.max_frame_size = 512;
+    assert_int_equal(uniws_loop_new(&loop), 0);
+    assert_int_equal(uniws_connect(loop, "ws://x/echo", &o, &r.s), 0);
+    RUN_UNTIL(loop, r.opens == 1);
+    static uint8_t big[64 * 1024];
+    fail_after = 3; /* the first output chunks succeed, a later one fails */
+    int rc = uniws_send_binary(r.s, big, sizeof big);
+    fail_after = 0;
+    assert_int_equal(rc, UNIWS_ENOMEM);
+    assert_int_equal(uniws_send_text(r.s, "after", 5), UNIWS_ECLOSED);
+    RUN_UNTIL(loop, r.closes == 1);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.error, UNIWS_ENOMEM);
+    assert_int_equal(r.close_code, 1006);
+    assert_int_equal(r.messages, 0); /* the half-queued message never came back whole */
+    uniws_free(r.s);
+    assert_int_equal(uniws_loop_free(loop), 0);
+}
+
 int main(void)
 {
     if (uniws_set_allocator(count_malloc, count_realloc, count_free) != 0)
@@ -396,6 +432,7 @@ int main(void)
         cmocka_unit_test(low_event_once_per_crossing),
         cmocka_unit_test(fragments_on_the_wire),
         cmocka_unit_test(fragments_echoed_whole),
+        cmocka_unit_test(nomem_mid_split_fails_connection),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     uniws_set_allocator(NULL, NULL, NULL);
