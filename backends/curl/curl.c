@@ -63,6 +63,7 @@
 #include "core/frame.h"
 #include "core/loop.h"
 #include "core/alloc.h"
+#include "tls_reason.h"
 
 /* No socket: -1 on POSIX, INVALID_SOCKET on Windows. */
 #define NO_FD ((uniws__fd)-1)
@@ -514,7 +515,18 @@ static void transfer_done(cws_sock *k, CURLcode r)
         }
     }
     const char *msg = k->errbuf[0] ? k->errbuf : (r != CURLE_OK ? curl_easy_strerror(r) : NULL);
-    uniws__stream_fail(k->s, map_error(k, r), msg);
+    char why[CURL_ERROR_SIZE + 160];
+    int code = map_error(k, r);
+    if (code == UNIWS_ETLS && r == CURLE_PEER_FAILED_VERIFICATION && !k->errbuf[0]) {
+        const char *url = NULL;
+        curl_easy_getinfo(k->easy, CURLINFO_EFFECTIVE_URL, &url);
+        const char *silent = uniws__curl_tls_silent_reason(url);
+        if (silent)
+            msg = silent;
+    }
+    if (code == UNIWS_ETLS)
+        msg = uniws__curl_tls_reason(msg, why, sizeof why); /* Schannel's flags in words */
+    uniws__stream_fail(k->s, code, msg);
 }
 
 static void process_done(cws_multi *m)

@@ -53,6 +53,9 @@ static const conf_limitation limitations[] = {
      "close frame, so the peer's code and reason never reach the page"},
     /* win-deps: the curl backend (Schannel) under Wine (column win-curl). */
     {"win-curl", "wss_verify_default", "wine-8.", WINE_SCHANNEL_UNTRUSTED},
+    /* wintls: the same Wine behaviour for a self-signed certificate (the TLS
+     * matrix's peers run under wine since run-conformance.mjs starts them). */
+    {"win-curl", "tls_self_signed_default", "wine-8.", WINE_SCHANNEL_UNTRUSTED},
     /* The winhttp backend under Wine (column win-winhttp, keyed by Wine's
      * version: "wine-8.0 ..."). On Windows itself the cases run. */
     {"win-winhttp", "frag_ping_interleaved", "wine-8.", WINE_WINHTTP_PING},

@@ -120,6 +120,30 @@ function listCases(runner, engine) {
   });
 }
 
+// Starts the TLS matrix's `uniws serve` peers with the certificates of
+// --certs; returns their ports and the client certificate files.
+async function startTlsMatrix(o, peers) {
+  const f = (name) => path.resolve(o.certs, name);
+  const m = {};
+  const rows = [['expired', 'expired.pem', 'expired.key', []],
+    ['wronghost', 'wronghost.pem', 'wronghost.key', []],
+    ['selfsigned', 'selfsigned.pem', 'selfsigned.key', []],
+    ['mtls', 'server.pem', 'server.key', ['--tls-client-ca', f('ca.pem')]]];
+  for (const [key, cert, pkey, extra] of rows) {
+    if (!existsSync(f(cert)) || !existsSync(f(pkey))) continue;
+    const p = await startPeer(o.uniws, ['--tls-cert', f(cert), '--tls-key', f(pkey), ...extra],
+      { verbose: o.verbose });
+    peers.push(p);
+    m[key] = p.port;
+  }
+  if (existsSync(f('client.pem')) && existsSync(f('client.key'))) {
+    m.clientCert = f('client.pem');
+    m.clientKey = f('client.key');
+  }
+  if (existsSync(f('client-other.key'))) m.clientOtherKey = f('client-other.key');
+  return m;
+}
+
 function selected(only, name) {
   if (!only) return true;
   return only.split(',').some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
@@ -152,6 +176,16 @@ class Session {
     // browser has no CA option; those cases are unsupported there).
     if (this.o.engine === 'wine' && this.env.caFile) {
       a.push('--ca', this.env.caFile, '--other-ca', this.env.otherCaFile);
+    }
+    // The TLS matrix's peers and client files (started for wine only).
+    const m = this.env.matrix || {};
+    for (const [flag, port] of [['--tls-expired-port', m.expired], ['--tls-wronghost-port', m.wronghost],
+      ['--tls-selfsigned-port', m.selfsigned], ['--tls-mtls-port', m.mtls]]) {
+      if (port) a.push(flag, String(port));
+    }
+    for (const [flag, file] of [['--client-cert', m.clientCert], ['--client-key', m.clientKey],
+      ['--client-other-key', m.clientOtherKey]]) {
+      if (file) a.push(flag, file);
     }
     return a;
   }
@@ -318,6 +352,12 @@ async function main() {
       peers.push(untrusted);
       env.untrustedTlsPort = untrusted.port;
     }
+    // The TLS matrix (issue 12): one peer per certificate, as the native
+    // runner starts in-process (tests/conformance/runner.c, start_tls_matrix);
+    // a missing file leaves its port out (its cases then fail, naming it).
+    // Only a Windows runner takes a CA file; in a browser these cases are
+    // unsupported without the peers (cases_tls_matrix.c, matrix_url).
+    if (o.engine === 'wine') env.matrix = await startTlsMatrix(o, peers);
   }
 
   const t0 = Date.now();

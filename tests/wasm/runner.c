@@ -15,6 +15,13 @@
  *             [--only CASE[,CASE...]]
  *             [--case-timeout MS] [--run-limitations] [--list]
  *             [--platform-trusts-ca] [--untrusted-tls-port N]
+ *             [--tls-expired-port N --tls-wronghost-port N --tls-selfsigned-port N
+ *              --tls-mtls-port N --client-cert FILE --client-key FILE
+ *              --client-other-key FILE]
+ *
+ * The TLS-matrix options (issue 12) give the peers the native runner starts
+ * in-process (runner.c, start_tls_matrix): the driver starts them as
+ * `uniws serve` processes and passes their ports and the client files.
  *
  * Every line meant for the driver starts with "@@uniws " and holds one JSON
  * object: {"event":"start",...}, {"event":"begin","name":...} before each
@@ -125,6 +132,20 @@ int main(int argc, char **argv)
             env.other_ca_file = v;
         } else if (!strcmp(a, "--untrusted-tls-port")) {
             bad = parse_port(v, &env.untrusted_tls_port);
+        } else if (!strcmp(a, "--tls-expired-port")) {
+            bad = parse_port(v, &env.tls_expired_port);
+        } else if (!strcmp(a, "--tls-wronghost-port")) {
+            bad = parse_port(v, &env.tls_wronghost_port);
+        } else if (!strcmp(a, "--tls-selfsigned-port")) {
+            bad = parse_port(v, &env.tls_selfsigned_port);
+        } else if (!strcmp(a, "--tls-mtls-port")) {
+            bad = parse_port(v, &env.tls_mtls_port);
+        } else if (!strcmp(a, "--client-cert")) {
+            env.client_cert = v;
+        } else if (!strcmp(a, "--client-key")) {
+            env.client_key = v;
+        } else if (!strcmp(a, "--client-other-key")) {
+            env.client_other_key = v;
         } else if (!strcmp(a, "--wire-url")) {
             wire_web_set_control(v);
         } else if (!strcmp(a, "--only")) {

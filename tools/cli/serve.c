@@ -25,6 +25,8 @@ static const char help_text[] =
     "      --static DIR       serve the files in DIR to plain HTTP GETs\n"
     "      --tls-cert FILE    PEM certificate: serve wss:// and https:// (needs --tls-key)\n"
     "      --tls-key FILE     PEM private key for --tls-cert\n"
+    "      --tls-client-ca FILE  with --tls-cert: require a client certificate\n"
+    "                         signed by this PEM CA (mutual TLS)\n"
     "  -v, --verbose          log every connection to stderr\n"
     "  -h, --help             show this help\n"
     "\n"
@@ -60,6 +62,8 @@ int uniws__cli_serve(int argc, char **argv)
             o.tls_cert = v;
         } else if (uniws__cli_value(&a, "--tls-key", &v)) {
             o.tls_key = v;
+        } else if (uniws__cli_value(&a, "--tls-client-ca", &v)) {
+            o.tls_client_ca = v;
         } else if (uniws__cli_flag(&a, "-v") || uniws__cli_flag(&a, "--verbose")) {
             o.verbose = 1;
         } else {
@@ -70,6 +74,8 @@ int uniws__cli_serve(int argc, char **argv)
         return UNIWS__CLI_EXIT_USAGE;
     if (!o.tls_cert != !o.tls_key)
         return uniws__cli_usage_error("serve", "--tls-cert and --tls-key go together");
+    if (o.tls_client_ca && !o.tls_cert)
+        return uniws__cli_usage_error("serve", "--tls-client-ca needs --tls-cert");
 
     rc = uniws__server_run(&o);
     if (rc < 0) {
