@@ -21,6 +21,7 @@
  */
 #include <windows.h>
 #include <winhttp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "core/backend.h"
@@ -829,6 +830,11 @@ static int setup(wh_shared *sh, const uniws__connect_req *req)
     sh->skip_verify = o->tls_skip_verify;
     sh->connect_timeout_ms = o->connect_timeout_ms;
     sh->max_message = o->max_message_size ? o->max_message_size : UNIWS_DEFAULT_MAX_MESSAGE_SIZE;
+    /* With on_message_part, max_message_size does not apply (docs/api.md);
+     * WinHTTP's fragments are still joined into whole messages here and cut
+     * into parts by the core, as in the browser (docs/backends.md). */
+    if (o->callbacks.on_message_part)
+        sh->max_message = SIZE_MAX;
     sh->protocols = uniws__calloc(o->num_protocols + 1, sizeof *sh->protocols);
     if (!sh->protocols)
         return UNIWS_ENOMEM;
