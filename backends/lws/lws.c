@@ -404,10 +404,11 @@ static int lws_loop_init(uniws_loop *loop, void **state)
     ll->eng = e;
     uniws__timer_init(&ll->timer, on_timer, ll);
 #if defined(LWS_WITH_LIBUV)
-    if (uniws__io_start(loop, &ll->io, uv_backend_fd(&e->uv), UNIWS__IO_READ, on_uv_fd, ll)) {
+    int rc = uniws__io_start(loop, &ll->io, uv_backend_fd(&e->uv), UNIWS__IO_READ, on_uv_fd, ll);
+    if (rc) {
         engine_park(e);
         uniws__free(ll);
-        return UNIWS_EIO;
+        return rc == UNIWS_ENOMEM ? rc : UNIWS_EIO; /* the poll layer allocates */
     }
 #else
     if (uniws__lwsfds_new(&ll->fds, loop, e->ctx, &ll->depth) != 0) {
