@@ -144,6 +144,7 @@ static int queue_control_early(uniws_socket *s, int opcode, const uint8_t *data,
     c->next = h->next;
     h->next = c;
     s->out_queued += hl + len; /* out_written counts it when it is written */
+    uniws__life_frame_sent(s);
     return 0;
 }
 
