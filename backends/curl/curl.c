@@ -75,6 +75,10 @@
 typedef struct cws_multi cws_multi;
 typedef struct cws_sock cws_sock;
 
+/* The read buffer for sockets the backend reads itself (read_into): as big
+ * as curl's (CURLOPT_BUFFERSIZE), one per multi handle, not per socket. */
+#define RBUF_SIZE (256 * 1024)
+
 /* One descriptor curl asked us to watch (made in the socket callback). */
 typedef struct cws_fd {
     uniws__io io;
@@ -91,6 +95,7 @@ struct cws_multi {
     int in_curl;      /* inside curl_multi_socket_action(): no curl API calls */
     unsigned pass;    /* counts curl_multi_socket_action() calls */
     CURL **graveyard; /* easy handles destroyed while in_curl */
+    uint8_t *rbuf;    /* RBUF_SIZE: reads of plain-TCP sockets (read_into), once one is made */
     size_t ngrave, capgrave;
 };
 
@@ -167,6 +172,33 @@ static void socket_action(cws_multi *m, curl_socket_t fd, int bits)
     }
 }
 
+/* On plain TCP the backend reads the socket itself once the upgrade is
+ * done, as it writes it (take_output): the rest of a big frame goes straight
+ * into the core's message buffer (core/rxinto.c), anything else into the
+ * multi's read buffer, and never through curl's buffer and write callback
+ * (one copy of every byte less). curl hands every byte it reads to on_write
+ * at once (raw mode, never paused), so a read curl still makes (a timer)
+ * keeps the stream in order. The end of the stream and errors are left to
+ * curl, which reads again and sees them. Makes no curl calls. Returns 1 when
+ * the readiness was used here. */
+static int read_into(cws_sock *k, curl_socket_t fd)
+{
+    cws_multi *m = k->m;
+    if (!k->direct || !k->upgraded || k->rx_closed || k->finished || !m ||
+        k->direct_fd != (uniws__fd)fd)
+        return 0;
+    if (!m->rbuf && !(m->rbuf = uniws__malloc(RBUF_SIZE)))
+        return 0; /* curl reads it */
+    int r = uniws__stream_read_fd(k->s, (uniws__fd)fd, m->rbuf, RBUF_SIZE);
+    if (r == UNIWS__READ_END)
+        return 0;
+    if (r == UNIWS__READ_DONE)
+        k->rx_closed = 1; /* keep the transport: the core may still flush a close */
+    if (r != UNIWS__READ_AGAIN && k->m && !k->finished)
+        direct_flush(k); /* what the core answered leaves now, as from on_write */
+    return 1;
+}
+
 static void on_io(uniws_loop *loop, uniws__io *io, unsigned revents)
 {
     cws_fd *f = io->data;
@@ -182,6 +214,9 @@ static void on_io(uniws_loop *loop, uniws__io *io, unsigned revents)
         bits |= CURL_CSELECT_ERR;
     if ((revents & (UNIWS__IO_WRITE | UNIWS__IO_ERROR)) && f->ours && f->owner)
         flush_out(f->owner); /* never frees f: it makes no multi calls */
+    if ((revents & (UNIWS__IO_READ | UNIWS__IO_ERROR)) == UNIWS__IO_READ && f->owner &&
+        read_into(f->owner, fd))
+        bits &= ~CURL_CSELECT_IN;
     if (bits)
         socket_action(m, fd, bits); /* may free f */
 }
@@ -312,6 +347,7 @@ static void loop_free(uniws_loop *loop, void *state)
     uniws__timer_stop(loop, &m->timer);
     curl_multi_cleanup(m->multi);
     uniws__free(m->graveyard);
+    uniws__free(m->rbuf);
     uniws__free(m);
     curl_global_cleanup();
 }
