@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_smoke.sh — ctest bench.run_sh: runs bench/run.sh on a tiny workload
-# (--quick, three workloads) against an existing build and checks that its
+# (--quick, four workloads) against an existing build and checks that its
 # table came out with a column for every expected client and no failed run.
 # The plumbing of the side-by-side script, not a measurement.
 #
@@ -12,7 +12,7 @@ out=$2
 shift 2
 mkdir -p "$out"
 if ! bash "$here/run.sh" --quick --no-build --build "$build" --out "$out" \
-    --only small,rtt,conn > "$out/run.log" 2>&1; then
+    --only small,rtt,conn,pmd-4k > "$out/run.log" 2>&1; then
   cat "$out/run.log"
   echo "run_smoke: bench/run.sh failed" >&2
   exit 1
