@@ -120,9 +120,15 @@ int uniws__stream_write_fd(uniws_socket *s, uniws__fd fd);
  * be read from the stream in between. */
 size_t uniws__stream_recv_room(uniws_socket *s, uint8_t **p);
 int uniws__stream_recv_into(uniws_socket *s, size_t n);
+/* When no room is offered: how many bytes the next ordinary read should take
+ * at most (SIZE_MAX: no limit). Right after a big data frame it is one frame
+ * header's worth, so that the next big frame's payload can be read into
+ * place too. */
+size_t uniws__stream_recv_limit(uniws_socket *s);
 /* One recv() on a non-blocking socket (platforms/<name>/sockread.c): into
- * the message buffer while a big frame arrives, else into buf (cap bytes)
- * for uniws__stream_recv, or, with buf NULL, nothing (UNIWS__READ_NONE: read
+ * the message buffer while a big frame arrives, a frame header's worth when
+ * uniws__stream_recv_limit() asks for it, else into buf (cap bytes) for
+ * uniws__stream_recv, or, with buf NULL, nothing (UNIWS__READ_NONE: read
  * the usual way). Returns _NONE, _MORE (bytes went in; the socket may hold
  * more), _AGAIN (nothing to read now), _END (end of stream or an error:
  * leave it to the library's own read, which sees it again and reports it),

@@ -11,6 +11,7 @@
  * path (uniws__stream_recv).
  */
 #include "core/backend.h"
+#include "core/frame.h"
 #include "core/lifecycle.h"
 #include "core/socket.h"
 
@@ -39,6 +40,19 @@ size_t uniws__stream_recv_room(uniws_socket *s, uint8_t **p)
     }
     *p = s->msg + s->msg_len;
     return room < left ? room : left;
+}
+
+size_t uniws__stream_recv_limit(uniws_socket *s)
+{
+    /* Right after a big data frame another is likely (a big message in
+     * frames, the next big message): read its header alone, so that none of
+     * its payload goes through the read buffer and a copy. One more small
+     * read per big frame; small frames never set this off. */
+    const uniws__frame_hdr *h = &s->fh;
+    if (uniws__sock_done(s) || !s->hs_done || s->in_frame || s->hdr_have || s->close_received ||
+        h->opcode >= 8 || h->len < RXINTO_MIN || (uniws__parts_on(s) && !s->frag_compressed))
+        return SIZE_MAX;
+    return UNIWS__FRAME_MAX_HEADER;
 }
 
 int uniws__stream_recv_into(uniws_socket *s, size_t n)

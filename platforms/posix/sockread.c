@@ -8,16 +8,24 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include "core/backend.h"
+#include "core/frame.h"
 
 int uniws__stream_read_fd(uniws_socket *s, int fd, uint8_t *buf, size_t cap)
 {
-    uint8_t *p;
+    uint8_t *p, hdr[UNIWS__FRAME_MAX_HEADER];
     size_t room = uniws__stream_recv_room(s, &p);
-    if (room == 0) {
-        if (!buf)
+    int into = room > 0;
+    if (!into) {
+        size_t limit = uniws__stream_recv_limit(s);
+        if (limit <= sizeof hdr) {
+            p = hdr; /* the next big frame's header alone */
+            room = limit;
+        } else if (buf) {
+            p = buf;
+            room = cap;
+        } else {
             return UNIWS__READ_NONE;
-        p = buf;
-        room = cap;
+        }
     }
     ssize_t r;
     do
@@ -27,7 +35,6 @@ int uniws__stream_read_fd(uniws_socket *s, int fd, uint8_t *buf, size_t cap)
         return UNIWS__READ_AGAIN;
     if (r <= 0)
         return UNIWS__READ_END;
-    int rc =
-        p == buf ? uniws__stream_recv(s, buf, (size_t)r) : uniws__stream_recv_into(s, (size_t)r);
+    int rc = into ? uniws__stream_recv_into(s, (size_t)r) : uniws__stream_recv(s, p, (size_t)r);
     return rc < 0 ? UNIWS__READ_DONE : UNIWS__READ_MORE;
 }
