@@ -493,6 +493,18 @@ const conf_case conf_cases[] = {
      "a 302 is reported with its Location"},
     {"life_stats_deflate", "16", WS | UNIWS_CAP_PERMESSAGE_DEFLATE | UNIWS_CAP_RAW_FRAMES,
      case_life_stats_deflate, 0, NULL, "the compression ratio of what arrived compressed"},
+    {"life_reconnect_refused", "16", WS, case_life_reconnect_refused, 0, NULL,
+     "refuse 2 then accept: two reconnecting events, then open on the same handle"},
+    {"life_reconnect_drop_after", "16", WS, case_life_reconnect_drop_after, 0,
+     "/script/drop-after:2", "the peer drops TCP after 2 messages: reconnected, same handle"},
+    {"life_reconnect_drop_after_rst", "16", WS, case_life_reconnect_drop_after, 1,
+     "/script/drop-after:2:rst", "the peer resets TCP after 2 messages: reconnected"},
+    {"life_rtt_late_pong", "16", WS | UNIWS_CAP_PING, case_life_rtt_late_pong, 250, NULL,
+     "pongs answered 250 ms late: rtt >= 250 ms (event and stats)"},
+    {"life_idle_late_pongs_alive", "16", WS | UNIWS_CAP_PING, case_life_idle_late_pongs_alive, 0,
+     NULL, "late pongs within idle_timeout_ms keep the connection"},
+    {"life_idle_late_pongs_dead", "16", WS | UNIWS_CAP_PING, case_life_idle_late_pongs_dead, 0,
+     NULL, "pongs later than idle_timeout_ms: EIDLE_TIMEOUT at the deadline"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];
