@@ -11,13 +11,20 @@
 #include "core/frame.h"
 #include "core/alloc.h"
 #include "core/lifecycle.h"
+#include "core/redirect.h"
 #include "core/socket.h"
 
 int uniws__life_check(const uniws_options *o, unsigned caps)
 {
     if (o->ping_interval_ms < 0 || o->idle_timeout_ms < 0 || uniws__rc_check(&o->reconnect))
         return UNIWS_EINVAL;
+    if (o->max_redirects < 0)
+        return UNIWS_EINVAL;
     if (o->ping_interval_ms > 0 && !(caps & UNIWS_CAP_PING))
+        return UNIWS_EUNSUPPORTED;
+    /* Following needs the status and the Location, which the browser hides
+     * (it fails the connection on a redirect). */
+    if (o->max_redirects > 0 && !(caps & UNIWS_CAP_RESPONSE_HEADERS))
         return UNIWS_EUNSUPPORTED;
     return 0;
 }
@@ -94,6 +101,7 @@ void uniws__life_opened(uniws_socket *s)
 {
     uniws__life *l = &s->life;
     l->st.open_ms = since_start(s);
+    l->rd_hops = 0;
     uniws__rc_opened(&l->rc);
     if (s->opts.ping_interval_ms <= 0 && s->opts.idle_timeout_ms <= 0)
         return;
@@ -116,6 +124,10 @@ void uniws__life_stop(uniws_socket *s)
 {
     uniws__timer_stop(s->loop, &s->life.hb_timer);
     uniws__timer_stop(s->loop, &s->life.rc_timer);
+    if (s->life.rd_swap) {
+        s->life.rd_swap = 0;
+        uniws__url_free(&s->life.rd_next);
+    }
 }
 
 void uniws__life_rx(uniws_socket *s, size_t wire_bytes)
@@ -222,9 +234,53 @@ int uniws__life_waiting(const uniws_socket *s)
     return s->life.rc_waiting;
 }
 
+/* ---- redirects ---------------------------------------------------------- */
+
+int uniws__life_redirect(uniws_socket *s, int *err, int http_status, const char **msg)
+{
+    uniws__life *l = &s->life;
+    if (s->opts.max_redirects <= 0 || s->opened || s->freed || l->app_closed ||
+        !uniws__redirect_status(http_status))
+        return 0;
+    const char *loc = uniws__hsinfo_get(&s->hsinfo, "Location");
+    if (!loc)
+        return 0; /* nowhere to go: reported as the refusal it is */
+    int r = uniws__redirect_resolve(&s->url, loc, l->rd_hops, s->opts.max_redirects, &l->rd_next);
+    if (r != UNIWS__RD_OK) {
+        *err = r == UNIWS__RD_NOMEM ? UNIWS_ENOMEM : UNIWS_EREDIRECT;
+        *msg = uniws__redirect_why(r);
+        return 0;
+    }
+    l->rd_pending = 1;
+    return 1;
+}
+
+/* The close after a followed redirect: the socket stays CONNECTING and
+ * connects to the new URL at once (the reconnect machinery, without its
+ * event, its backoff or its attempt count). */
+static int redirect_take_over(uniws_socket *s)
+{
+    uniws__life *l = &s->life;
+    l->rd_pending = 0;
+    l->rd_swap = 1;
+    l->rd_hops++;
+    l->st.redirects++;
+    l->rc_waiting = l->rc_reset = 1;
+    l->rc_delay = 0;
+    l->cause = l->cause_status = 0;
+    uniws__timer_stop(s->loop, &s->conn_timer);
+    uniws__timer_stop(s->loop, &s->close_timer);
+    uniws__timer_stop(s->loop, &l->hb_timer);
+    uniws__sock_post(s);
+    return 1;
+}
+
 int uniws__life_reconnect(uniws_socket *s, int code, int clean)
 {
     uniws__life *l = &s->life;
+    if (l->rd_pending && !s->freed && !l->app_closed)
+        return redirect_take_over(s);
+    l->rd_pending = 0;
     if (!uniws__rc_enabled(&s->opts.reconnect) || s->freed)
         return 0;
     if (!l->rc_on) {
@@ -312,6 +368,20 @@ void uniws__life_job(uniws_socket *s)
         l->app_closed = 1; /* no further attempt */
         uniws__sock_fail(s, UNIWS_ENOMEM, 0, "out of memory while reconnecting");
         return;
+    }
+    if (l->rd_swap) {
+        /* The old connection is gone: nothing points into the old URL now. */
+        l->rd_swap = 0;
+        uniws__url_free(&s->url);
+        s->url = l->rd_next;
+        memset(&l->rd_next, 0, sizeof l->rd_next);
+        if (!(s->backend->caps & (s->url.tls ? UNIWS_CAP_WSS : UNIWS_CAP_WS))) {
+            l->rc_waiting = 0;
+            l->app_closed = 1;
+            uniws__sock_fail(s, UNIWS_EUNSUPPORTED, 0,
+                             "redirected to a scheme this backend cannot connect to");
+            return;
+        }
     }
     uniws__timer_start(s->loop, &l->rc_timer, (uint64_t)l->rc_delay);
     /* A loop the browser drives re-reads its timers only when woken. */

@@ -490,7 +490,7 @@ const conf_case conf_cases[] = {
     {"life_hs_refused", "16", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_hs_refused, 0, NULL,
      "a 503's status, headers and body reach the error event"},
     {"life_hs_redirect", "16", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_hs_redirect, 0, NULL,
-     "a 302 is reported with its Location"},
+     "a 302 is reported with its Location, not followed by default"},
     {"life_stats_deflate", "16", WS | UNIWS_CAP_PERMESSAGE_DEFLATE | UNIWS_CAP_RAW_FRAMES,
      case_life_stats_deflate, 0, NULL, "the compression ratio of what arrived compressed"},
     {"life_reconnect_refused", "16", WS, case_life_reconnect_refused, 0, NULL,
@@ -505,6 +505,16 @@ const conf_case conf_cases[] = {
      NULL, "late pongs within idle_timeout_ms keep the connection"},
     {"life_idle_late_pongs_dead", "16", WS | UNIWS_CAP_PING, case_life_idle_late_pongs_dead, 0,
      NULL, "pongs later than idle_timeout_ms: EIDLE_TIMEOUT at the deadline"},
+    {"life_redirect_followed", "16", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_redirect_followed,
+     0, NULL, "max_redirects 2: an absolute ws:// and a path Location followed, one open"},
+    {"life_redirect_limit", "16", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_redirect_limit, 0,
+     NULL, "one redirect more than max_redirects: EREDIRECT with status and Location"},
+    {"life_redirect_scheme", "16", WS | UNIWS_CAP_RESPONSE_HEADERS, case_life_redirect_scheme, 0,
+     "ftp://127.0.0.1/x", "a redirect to ftp:// is never followed (EREDIRECT)"},
+    {"life_redirect_downgrade", "16", UNIWS_CAP_WSS | UNIWS_CAP_RESPONSE_HEADERS,
+     case_life_redirect_downgrade, 0, NULL, "a redirect from wss:// to ws:// is never followed"},
+    {"life_redirect_needs_cap", "16", WS, case_life_redirect_needs_cap, 0, NULL,
+     "max_redirects: EUNSUPPORTED without UNIWS_CAP_RESPONSE_HEADERS, EINVAL when negative"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];

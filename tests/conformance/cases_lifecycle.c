@@ -948,3 +948,127 @@ void case_life_idle_late_pongs_dead(cx *c, const conf_case *k)
     CHECK(c, p->n == 0, "%d pongs arrived before the deadline", p->n);
     snprintf(c->note, sizeof c->note, "failed after %llu ms", (unsigned long long)(at - from));
 }
+
+/* ---- redirects (max_redirects) ------------------------------------------- */
+
+/* Builds "/script/redirect:CODE:" + target percent-encoded into out. */
+static const char *redirect_path(char *out, size_t size, int code, const char *target)
+{
+    char enc[600];
+    snprintf(out, size, "/script/redirect:%d:%s", code,
+             conf_pct(enc, sizeof enc, target, strlen(target)));
+    return out;
+}
+
+static rec *redirect_connect(cx *c, const char *url, int max, uniws_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_redirects = max;
+    return cx_connect(c, url, o);
+}
+
+/* Two redirects in a row are followed on the same socket: an absolute ws://
+ * URL, then a path; one open, no error, uniws_url() is the last URL. */
+void case_life_redirect_followed(cx *c, const conf_case *k)
+{
+    (void)k;
+    char second[256], abs[320], first[700];
+    redirect_path(second, sizeof second, 307, "/script/text:moved");
+    cx_ws_url(c, abs, sizeof abs, second);
+    redirect_path(first, sizeof first, 301, abs);
+    uniws_options o;
+    rec *r = redirect_connect(c, first, 2, &o);
+    TRY(r);
+    TRY(rec_wait_msgs(r, 1));
+    TRY(expect_msg(r, 0, UNIWS_TEXT, "moved", 5));
+    CHECK(c, r->n_err == 0 && r->n_open == 1, "%zu errors, %zu opens", r->n_err, r->n_open);
+    const char *u = uniws_url(r->s);
+    CHECK(c, u && strstr(u, "/script/text:moved") != NULL, "uniws_url: %s", u ? u : "(null)");
+    uniws_stats st;
+    CHECK_RC(c, uniws_get_stats(r->s, &st), 0);
+    CHECK(c, st.redirects == 2 && st.reconnects == 0, "stats: %llu redirects, %llu reconnects",
+          (unsigned long long)st.redirects, (unsigned long long)st.reconnects);
+    TRY(close_and_wait(r));
+}
+
+/* One hop more than max_redirects: UNIWS_EREDIRECT with the status and
+ * Location of the redirect not followed, then close 1006. */
+void case_life_redirect_limit(cx *c, const conf_case *k)
+{
+    (void)k;
+    char second[256], first[700];
+    redirect_path(second, sizeof second, 302, "/echo");
+    redirect_path(first, sizeof first, 308, second);
+    hs_seen *h = cx_malloc(c, sizeof *h);
+    TRY(h);
+    memset(h, 0, sizeof *h);
+    rec *r = cx_rec(c);
+    TRY(r);
+    r->hook_data = h;
+    r->on_error = hs_on_error;
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_redirects = 1;
+    TRY(rec_connect(r, first, &o));
+    TRY(expect_failure(r, UNIWS_EREDIRECT, 0));
+    CHECK(c, h->status == 302 && strcmp(h->location, "/echo") == 0,
+          "error event: status %d, location '%s'", h->status, h->location);
+    uniws_stats st;
+    CHECK_RC(c, uniws_get_stats(r->s, &st), 0);
+    CHECK(c, st.redirects == 1, "stats: %llu redirects", (unsigned long long)st.redirects);
+    const conf_ev *e = rec_first(r, EV_ERROR);
+    snprintf(c->note, sizeof c->note, "%s", e->message);
+}
+
+/* sarg: a Location that is never followed (a scheme other than ws, wss,
+ * http, https), even with max_redirects: UNIWS_EREDIRECT. */
+void case_life_redirect_scheme(cx *c, const conf_case *k)
+{
+    char path[300];
+    uniws_options o;
+    rec *r = redirect_connect(c, redirect_path(path, sizeof path, 302, k->sarg), 5, &o);
+    TRY(r);
+    TRY(expect_failure(r, UNIWS_EREDIRECT, 0));
+}
+
+/* From wss:// to ws:// is never followed. */
+void case_life_redirect_downgrade(cx *c, const conf_case *k)
+{
+    (void)k;
+    char plain[128], path[300], url[400];
+    cx_ws_url(c, plain, sizeof plain, "/echo");
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_redirects = 5;
+    TRY(cx_trust_test_ca(c, &o));
+    TRY(cx_wss_url(c, url, sizeof url, redirect_path(path, sizeof path, 302, plain)));
+    rec *r = cx_connect(c, url, &o);
+    TRY(r);
+    TRY(expect_failure(r, UNIWS_EREDIRECT, 0));
+    const conf_ev *e = rec_first(r, EV_ERROR);
+    CHECK(c, e->http_status == 302 && strstr(e->message, "wss") != NULL, "error: status %d, '%s'",
+          e->http_status, e->message);
+    snprintf(c->note, sizeof c->note, "%s", e->message);
+}
+
+/* max_redirects needs the status and Location (UNIWS_CAP_RESPONSE_HEADERS):
+ * the browser fails a redirected connection without saying where to. */
+void case_life_redirect_needs_cap(cx *c, const conf_case *k)
+{
+    (void)k;
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_redirects = -1;
+    CHECK_RC(c, cx_try_connect(c, "/echo", &o, NULL), UNIWS_EINVAL);
+    o.max_redirects = 3;
+    rec *r = NULL;
+    int rc = cx_try_connect(c, "/echo", &o, &r);
+    if (!(c->env->info.caps & UNIWS_CAP_RESPONSE_HEADERS)) {
+        CHECK(c, rc == UNIWS_EUNSUPPORTED, "max_redirects without the capability gave %s",
+              uniws_err_name(rc));
+        snprintf(c->note, sizeof c->note, "refused: no UNIWS_CAP_RESPONSE_HEADERS");
+        return;
+    }
+    CHECK(c, rc == 0, "max_redirects gave %s", uniws_err_name(rc));
+    rec_free_socket(r);
+}
