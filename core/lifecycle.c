@@ -32,6 +32,13 @@ int uniws__life_check(const uniws_options *o, unsigned caps)
 static void hb_fire(uniws_loop *loop, uniws__timer *t);
 static void rc_fire(uniws_loop *loop, uniws__timer *t);
 
+/* A new attempt: no phase measured yet. */
+static void reset_timings(uniws__life *l)
+{
+    l->st.dns_ms = l->st.tcp_ms = l->st.tls_ms = l->st.upgrade_ms = -1;
+    l->ph[0] = l->ph[1] = l->ph[2] = -1;
+}
+
 void uniws__life_init(uniws_socket *s)
 {
     uniws__life *l = &s->life;
@@ -40,6 +47,7 @@ void uniws__life_init(uniws_socket *s)
     l->t_start = uniws__plat_now_ms();
     l->st.rtt_last_ms = l->st.rtt_smoothed_ms = -1;
     l->st.transport_ms = l->st.open_ms = -1;
+    reset_timings(l);
 }
 
 static int since_start(uniws_socket *s)
@@ -52,6 +60,38 @@ void uniws__life_transport_up(uniws_socket *s)
 {
     if (s->life.st.transport_ms < 0)
         s->life.st.transport_ms = since_start(s);
+}
+
+void uniws__life_phase(uniws_socket *s, int phase)
+{
+    uniws__life *l = &s->life;
+    if (phase < 0 || phase > 2 || l->ph[phase] >= 0)
+        return;
+    int now = since_start(s);
+    l->ph[phase] = now;
+    switch (phase) {
+    case UNIWS__PHASE_DNS:
+        l->st.dns_ms = now;
+        break;
+    case UNIWS__PHASE_TCP:
+        l->st.tcp_ms = now - (l->ph[0] >= 0 ? l->ph[0] : 0);
+        if (!s->url.tls)
+            l->st.tls_ms = 0;
+        break;
+    default:
+        if (l->ph[1] >= 0)
+            l->st.tls_ms = now - l->ph[1];
+        break;
+    }
+}
+
+void uniws__life_timings(uniws_socket *s, int dns_ms, int tcp_ms, int tls_ms, int upgrade_ms)
+{
+    uniws_stats *st = &s->life.st;
+    st->dns_ms = dns_ms;
+    st->tcp_ms = tcp_ms;
+    st->tls_ms = tls_ms;
+    st->upgrade_ms = upgrade_ms;
 }
 
 /* Checks the heartbeat at the loop's time and re-arms the timer. */
@@ -102,6 +142,10 @@ void uniws__life_opened(uniws_socket *s)
     uniws__life *l = &s->life;
     l->st.open_ms = since_start(s);
     l->rd_hops = 0;
+    /* The core wrote the request when the transport came up. */
+    if (s->backend->kind == UNIWS__STREAM && !s->backend->does_upgrade && l->st.transport_ms >= 0 &&
+        l->st.upgrade_ms < 0)
+        l->st.upgrade_ms = l->st.open_ms - l->st.transport_ms;
     uniws__rc_opened(&l->rc);
     if (s->opts.ping_interval_ms <= 0 && s->opts.idle_timeout_ms <= 0)
         return;
@@ -405,6 +449,7 @@ static void rc_fire(uniws_loop *loop, uniws__timer *t)
     l->rc_waiting = 0;
     l->t_start = uniws__plat_now_ms();
     l->st.transport_ms = l->st.open_ms = -1;
+    reset_timings(l);
     s->destroyed = 0;
     s->connect_called = 1;
     int r = s->backend->connect(s, &s->req);

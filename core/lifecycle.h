@@ -20,6 +20,7 @@ typedef struct uniws__life {
     uniws__timer hb_timer;
     int cause;        /* the last error event's code, for the close event */
     uint64_t t_start; /* uniws_connect() */
+    int ph[3];        /* ms since t_start at which each UNIWS__PHASE_* ended, -1: not yet */
     uniws_stats st;
     /* permessage-deflate: application and compressed payload bytes */
     uint64_t z_app_sent, z_wire_sent, z_app_recv, z_wire_recv;

@@ -515,6 +515,12 @@ typedef struct uniws_stats {
     int open_ms;         /* uniws_connect() to the open event; -1 when not open (yet) */
     uint64_t reconnects; /* reconnect attempts started (uniws_options.reconnect) */
     uint64_t redirects;  /* redirects followed (uniws_options.max_redirects) */
+    /* Connect phases of the latest attempt, each its own duration in ms
+     * (docs/api.md "Statistics"): name resolution, TCP connect (through a
+     * proxy: up to the tunnel), TLS handshake (0 for ws://), and the upgrade
+     * (request written to answer head read). -1 where the backend does not
+     * report the phase (the browser, WinHTTP, the loopback's DNS/TCP/TLS). */
+    int dns_ms, tcp_ms, tls_ms, upgrade_ms;
 } uniws_stats;
 /* Fills *out with s's counters so far (they survive the close event, until
  * uniws_free()). Loop thread. Returns 0 or UNIWS_EINVAL (NULL). */

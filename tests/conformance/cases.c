@@ -515,6 +515,10 @@ const conf_case conf_cases[] = {
      case_life_redirect_downgrade, 0, NULL, "a redirect from wss:// to ws:// is never followed"},
     {"life_redirect_needs_cap", "16", WS, case_life_redirect_needs_cap, 0, NULL,
      "max_redirects: EUNSUPPORTED without UNIWS_CAP_RESPONSE_HEADERS, EINVAL when negative"},
+    {"life_stats_timings", "16", WS, case_life_stats_timings, 0, NULL,
+     "connect phases (DNS, TCP, TLS, upgrade): -1 or within the open time; all on lws and curl"},
+    {"life_stats_timings_wss", "16", UNIWS_CAP_WSS, case_life_stats_timings, 1, NULL,
+     "connect phases over wss://, the TLS handshake included"},
 };
 
 const size_t conf_case_count = sizeof conf_cases / sizeof conf_cases[0];

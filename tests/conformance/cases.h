@@ -220,5 +220,6 @@ void case_life_redirect_limit(cx *c, const conf_case *k);
 void case_life_redirect_scheme(cx *c, const conf_case *k);
 void case_life_redirect_downgrade(cx *c, const conf_case *k);
 void case_life_redirect_needs_cap(cx *c, const conf_case *k);
+void case_life_stats_timings(cx *c, const conf_case *k);
 
 #endif

@@ -1072,3 +1072,44 @@ void case_life_redirect_needs_cap(cx *c, const conf_case *k)
     CHECK(c, rc == 0, "max_redirects gave %s", uniws_err_name(rc));
     rec_free_socket(r);
 }
+
+/* ---- connect timings ------------------------------------------------------ */
+
+/* arg 0: ws://, 1: wss://. Each connect phase is -1 (not reported) or its
+ * duration, within the time to the open; backends that reach the network and
+ * frame themselves (lws, curl) report all four; ws:// has a 0 ms TLS phase. */
+void case_life_stats_timings(cx *c, const conf_case *k)
+{
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    char url[160];
+    if (k->arg) {
+        TRY(cx_trust_test_ca(c, &o));
+        TRY(cx_wss_url(c, url, sizeof url, "/echo"));
+    } else {
+        cx_ws_url(c, url, sizeof url, "/echo");
+    }
+    rec *r = cx_connect(c, url, &o);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    uniws_stats st;
+    CHECK_RC(c, uniws_get_stats(r->s, &st), 0);
+    int ph[4] = {st.dns_ms, st.tcp_ms, st.tls_ms, st.upgrade_ms}, sum = 0;
+    for (int i = 0; i < 4; i++) {
+        CHECK(c, ph[i] >= -1 && ph[i] <= st.open_ms, "phase %d: %d ms, open after %d ms", i, ph[i],
+              st.open_ms);
+        sum += ph[i] > 0 ? ph[i] : 0;
+    }
+    /* rounding to whole ms: one per phase */
+    CHECK(c, sum <= st.open_ms + 4, "phases add up to %d ms, open after %d ms", sum, st.open_ms);
+    unsigned caps = c->env->info.caps;
+    if ((caps & UNIWS_CAP_NETWORK) && (caps & UNIWS_CAP_RAW_FRAMES))
+        CHECK(c, ph[0] >= 0 && ph[1] >= 0 && ph[2] >= 0 && ph[3] >= 0,
+              "dns %d, tcp %d, tls %d, upgrade %d: a phase not reported", ph[0], ph[1], ph[2],
+              ph[3]);
+    if (!k->arg && ph[1] >= 0)
+        CHECK(c, ph[2] == 0, "ws:// with a TLS phase of %d ms", ph[2]);
+    TRY(close_and_wait(r));
+    snprintf(c->note, sizeof c->note, "dns %d, tcp %d, tls %d, upgrade %d, open %d ms", ph[0],
+             ph[1], ph[2], ph[3], st.open_ms);
+}
