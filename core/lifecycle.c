@@ -168,8 +168,8 @@ void uniws__life_stop(uniws_socket *s)
 {
     uniws__timer_stop(s->loop, &s->life.hb_timer);
     uniws__timer_stop(s->loop, &s->life.rc_timer);
-    if (s->life.rd_swap) {
-        s->life.rd_swap = 0;
+    if (s->life.rd_swap || s->life.rd_pending) {
+        s->life.rd_swap = s->life.rd_pending = 0;
         uniws__url_free(&s->life.rd_next);
     }
 }
@@ -305,7 +305,6 @@ int uniws__life_redirect(uniws_socket *s, int *err, int http_status, const char 
 static int redirect_take_over(uniws_socket *s)
 {
     uniws__life *l = &s->life;
-    l->rd_pending = 0;
     l->rd_swap = 1;
     l->rd_hops++;
     l->st.redirects++;
@@ -322,9 +321,12 @@ static int redirect_take_over(uniws_socket *s)
 int uniws__life_reconnect(uniws_socket *s, int code, int clean)
 {
     uniws__life *l = &s->life;
-    if (l->rd_pending && !s->freed && !l->app_closed)
-        return redirect_take_over(s);
-    l->rd_pending = 0;
+    if (l->rd_pending) {
+        l->rd_pending = 0;
+        if (!s->freed && !l->app_closed)
+            return redirect_take_over(s);
+        uniws__url_free(&l->rd_next); /* freed or closed meanwhile: not followed */
+    }
     if (!uniws__rc_enabled(&s->opts.reconnect) || s->freed)
         return 0;
     if (!l->rc_on) {
