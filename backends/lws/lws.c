@@ -96,8 +96,9 @@
 #define NO_CLIENT_CERT                                                                             \
     "TLS: the server requires a client certificate and none was given (tls_client_cert)"
 
-/* Plaintext per SSL_write: four full records. */
-#define TLS_CHUNK (4 * 16384)
+/* Plaintext per SSL_write: sixteen full (16 KiB) records, so one write
+ * (up to CHUNK) carries them together. */
+#define TLS_CHUNK (16 * 16384)
 /* uv_run passes per wake-up before yielding back to the uniws loop. */
 #define MAX_PASSES 8
 /* How long a torn-down connection may wait for the peer's FIN. */
@@ -779,6 +780,50 @@ static int write_plain(lws_sock *p, struct lws *wsi)
     }
 }
 
+/* wss:// output: encrypts the core's queue TLS_CHUNK at a time and writes
+ * the records (up to CHUNK per lws_write) until the queue is empty or the
+ * socket is full, as much as the socket takes in one go rather than one
+ * chunk per writable callback (each one a round trip through lws and
+ * libuv). A short write leaves its tail with lws (lws_partial_buffered),
+ * which sends it before the next writable callback. Runs inside lws
+ * callbacks of this wsi (writable, or input). Returns 0, or -1 when the
+ * connection failed (p detached, the core told). */
+static int write_tls(lws_sock *p, struct lws *wsi)
+{
+    uniws_socket *s = p->s;
+    unsigned char *out = p->ll->wbuf + LWS_PRE;
+    char msg[200] = "";
+    while (!lws_partial_buffered(wsi)) {
+        const uint8_t *d;
+        size_t avail =
+            p->open && uniws__lwstls_pending(p->tls) < CHUNK ? uniws__stream_out_peek(s, &d) : 0;
+        if (avail) {
+            long took = uniws__lwstls_write(p->tls, d, avail > TLS_CHUNK ? TLS_CHUNK : avail, msg,
+                                            sizeof msg);
+            if (took < 0) {
+                detach(p);
+                end(p, UNIWS_ETLS, msg);
+                return -1;
+            }
+            uniws__stream_out_consume(s, (size_t)took);
+            if (lws_wsi_user(wsi) != p)
+                return 0; /* the core let go of the socket */
+        }
+        size_t n = uniws__lwstls_take(p->tls, out, CHUNK);
+        if (n == 0)
+            break;
+        /* For RAW, lws either sends it all or keeps the tail itself. */
+        int w = lws_write(wsi, out, n, LWS_WRITE_RAW);
+        if (w < (int)n) {
+            detach(p);
+            end(p, UNIWS_EIO, "write failed");
+            return -1;
+        }
+    }
+    want_output(p);
+    return 0;
+}
+
 static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
 {
     uniws_socket *s = p->s;
@@ -837,55 +882,19 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
             break;
         }
     }
-    want_output(p); /* TLS may have answered something, the core may have too */
-    return 0;
+    /* TLS may have answered something, the core may have too: it leaves
+     * now, as on ws://, not after a writable round trip. */
+    return write_tls(p, wsi);
 }
 
 static int on_writable(lws_sock *p, struct lws *wsi)
 {
-    uniws_socket *s = p->s;
-    unsigned char *out = p->ll->wbuf + LWS_PRE;
-    size_t n;
-    const uint8_t *d;
-    char msg[200] = "";
-
     if (lws_partial_buffered(wsi)) {
         /* lws still holds the tail of a short write: let it drain first. */
         want_output(p);
         return 0;
     }
-    if (p->tls) {
-        if (p->open && uniws__lwstls_pending(p->tls) == 0) {
-            size_t avail = uniws__stream_out_peek(s, &d);
-            if (avail > TLS_CHUNK)
-                avail = TLS_CHUNK;
-            long took = uniws__lwstls_write(p->tls, d, avail, msg, sizeof msg);
-            if (took < 0) {
-                detach(p);
-                end(p, UNIWS_ETLS, msg);
-                return -1;
-            }
-            if (took > 0) {
-                uniws__stream_out_consume(s, (size_t)took);
-                if (lws_wsi_user(wsi) != p)
-                    return 0;
-            }
-        }
-        n = uniws__lwstls_take(p->tls, out, CHUNK);
-    } else {
-        return write_plain(p, wsi);
-    }
-    if (n) {
-        /* For RAW, lws either sends it all or keeps the tail itself. */
-        int w = lws_write(wsi, out, n, LWS_WRITE_RAW);
-        if (w < (int)n) {
-            detach(p);
-            end(p, UNIWS_EIO, "write failed");
-            return -1;
-        }
-    }
-    want_output(p);
-    return 0;
+    return p->tls ? write_tls(p, wsi) : write_plain(p, wsi);
 }
 
 static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
