@@ -428,7 +428,7 @@ static void srv_accept(uniws__server *srv)
         }
         c->fd = fd;
         c->phase = srv->tls ? P_TLS_ACCEPT : P_PEER;
-        char host[64] = "?", port[8] = "?";
+        char host[48] = "?", port[8] = "?"; /* numeric: INET6_ADDRSTRLEN is 46 */
         getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, port, sizeof port,
                     NI_NUMERICHOST | NI_NUMERICSERV);
         snprintf(c->addr, sizeof c->addr, "%s:%s", host, port);
