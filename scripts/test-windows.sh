@@ -124,9 +124,9 @@ bash "$here/tests/windows/test_connect.sh" "$native/tools/cli/uniws" "$win/tools
   $(for b in $WIN_BACKENDS; do [ "$b" != loopback ] && printf '%s ' "$b"; done) || status=1
 
 # ---- win-demo: uniws.exe serve and demo (tools/server on Winsock) ------------------
-# The other way round: the native uniws connect (every native network
-# backend) against uniws.exe serve under wine; then uniws.exe demo, its own
-# server and every Windows backend side by side.
+# The other way round: the native uniws connect (lws and curl) against
+# uniws.exe serve under wine; then uniws.exe demo, its own server and every
+# Windows backend side by side.
 echo "test-windows: native uniws connect against uniws.exe serve"
 bash "$here/tests/windows/test_serve.sh" "$native/tools/cli/uniws" "$win/tools/cli/uniws.exe" \
   ${UNIWS_NATIVE_NET_BACKENDS:-lws curl} || status=1
