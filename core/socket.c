@@ -217,6 +217,8 @@ void uniws__sock_emit_error(uniws_socket *s, int err, int http_status, const cha
 {
     if (uniws__sock_done(s))
         return;
+    if (uniws__life_redirect(s, &err, http_status, &msg))
+        return; /* followed: no event; the close that comes next is taken over */
     s->life.cause = err;
     s->life.cause_status = http_status;
     if (s->cb.on_error) {

@@ -369,9 +369,29 @@ static void report_headers(cws_sock *k)
     uniws__stream_response_headers(k->s, n, names, values);
 }
 
+/* Phase durations from curl's cumulative times (microseconds since the
+ * transfer started): name lookup, TCP (with a proxy: the tunnel too), TLS
+ * (0 without), and the upgrade: request sent to the answer's first byte. */
+static void report_timings(cws_sock *k)
+{
+    curl_off_t dns = -1, tcp = -1, tls = -1, pre = -1, start = -1;
+    if (curl_easy_getinfo(k->easy, CURLINFO_NAMELOOKUP_TIME_T, &dns) != CURLE_OK ||
+        curl_easy_getinfo(k->easy, CURLINFO_CONNECT_TIME_T, &tcp) != CURLE_OK ||
+        curl_easy_getinfo(k->easy, CURLINFO_APPCONNECT_TIME_T, &tls) != CURLE_OK ||
+        curl_easy_getinfo(k->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK ||
+        curl_easy_getinfo(k->easy, CURLINFO_STARTTRANSFER_TIME_T, &start) != CURLE_OK)
+        return;
+    int d = dns >= 0 ? (int)(dns / 1000) : -1;
+    int t = tcp >= dns && dns >= 0 ? (int)((tcp - dns) / 1000) : -1;
+    int s = tls > 0 && tls >= tcp ? (int)((tls - tcp) / 1000) : tls == 0 ? 0 : -1;
+    int u = start >= pre && pre > 0 ? (int)((start - pre) / 1000) : -1;
+    uniws__life_timings(k->s, d, t, s, u);
+}
+
 static int report_upgrade(cws_sock *k, int status)
 {
     hdr_ctx c;
+    report_timings(k);
     memset(&c, 0, sizeof c);
     c.easy = k->easy;
     report_headers(k);

@@ -633,6 +633,7 @@ static void direct_input(lws_sock *p)
  * close it; otherwise a failed wsi is killed here. Returns -1 on failure. */
 static int transport_up(lws_sock *p, int in_cb)
 {
+    uniws__life_phase(p->s, UNIWS__PHASE_TCP);
     direct_input(p);
     if (p->tls) {
         char msg[200] = "";
@@ -809,6 +810,7 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
             return 0;
         }
         p->open = 1;
+        uniws__life_phase(s, UNIWS__PHASE_TLS);
         uniws__stream_connected(s);
         if (lws_wsi_user(wsi) != p)
             return -1;
@@ -1025,6 +1027,7 @@ static void start_connect(lws_sock *p, const char *addr)
 {
     lws_loop *ll = p->ll;
     char msg[200] = "";
+    uniws__life_phase(p->s, UNIWS__PHASE_DNS); /* resolved (or a numeric host) */
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof ci);
     ci.context = ll->eng->ctx;
