@@ -16,6 +16,12 @@ files=$(ls core/*.c core/*.h include/uniws/*.h platforms/win32/*.c backends/curl
   grep -v -e '^core/atomic\.h$' -e '^tools/cli/connect_posix\.c$' \
     -e '^tools/server/srv_os_posix\.c$' -e '^tools/server/srv_tls_openssl\.c$')
 status=0
+# Known gaps, reported but not failed, each with who fixes it: file, then an
+# extended regex of the lines allowed there.
+#   backends/loopback/peer.c: issue 10's refuse table spin lock (owned by
+#   issue 10: switch to uniws__spin_lock/unlock from core/atomic.h, then
+#   delete this entry).
+known='backends/loopback/peer.c __atomic_(test_and_set|clear)'
 # (word boundaries: uniws__strdup and srv_os_* wrappers are fine)
 pattern='#include <(strings|unistd|pthread|poll|dlfcn|netdb|sys/(socket|select|time|wait|mman|un|uio|ioctl|epoll|eventfd)|netinet/[a-z]+|arpa/[a-z]+)\.h>|(^|[^_a-zA-Z0-9])(strn?casecmp|strn?dup|clock_gettime|ssize_t|__atomic_[a-z_]+|__sync_[a-z_]+|__builtin_[a-z_]+|typeof|__typeof__)([^_a-zA-Z0-9]|$)'
 for f in $files; do
@@ -31,10 +37,15 @@ for f in $files; do
     skipping() { next }
     { sub(/\/\*.*\*\//, ""); sub(/\/\/.*/, ""); if ($0 ~ /^[ \t]*\*/) next; print FNR ": " $0 }
   ' "$f" | grep -E "$pattern")
+  allow=$(printf '%s\n' "$known" | awk -v f="$f" '$1 == f { print $2 }')
+  if [ -n "$hits" ] && [ -n "$allow" ]; then
+    printf '%s\n' "$hits" | grep -E "$allow" | sed "s|^|known gap: $f:|"
+    hits=$(printf '%s\n' "$hits" | grep -v -E "$allow")
+  fi
   if [ -n "$hits" ]; then
     printf '%s\n' "$hits" | sed "s|^|$f:|"
     status=1
   fi
 done
-[ "$status" = 0 ] && echo "portable: $(echo "$files" | wc -w) files use no POSIX-only or GCC-only names"
+[ "$status" = 0 ] && echo "portable: $(echo "$files" | wc -w) files use no POSIX-only or GCC-only names (but the known gaps above)"
 exit $status
