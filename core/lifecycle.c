@@ -98,7 +98,7 @@ void uniws__life_timings(uniws_socket *s, int dns_ms, int tcp_ms, int tls_ms, in
 static void hb_check(uniws_socket *s)
 {
     uniws__life *l = &s->life;
-    if (uniws__sock_done(s) || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != UNIWS_OPEN)
+    if (uniws__sock_done(s) || uniws__atomic_load(&s->state) != UNIWS_OPEN)
         return;
     /* The platform clock: the loop's is cached per iteration, and a deadline
      * must not fire early by the time an iteration took. */
@@ -342,7 +342,7 @@ int uniws__life_reconnect(uniws_socket *s, int code, int clean)
                uniws__rc_qualifies(&l->rc, s->opened, code, clean, cause, l->cause_status) &&
                uniws__rc_next(&l->rc, &delay);
     if (take)
-        __atomic_store_n(&s->state, UNIWS_CONNECTING, __ATOMIC_RELEASE);
+        uniws__atomic_store(&s->state, UNIWS_CONNECTING);
     uniws__mutex_unlock(s->mu);
     if (!take)
         return 0;

@@ -17,12 +17,12 @@ int uniws__loop_attach_backend(uniws_loop *l, const uniws__backend *b);
 
 static int load_state(const uniws_socket *s)
 {
-    return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+    return uniws__atomic_load(&s->state);
 }
 
 static void store_state(uniws_socket *s, int st)
 {
-    __atomic_store_n(&s->state, st, __ATOMIC_RELEASE);
+    uniws__atomic_store(&s->state, st);
 }
 
 static char *dup_str(const char *s)

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "core/handshake.h"
+#include "core/ascii.h"
 #include "core/socket.h"
 #include "core/validate.h"
 #include "core/alloc.h"
@@ -555,7 +555,7 @@ static int has_token(const char *v, const char *token)
         const char *t = e;
         while (t > v && (t[-1] == ' ' || t[-1] == '\t'))
             t--;
-        if ((size_t)(t - v) == tl && strncasecmp(v, token, tl) == 0)
+        if ((size_t)(t - v) == tl && uniws__ascii_ncasecmp(v, token, tl) == 0)
             return 1;
         v = e;
     }
@@ -647,7 +647,8 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
         } else {
 #ifdef UNIWS_HAVE_ZLIB
             size_t nl = strlen("permessage-deflate");
-            if (s->opts.permessage_deflate && strncasecmp(e, "permessage-deflate", nl) == 0 &&
+            if (s->opts.permessage_deflate &&
+                uniws__ascii_ncasecmp(e, "permessage-deflate", nl) == 0 &&
                 (e[nl] == 0 || e[nl] == ';' || e[nl] == ' ') && !strchr(e, ',')) {
                 int r = uniws__pmd_accept(e + nl, &s->pmd);
                 uniws__free(e);
@@ -684,7 +685,7 @@ static const char *hs_get(void *ctx, const char *name)
 {
     struct hs_headers *h = ctx;
     for (size_t i = 0; i < h->n; i++)
-        if (strcasecmp(h->name[i], name) == 0)
+        if (uniws__ascii_casecmp(h->name[i], name) == 0)
             return h->value[i];
     return NULL;
 }
@@ -709,7 +710,7 @@ static int parse_answer(uniws_socket *s)
         *colon = 0;
         if (h.n < MAX_HEADERS) {
             /* A repeated WebSocket header would be ambiguous: refuse it. */
-            if (strncasecmp(line, "Sec-WebSocket-", 14) == 0 && hs_get(&h, line))
+            if (uniws__ascii_ncasecmp(line, "Sec-WebSocket-", 14) == 0 && hs_get(&h, line))
                 return upgrade_fail(s, status, "repeated Sec-WebSocket header in the answer");
             h.name[h.n] = line;
             h.value[h.n] = colon + 1;
@@ -859,7 +860,7 @@ static int handle_close(uniws_socket *s)
         s->close_sent = 1;
         s->close_after_flush = 1;
         s->want_kick = 1;
-        __atomic_store_n(&s->state, UNIWS_CLOSING, __ATOMIC_RELEASE);
+        uniws__atomic_store(&s->state, UNIWS_CLOSING);
     }
     uniws__mutex_unlock(s->mu);
     if (!reply) {

@@ -49,7 +49,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <libwebsockets.h>
 #if defined(LWS_WITH_LIBUV)
@@ -64,6 +63,7 @@
 #include "core/backend.h"
 #include "core/loop.h"
 #include "core/alloc.h"
+#include "core/ascii.h"
 
 #ifdef _WIN32
 /* Winsock's spellings (lws makes its sockets non-blocking), and SO_ERROR
@@ -711,7 +711,7 @@ static int contains(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
     for (; hay && *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
+        if (uniws__ascii_ncasecmp(hay, needle, n) == 0)
             return 1;
     return 0;
 }
