@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/alloc.h"
+#include "core/atomic.h"
 
 /* Above UNIWS_MAX_REQUEST_HEADER_BYTES, so a request at uniws's limit gets through. */
 #define PEER_MAX_HEAD (128 * 1024)
@@ -761,8 +762,7 @@ static char refuse_lock;
  * n times so far (and this one counts). */
 static int refuse_take(const char *key, uint64_t n)
 {
-    while (__atomic_test_and_set(&refuse_lock, __ATOMIC_ACQUIRE))
-        ;
+    uniws__spin_lock(&refuse_lock);
     size_t slot = PEER_REFUSE_KEYS, oldest = 0;
     for (size_t i = 0; i < PEER_REFUSE_KEYS; i++) {
         if (refuse_table[i].key[0] && strcmp(refuse_table[i].key, key) == 0) {
@@ -782,7 +782,7 @@ static int refuse_take(const char *key, uint64_t n)
     int take = refuse_table[slot].refused < n;
     if (take)
         refuse_table[slot].refused++;
-    __atomic_clear(&refuse_lock, __ATOMIC_RELEASE);
+    uniws__spin_unlock(&refuse_lock);
     return take;
 }
 
