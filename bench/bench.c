@@ -382,6 +382,8 @@ int uniws__bench_main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.backend = cfg.backend;
     o.permessage_deflate = cfg.deflate;
+    o.tls_ca_file = cfg.ca_file; /* wss:// (ignored by ws://) */
+    o.tls_skip_verify = cfg.insecure;
     if (cfg.size > UNIWS_DEFAULT_MAX_MESSAGE_SIZE)
         o.max_message_size = cfg.size;
     uniws__bench_result res;

@@ -5,6 +5,14 @@
  * costs no more memory than a 64-byte one. A connection whose peer reads
  * slower than it writes keeps the unwritten rest in its own backlog and is not
  * read again until that drains (back-pressure, as any real server does).
+ *
+ * TLS (wss://): OpenSSL on the socket itself, non-blocking, in the same loop.
+ * SSL_read fills the same shared buffer (read-ahead on, so one recv() brings
+ * several records); echoed pieces smaller than a record are gathered into
+ * one staging buffer so small frames share records, larger ones go to
+ * SSL_write in place; what the socket does not take goes to the backlog as
+ * on plain TCP (partial writes on, the buffer allowed to move). OpenSSL may
+ * hold decrypted input epoll cannot see, so a read pass repeats while it does.
  */
 #include "echo_server.h"
 
@@ -22,6 +30,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include "core/frame.h"
 #include "core/handshake.h"
 
@@ -32,12 +42,16 @@
 #define BACKLOG_MAX (8u << 20)
 #define W_READ      1
 #define W_WRITE     2
+#define TLS_STAGE   (64u * 1024) /* small echoed pieces gathered into one SSL_write */
+#define TLS_REC     16384u       /* pieces this big are encrypted in place */
+#define TLS_PASS    (1u << 20)   /* plaintext read per pass before echoing it */
 
 enum { MODE_HS, MODE_WS, MODE_RAW };
 
 typedef struct conn {
     struct conn *prev, *next;
     int fd;
+    SSL *ssl; /* NULL: plain TCP */
     int mode;
     int closing; /* the close frame is echoed: hang up once it is written */
     int blocked; /* W_READ / W_WRITE: what epoll watches for (0: new, reading) */
@@ -59,6 +73,9 @@ struct uniws__echo_server {
     int lfd, epfd, evfd, port, corrupt_every;
     int stop;
     uint8_t *buf;
+    SSL_CTX *tls;   /* NULL: plain TCP */
+    uint8_t *stage; /* TLS_STAGE bytes (TLS only) */
+    size_t stage_len;
     struct iovec iov[MAX_IOV];
     int niov;
     conn *conns;
@@ -91,10 +108,65 @@ static int backlog_add(conn *c, const void *p, size_t n)
     return 0;
 }
 
+/* SSL_write's answer when it wrote nothing: 0 to wait for the socket, -1. */
+static int tls_retry(conn *c, int n)
+{
+    int e = SSL_get_error(c->ssl, n);
+    ERR_clear_error();
+    return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
+}
+
+/* Encrypts and writes p[0..n) as far as the socket takes it; the rest goes
+ * to the backlog, which SSL_write retries from (same bytes first, as
+ * OpenSSL requires). Returns 0 or -1. */
+static int tls_put(conn *c, const uint8_t *p, size_t n)
+{
+    if (c->out_len > c->out_off)
+        return backlog_add(c, p, n);
+    while (n > 0) {
+        int w = SSL_write(c->ssl, p, n > (1u << 30) ? 1 << 30 : (int)n);
+        if (w <= 0)
+            return tls_retry(c, w) ? -1 : backlog_add(c, p, n);
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int tls_flush_stage(uniws__echo_server *srv, conn *c)
+{
+    size_t n = srv->stage_len;
+    srv->stage_len = 0;
+    return n ? tls_put(c, srv->stage, n) : 0;
+}
+
+/* TLS: small pieces share records through the staging buffer, big ones
+ * are encrypted where they are. */
+static int tls_flush_iov(uniws__echo_server *srv, conn *c)
+{
+    int n = srv->niov;
+    srv->niov = 0;
+    for (int i = 0; i < n; i++) {
+        const uint8_t *p = srv->iov[i].iov_base;
+        size_t len = srv->iov[i].iov_len;
+        if (len < TLS_REC) {
+            if (srv->stage_len + len > TLS_STAGE && tls_flush_stage(srv, c))
+                return -1;
+            memcpy(srv->stage + srv->stage_len, p, len);
+            srv->stage_len += len;
+        } else if (tls_flush_stage(srv, c) || tls_put(c, p, len)) {
+            return -1;
+        }
+    }
+    return tls_flush_stage(srv, c);
+}
+
 /* Writes the gathered pieces; what the socket does not take goes to the
  * backlog. Returns 0 or -1 (connection broken). */
 static int flush_iov(uniws__echo_server *srv, conn *c)
 {
+    if (c->ssl)
+        return tls_flush_iov(srv, c);
     struct iovec *v = srv->iov;
     int n = srv->niov;
     srv->niov = 0;
@@ -154,6 +226,7 @@ static int emit(uniws__echo_server *srv, conn *c, uint8_t *p, size_t n)
 static void conn_close(uniws__echo_server *srv, conn *c)
 {
     epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    SSL_free(c->ssl);
     close(c->fd);
     if (c->prev)
         c->prev->next = c->next;
@@ -187,6 +260,14 @@ static void watch(uniws__echo_server *srv, conn *c)
 static int drain(conn *c)
 {
     while (c->out_off < c->out_len) {
+        if (c->ssl) {
+            size_t left = c->out_len - c->out_off;
+            int w = SSL_write(c->ssl, c->out + c->out_off, left > (1u << 30) ? 1 << 30 : (int)left);
+            if (w <= 0)
+                return tls_retry(c, w);
+            c->out_off += (size_t)w;
+            continue;
+        }
         ssize_t w = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
         if (w < 0) {
             if (errno == EINTR)
@@ -356,15 +437,55 @@ static int handshake(uniws__echo_server *srv, conn *c, const uint8_t *p, size_t 
     return 0;
 }
 
+/* Reads into b: > 0 bytes, 0 when nothing is there yet, -1 at the end. */
+static ssize_t conn_read(conn *c, uint8_t *b, size_t cap)
+{
+    if (!c->ssl) {
+        ssize_t r = read(c->fd, b, cap);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return 0;
+        return r > 0 ? r : -1;
+    }
+    /* The handshake runs inside the first SSL_read calls. */
+    size_t got = 0;
+    if (cap > TLS_PASS)
+        cap = TLS_PASS;
+    while (got < cap) {
+        int n = SSL_read(c->ssl, b + got, (int)(cap - got));
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, n);
+        ERR_clear_error();
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+            break;
+        return got ? (ssize_t)got : -1; /* close_notify, EOF or a TLS error */
+    }
+    return (ssize_t)got;
+}
+
+/* The echoed close is out: close_notify (TLS), FIN, and forget it. */
+static void hang_up(uniws__echo_server *srv, conn *c)
+{
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        ERR_clear_error();
+    }
+    shutdown(c->fd, SHUT_WR);
+    conn_close(srv, c);
+}
+
 static void on_readable(uniws__echo_server *srv, conn *c)
 {
+again:;
     uint8_t *b = srv->buf;
     size_t have = c->stash_len;
     memcpy(b, c->stash, have);
-    ssize_t r = read(c->fd, b + have, BUF_SIZE - have);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    ssize_t r = conn_read(c, b + have, BUF_SIZE - have);
+    if (r == 0)
         return;
-    if (r <= 0) {
+    if (r < 0) {
         conn_close(srv, c);
         return;
     }
@@ -392,11 +513,13 @@ static void on_readable(uniws__echo_server *srv, conn *c)
         return;
     }
     if (c->out_len == c->out_off && c->closing) {
-        shutdown(c->fd, SHUT_WR);
-        conn_close(srv, c);
+        hang_up(srv, c);
         return;
     }
     watch(srv, c);
+    /* Records OpenSSL already holds raise no epoll event. */
+    if (c->ssl && c->blocked & W_READ && SSL_has_pending(c->ssl))
+        goto again;
 }
 
 /* Returns 1 when c was closed (and freed). */
@@ -407,11 +530,14 @@ static int on_writable(uniws__echo_server *srv, conn *c)
         return 1;
     }
     if (c->out_len == c->out_off && c->closing) {
-        shutdown(c->fd, SHUT_WR);
-        conn_close(srv, c);
+        hang_up(srv, c);
         return 1;
     }
     watch(srv, c);
+    if (c->ssl && c->blocked & W_READ && SSL_has_pending(c->ssl)) {
+        on_readable(srv, c); /* reading resumes with input OpenSSL holds */
+        return 1;            /* which may have closed c */
+    }
     return 0;
 }
 
@@ -431,6 +557,17 @@ static void on_accept(uniws__echo_server *srv)
             continue;
         }
         c->fd = fd;
+        if (srv->tls) {
+            c->ssl = SSL_new(srv->tls);
+            if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
+                epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);
+                SSL_free(c->ssl);
+                free(c);
+                close(fd);
+                continue;
+            }
+            SSL_set_accept_state(c->ssl);
+        }
         c->next = srv->conns;
         if (c->next)
             c->next->prev = c;
@@ -440,6 +577,29 @@ static void on_accept(uniws__echo_server *srv)
 
 /* ---- the server ---------------------------------------------------------- */
 
+static SSL_CTX *tls_ctx(const char *cert, const char *key)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        char buf[200];
+        ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+        fprintf(stderr, "echo server: TLS certificate %s / key %s: %s\n", cert, key, buf);
+        ERR_clear_error();
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    /* Non-blocking writes that may stop part-way and resume from the
+     * backlog (which moves), and several records per recv(). */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024);
+    /* Bench connections are never resumed: no session tickets to make. */
+    SSL_CTX_set_num_tickets(ctx, 0);
+    return ctx;
+}
+
 int uniws__echo_new(const uniws__echo_opts *opts, uniws__echo_server **out)
 {
     uniws__echo_server *srv = calloc(1, sizeof *srv);
@@ -448,6 +608,15 @@ int uniws__echo_new(const uniws__echo_opts *opts, uniws__echo_server **out)
     srv->lfd = srv->epfd = srv->evfd = -1;
     srv->corrupt_every = opts ? opts->corrupt_every : 0;
     srv->buf = malloc(BUF_SIZE);
+    if (opts && (opts->tls_cert || opts->tls_key)) {
+        srv->tls = opts->tls_cert && opts->tls_key ? tls_ctx(opts->tls_cert, opts->tls_key) : NULL;
+        srv->stage = malloc(TLS_STAGE);
+        if (!srv->tls || !srv->stage) {
+            uniws__echo_free(srv);
+            errno = EINVAL;
+            return -1;
+        }
+    }
     srv->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     srv->epfd = epoll_create1(EPOLL_CLOEXEC);
     srv->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -536,6 +705,8 @@ void uniws__echo_free(uniws__echo_server *srv)
         close(srv->epfd);
     if (srv->evfd >= 0)
         close(srv->evfd);
+    SSL_CTX_free(srv->tls);
+    free(srv->stage);
     free(srv->buf);
     free(srv);
 }

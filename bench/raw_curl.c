@@ -6,6 +6,13 @@
  * drains curl_ws_recv until CURLE_AGAIN, and polls the socket in between.
  * --connections opens the sockets at once through one multi handle, then
  * echoes on all of them through one epoll set.
+ *
+ * wss:// uses libcurl's TLS with its default verification (chain and host
+ * name), against --ca FILE (CURLOPT_CAINFO) or the system store; --insecure
+ * turns both off (CURLOPT_SSL_VERIFYPEER and VERIFYHOST 0). (libcurl does not
+ * show its SSL handle after a CONNECT_ONLY WebSocket upgrade, so unlike
+ * raw-lws and raw-tls it cannot print the negotiated cipher; it is the same
+ * OpenSSL with the same defaults.)
  */
 #include <curl/curl.h>
 #include <poll.h>
@@ -26,6 +33,17 @@ static uniws__bench_verify v;
 static uint8_t *rbuf, *msg;
 static size_t mhave;
 
+/* TLS settings for wss:// (harmless for ws://). */
+static void set_tls(CURL *c)
+{
+    if (cfg.ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, cfg.ca_file);
+    if (cfg.insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
 static CURL *open_ws(const char *url)
 {
     CURL *c = curl_easy_init();
@@ -34,6 +52,7 @@ static CURL *open_ws(const char *url)
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 2L);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    set_tls(c);
     CURLcode r = curl_easy_perform(c);
     if (r != CURLE_OK) {
         uniws__bench_verify_fail(&v, "connect: %s", curl_easy_strerror(r));
@@ -231,6 +250,7 @@ static void connections(uniws__bench_result *res)
         curl_easy_setopt(hs[i], CURLOPT_URL, cfg.url);
         curl_easy_setopt(hs[i], CURLOPT_CONNECT_ONLY, 2L);
         curl_easy_setopt(hs[i], CURLOPT_TCP_NODELAY, 1L);
+        set_tls(hs[i]);
         curl_easy_setopt(hs[i], CURLOPT_PRIVATE, (void *)&ks[i]);
         curl_multi_add_handle(multi, hs[i]);
     }
@@ -321,8 +341,8 @@ int main(int argc, char **argv)
     }
     if (pr < 0)
         return UNIWS__BENCH_EXIT_USAGE;
-    if (!cfg.url || strncmp(cfg.url, "ws://", 5) != 0) {
-        fprintf(stderr, "raw-curl: needs --url ws://127.0.0.1:PORT/\n");
+    if (!cfg.url || (strncmp(cfg.url, "ws://", 5) != 0 && !uniws__bench_url_tls(cfg.url))) {
+        fprintf(stderr, "raw-curl: needs --url ws://127.0.0.1:PORT/ (or wss://)\n");
         return UNIWS__BENCH_EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);

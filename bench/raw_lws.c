@@ -6,8 +6,14 @@
  * per WRITEABLE callback from a LWS_PRE-padded buffer, and fragments
  * appended until the final one (checked in place when a message arrives in
  * one piece).
+ *
+ * wss:// uses lws's own client TLS (OpenSSL underneath): the chain is
+ * verified against --ca FILE (or the system store) and the host name
+ * against the certificate, as lws does by default; --insecure turns both
+ * off (self-signed, host name and insecure flags).
  */
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +42,8 @@ static struct {
     struct lws **wsis;
     long next_idx, opened, echoed, closed, failed;
     int phase; /* 0 opening, 1 echoing, 2 idle, 3 closing */
+    int tls;   /* wss:// */
+    char tls_desc[128];
 } g;
 
 static int send_one(struct lws *wsi, uint64_t seq)
@@ -84,6 +92,9 @@ static int cb_throughput(struct lws *wsi, enum lws_callback_reasons reason, void
         g.done = 1;
         break;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (g.tls && lws_get_ssl(wsi))
+            snprintf(g.tls_desc, sizeof g.tls_desc, "%s %s", SSL_get_version(lws_get_ssl(wsi)),
+                     SSL_get_cipher_name(lws_get_ssl(wsi)));
         g.t0 = uniws__bench_now_ns();
         g.c0 = uniws__bench_cpu_ns(0);
         lws_callback_on_writable(wsi);
@@ -194,6 +205,14 @@ static struct lws_context *make_context(lws_callback_function *cb, size_t pss_si
     info.protocols = protocols;
     info.gid = -1;
     info.uid = -1;
+    /* lws's own handshake timeouts (20 s by default) must not end a run
+     * before its --timeout does: 10,000 TLS handshakes on a busy machine
+     * take longer. */
+    info.timeout_secs = (unsigned int)g.cfg.timeout_s;
+    if (g.tls) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.client_ssl_ca_filepath = g.cfg.ca_file;
+    }
     return lws_create_context(&info);
 }
 
@@ -210,6 +229,11 @@ static struct lws *dial(struct lws_context *ctx, const char *host, int port, con
     ci.origin = host;
     ci.local_protocol_name = "bench";
     ci.pwsi = slot;
+    if (g.tls)
+        ci.ssl_connection =
+            LCCSCF_USE_SSL | (g.cfg.insecure ? LCCSCF_ALLOW_SELFSIGNED | LCCSCF_ALLOW_INSECURE |
+                                                   LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK
+                                             : 0);
     return lws_client_connect_via_info(&ci);
 }
 
@@ -256,9 +280,10 @@ int main(int argc, char **argv)
     int port;
     if (!g.cfg.url ||
         uniws__bench_split_url(g.cfg.url, host, sizeof host, &port, path, sizeof path)) {
-        fprintf(stderr, "raw-lws: needs --url ws://127.0.0.1:PORT/\n");
+        fprintf(stderr, "raw-lws: needs --url ws://127.0.0.1:PORT/ (or wss://)\n");
         return UNIWS__BENCH_EXIT_USAGE;
     }
+    g.tls = uniws__bench_url_tls(g.cfg.url);
     signal(SIGPIPE, SIG_IGN);
     lws_set_log_level(LLL_ERR, NULL);
     g.tx = malloc(LWS_PRE + g.cfg.size);
@@ -339,6 +364,8 @@ int main(int argc, char **argv)
         res.echoes = g.echoed;
         free(g.wsis);
     }
+    if (g.tls_desc[0])
+        res.tls = g.tls_desc;
     res.full_checks = g.v.full;
     res.peak_rss_kib = uniws__bench_peak_rss_kib();
     res.ok = g.v.errors == 0;

@@ -118,6 +118,10 @@ static void print_json(const uniws__bench_result *r)
     json_str(c->tool);
     printf("\",\"backend\":\"");
     json_str(r->backend ? r->backend : "");
+    if (r->tls) {
+        printf("\",\"tls\":\"");
+        json_str(r->tls);
+    }
     printf("\",\"type\":\"%s\",\"size\":%zu", c->text ? "text" : "binary", c->size);
     if (c->connections > 0) {
         printf(",\"connections\":%d,\"opened\":%ld,\"open_ms\":%.1f,\"echo_ms\":%.1f,"
@@ -142,6 +146,8 @@ static void print_table(const uniws__bench_result *r)
     const uniws__bench_cfg *c = r->cfg;
     printf("%s on %s: %s, %zu-byte %s messages\n", c->tool, r->backend ? r->backend : "?",
            c->url ? c->url : "", c->size, c->text ? "text" : "binary");
+    if (r->tls)
+        printf("  TLS: %s\n", r->tls);
     if (c->connections > 0) {
         printf("  %-12s %10s %10s %14s %10s %14s\n", "connections", "open ms", "echo ms",
                "RSS/conn KiB", "peak RSS", "idle CPU %");

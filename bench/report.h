@@ -49,6 +49,7 @@ double uniws__bench_rtt_pct(uniws__bench_rtt *r, double p);
 typedef struct uniws__bench_result {
     const uniws__bench_cfg *cfg;
     const char *backend; /* what served the run ("lws", "libcurl 8.14.1", ...) */
+    const char *tls;     /* wss: the negotiated protocol and cipher when known, else NULL */
     int ok;              /* every echo arrived and verified */
     const char *error;   /* first problem, "" when ok */
     long echoes;         /* echoes verified */

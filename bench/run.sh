@@ -8,7 +8,11 @@
 # bench/results/latest.md (raw JSON lines in bench/results/runs.jsonl).
 #
 #   bench/run.sh [--quick] [--reps N] [--build DIR] [--no-build] [--only WORKLOAD,...]
-#                [--out DIR]
+#                [--out DIR] [--transport ws,wss]
+#
+# --transport: ws (plain), wss (TLS: a second server with --tls and a test
+# certificate every client verifies; raw-tls, TLS over TCP, is the ceiling),
+# or both (default), interleaved per workload; one table per transport.
 #
 # --out puts latest.md and runs.jsonl elsewhere (ctest bench.run_sh does).
 #
@@ -26,6 +30,7 @@ quick=0
 do_build=1
 only=""
 results=""
+transports=ws,wss
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1; reps=1 ;;
@@ -34,7 +39,8 @@ while [ $# -gt 0 ]; do
     --no-build) do_build=0 ;;
     --only) only=$2; shift ;;
     --out) results=$(realpath -m "$2"); shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --transport) transports=$2; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 1 ;;
   esac
   shift
@@ -44,7 +50,7 @@ if [ $do_build = 1 ]; then
   # Warnings are CI's business; -O3 finds a few -Werror builds would stop on.
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DUNIWS_BUILD_TESTS=OFF \
     -DUNIWS_WERROR=OFF >/dev/null
-  targets=(uniws-bench uniws-bench-server raw-tcp)
+  targets=(uniws-bench uniws-bench-server raw-tcp raw-tls)
   grep -q '^LWS_FOUND:INTERNAL=1' "$build/CMakeCache.txt" && targets+=(raw-lws)
   grep -q '^CURL_FOUND:INTERNAL=1' "$build/CMakeCache.txt" && targets+=(raw-curl)
   cmake --build "$build" -j2 --target "${targets[@]}" >/dev/null
@@ -66,13 +72,31 @@ if command -v node >/dev/null && [ ! -d "$nodedir/node_modules/ws" ]; then
 fi
 [ -d "$nodedir/node_modules/ws" ] || nodedir=$root/tests/node
 
-# ---- the server ----------------------------------------------------------------
+IFS=',' read -r -a transports <<< "$transports"
+for t in "${transports[@]}"; do
+  [[ $t == ws || $t == wss ]] || { echo "run.sh: unknown transport '$t' (ws, wss)" >&2; exit 1; }
+done
+
+# ---- the servers ---------------------------------------------------------------
+# One per transport, both on core 0 (only one is busy at a time).
 srvout=$(mktemp)
+tlsout=$(mktemp)
 taskset -c 0 "$bin/uniws-bench-server" --port 0 > "$srvout" &
 srv=$!
-trap 'kill $srv 2>/dev/null; rm -f "$srvout"' EXIT
+tls_srv=""
+ca=""
+trap 'kill $srv $tls_srv 2>/dev/null; rm -f "$srvout" "$tlsout"' EXIT
+if [[ " ${transports[*]} " == *" wss "* ]]; then
+  taskset -c 0 "$bin/uniws-bench-server" --port 0 --tls > "$tlsout" &
+  tls_srv=$!
+fi
 for _ in $(seq 100); do port=$(awk '/^port /{print $2}' "$srvout"); [ -n "$port" ] && break; sleep 0.05; done
 url=ws://127.0.0.1:$port/
+if [ -n "$tls_srv" ]; then
+  for _ in $(seq 200); do tls_port=$(awk '/^port /{print $2}' "$tlsout"); [ -n "$tls_port" ] && break; sleep 0.05; done
+  [ -n "$tls_port" ] || { echo "run.sh: the TLS bench server did not start" >&2; cat "$tlsout" >&2; exit 1; }
+  ca=$(awk '/^ca /{print $2}' "$tlsout")
+fi
 
 # ---- the clients ---------------------------------------------------------------
 tools=()
@@ -86,10 +110,16 @@ if [ -d "$nodedir/node_modules/ws" ]; then tools+=(node-ws); fi
 if command -v node >/dev/null && node --experimental-websocket -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null; then
   tools+=(node-undici)
 fi
+# wss: the same clients, with raw-tls (TLS over TCP) in place of tcp.
+tools_wss=()
+for t in "${tools[@]}"; do
+  if [ "$t" = tcp ]; then [ -x "$bin/raw-tls" ] && tools_wss+=(tls); else tools_wss+=("$t"); fi
+done
 
 client() { # tool -> command line
   case $1 in
     tcp) echo "$bin/raw-tcp" ;;
+    tls) echo "$bin/raw-tls" ;;
     raw-lws) echo "$bin/raw-lws" ;;
     raw-curl) echo "$bin/raw-curl" ;;
     uniws-lws) echo "$bin/uniws-bench --backend lws" ;;
@@ -116,13 +146,13 @@ workloads=(
   "pmd-1m|--size 1M --count $(div 100) --window 4 --text --deflate|pmd"
 )
 
-ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
+ticks() { awk '{print $14 + $15}' "/proc/$spid/stat"; }
 hz=$(getconf CLK_TCK)
 echo "run.sh: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); server pid $srv on core 0, clients on core 1" >&2
 if awk '{exit !($1 > 0.5)}' /proc/loadavg; then
   echo "run.sh: warning: the machine is busy (load above 0.5); other work skews every number" >&2
 fi
-echo "run.sh: tools: ${tools[*]}" >&2
+echo "run.sh: tools: ${tools[*]}; transports: ${transports[*]}" >&2
 # iperf3's loopback figure, once per repetition (MiB/s, server core 0, client core 1).
 iperf_runs=()
 iperf_once() {
@@ -144,18 +174,28 @@ for rep in $(seq "$reps"); do
     if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then continue; fi
     [ $quick = 1 ] && inner=1
     for _ in $(seq "${inner:-1}"); do
-    for tool in "${tools[@]}"; do
-      if [ "$which" = native ] && [[ $tool == tcp || $tool == node-* ]]; then continue; fi
+    for tr in "${transports[@]}"; do
+    if [ "$tr" = wss ]; then
+      spid=$tls_srv; turl=wss://127.0.0.1:$tls_port/; tls_args=(--ca "$ca"); ttools=("${tools_wss[@]}")
+    else
+      spid=$srv; turl=$url; tls_args=(); ttools=("${tools[@]}")
+    fi
+    for tool in "${ttools[@]}"; do
+      if [ "$which" = native ] && [[ $tool == tcp || $tool == tls || $tool == node-* ]]; then continue; fi
       if [ "$which" = pmd ] && [[ $tool != uniws-* && $tool != node-ws ]]; then continue; fi
       s0=$(ticks); t0=$(date +%s%N)
+      # Node verifies with NODE_EXTRA_CA_CERTS; the C clients with --ca.
+      targs=("${tls_args[@]}")
+      [[ $tool == node-* ]] && targs=()
       # shellcheck disable=SC2046
-      line=$(taskset -c 1 $(client "$tool") --url "$url" $args --json --timeout 300 2>/dev/null | tail -1) || true
+      line=$(env ${ca:+NODE_EXTRA_CA_CERTS=$ca} taskset -c 1 $(client "$tool") --url "$turl" "${targs[@]}" $args --json --timeout 300 2>/dev/null | tail -1) || true
       t1=$(date +%s%N); s1=$(ticks)
       [ -n "$line" ] || line='{"ok":false,"error":"no output"}'
       srv_s=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" 'BEGIN{printf "%.3f", (b - a) / hz}')
       wall_s=$(awk -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (t1 - t0) / 1e9}')
-      echo "{\"rep\":$rep,\"workload\":\"$name\",\"label\":\"$tool\",\"server_cpu_s\":$srv_s,\"wall_s\":$wall_s,\"run\":$line}" >> "$runs"
-      printf 'rep %s %-6s %-12s %s\n' "$rep" "$name" "$tool" "$(echo "$line" | cut -c1-150)" >&2
+      echo "{\"rep\":$rep,\"workload\":\"$name\",\"transport\":\"$tr\",\"label\":\"$tool\",\"server_cpu_s\":$srv_s,\"wall_s\":$wall_s,\"run\":$line}" >> "$runs"
+      printf 'rep %s %-6s %-3s %-12s %s\n' "$rep" "$name" "$tr" "$tool" "$(echo "$line" | cut -c1-150)" >&2
+    done
     done
     done
   done

@@ -4,6 +4,9 @@
 # compiled backend, plus the raw baselines) and checks that each run verified
 # every echo; then proves the checks can fail: against a server that corrupts
 # every 7th frame each client must report a bad echo (exit status 3).
+# Then the same over wss:// (the server with --tls): every client verifies
+# the test certificate with --ca, fails without it (verification is on),
+# runs with --insecure, and catches a corrupted echo.
 #   smoke.sh SERVER BACKENDS_CSV UNIWS_BENCH [RAW_CLIENT...]
 set -uo pipefail
 server=$1
@@ -81,6 +84,7 @@ for b in "${backends[@]}"; do
 done
 for c in "${raws[@]}"; do
   name=$(basename "$c")
+  [ "$name" = raw-tls ] && continue # wss only, below
   for w in "${workloads[@]}"; do
     args=${w%%:*}
     # plain TCP has no empty messages, no text, and no connection mode
@@ -89,6 +93,32 @@ for c in "${raws[@]}"; do
   done
   if [ "$name" != raw-tcp ]; then
     expect 3 "$name flags a corrupted echo" 0 "$c" --url "ws://127.0.0.1:$bad/" --size 100 --count 50 --window 4
+  fi
+done
+# ---- wss:// ----
+start_server tls --port 0 --tls
+tls=$port
+ca=$(awk '/^ca /{print $2}' "$tmp/tls.out")
+start_server tlsbad --port 0 --tls --corrupt-every 7
+tlsbad=$port
+cabad=$(awk '/^ca /{print $2}' "$tmp/tlsbad.out")
+wss=()
+for b in "${backends[@]}"; do
+  [ -n "$b" ] && [ "$b" != loopback ] && wss+=("$bench --backend $b")
+done
+for c in "${raws[@]}"; do
+  [ "$(basename "$c")" = raw-tcp ] || wss+=("$c")
+done
+for cl in "${wss[@]}"; do
+  read -r -a cmd <<< "$cl"
+  name="${cmd[*]##*/}"
+  expect 0 "$name wss --ca" 300 "${cmd[@]}" --url "wss://127.0.0.1:$tls/" --ca "$ca" --size 100 --count 300 --window 8
+  expect 0 "$name wss --ca 70000 B" 12 "${cmd[@]}" --url "wss://127.0.0.1:$tls/" --ca "$ca" --size 70000 --count 12 --window 3
+  expect 0 "$name wss --insecure" 20 "${cmd[@]}" --url "wss://127.0.0.1:$tls/" --insecure --size 10 --count 20
+  expect 2 "$name wss refuses an unknown certificate" 0 "${cmd[@]}" --url "wss://127.0.0.1:$tls/" --size 10 --count 20
+  if [[ $name != *raw-tls* ]]; then # the raw echo is never corrupted
+    expect 3 "$name wss flags a corrupted echo" 0 "${cmd[@]}" --url "wss://127.0.0.1:$tlsbad/" --ca "$cabad" --size 100 --count 50 --window 4
+    expect 0 "$name wss --connections 20" 20 "${cmd[@]}" --url "wss://127.0.0.1:$tls/" --ca "$ca" --connections 20 --size 32
   fi
 done
 echo "$passed passed, $failed failed"

@@ -1,12 +1,15 @@
 // table.mjs — turns bench/run.sh's JSON lines into the markdown table:
 // the median of the repetitions per workload and client, and ratios
-// (uniws on backend X vs raw X; the best uniws vs node `ws` and plain TCP).
+// (uniws on backend X vs raw X; the best uniws vs node `ws` and plain TCP,
+// or TLS over TCP on wss). One table per transport (ws, wss) when the runs
+// have more than one.
 //   node bench/table.mjs runs.jsonl "command that produced it"
 import fs from 'node:fs';
 import os from 'node:os';
 
 const [file, cmd] = process.argv.slice(2);
-const runs = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const allRuns = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const transports = [...new Set(allRuns.map((r) => r.transport ?? 'ws'))];
 
 const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -14,6 +17,9 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+// The table (and the CPU table) of one transport's runs, as lines.
+function tables(runs, transport) {
+const ceiling = transport === 'wss' ? 'tls' : 'tcp';
 const cells = {}; // workload -> label -> [runs]
 const labels = [];
 for (const r of runs) {
@@ -53,7 +59,7 @@ const conns = runs.find((r) => r.workload === 'conn')?.run.connections;
 const head = ['workload', ...labels,
   ...pairs.map(([u, raw]) => `${u} / ${raw}`),
   ...(uniws.length && labels.includes('node-ws') ? ['best uniws / node-ws'] : []),
-  ...(uniws.length && labels.includes('tcp') ? ['best uniws / tcp'] : [])];
+  ...(uniws.length && labels.includes(ceiling) ? [`best uniws / ${ceiling}`] : [])];
 const out = [];
 out.push(`| ${head.join(' | ')} |`);
 out.push(`|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
@@ -65,7 +71,7 @@ for (const row of rows) {
     ...vals.map((v) => (Number.isFinite(v) ? row.fmt(v) : '—')),
     ...pairs.map(([u, raw]) => ratio(get(row.w, u, row.f), get(row.w, raw, row.f), row.up))];
   if (uniws.length && labels.includes('node-ws')) line.push(ratio(best, get(row.w, 'node-ws', row.f), row.up));
-  if (uniws.length && labels.includes('tcp')) line.push(ratio(best, get(row.w, 'tcp', row.f), row.up));
+  if (uniws.length && labels.includes(ceiling)) line.push(ratio(best, get(row.w, ceiling, row.f), row.up));
   out.push(`| ${line.join(' | ')} |`);
 }
 
@@ -81,6 +87,10 @@ for (const w of Object.keys(cells)) {
     return Number.isFinite(c) ? `${c.toFixed(0)} / ${s.toFixed(0)}` : '—';
   }).join(' | ')} |`);
 }
+return cpu.length > 3 ? [...out, ...cpu] : out;
+}
+
+const runs = allRuns;
 
 const failures = runs.filter((r) => !r.run.ok);
 const versions = {};
@@ -92,11 +102,17 @@ console.log(`Medians of ${reps} interleaved run(s)` +
   (rttRuns > reps ? ` (${rttRuns} of the round trip)` : '') +
   ` on ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ` +
   `server pinned to core 0, client to core 1. Ratio > 1× means uniws does better.\n`);
-console.log(out.join('\n'));
-if (cpu.length > 3) console.log(cpu.join('\n'));
+for (const t of transports) {
+  if (transports.length > 1 || t !== 'ws') {
+    const tls = runs.find((r) => (r.transport ?? 'ws') === t && r.run.tls)?.run.tls;
+    console.log(`### ${t}${t === 'wss' ? ` (TLS${tls ? `: ${tls}` : ''}; tls = TLS over TCP, the ceiling)` : ''}\n`);
+  }
+  console.log(tables(runs.filter((r) => (r.transport ?? 'ws') === t), t).join('\n'));
+  if (transports.length > 1) console.log('');
+}
 console.log(`\nClients: ${Object.entries(versions).map(([l, v]) => `${l} = ${v}`).join('; ')}.`);
 if (failures.length) {
   console.log(`\n**${failures.length} run(s) failed** (cells left empty):`);
-  for (const f of failures) console.log(`- ${f.workload} ${f.label} rep ${f.rep}: ${f.run.error}`);
+  for (const f of failures) console.log(`- ${f.workload} ${f.transport ?? 'ws'} ${f.label} rep ${f.rep}: ${f.run.error}`);
 }
 console.log(`\nProduced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}.`);

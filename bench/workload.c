@@ -21,6 +21,10 @@ void uniws__bench_usage(const char *tool, const char *extra_help)
            "Options:\n"
            "  --url URL          echo server, ws://127.0.0.1:PORT/ (uniws bench without it:\n"
            "                     an in-process echo server; with --backend loopback: none)\n"
+           "                     or wss://127.0.0.1:PORT/ (uniws-bench-server --tls)\n"
+           "  --ca FILE          wss://: verify the server with this PEM CA file (default:\n"
+           "                     the system's CA store)\n"
+           "  --insecure         wss://: do not verify the server at all\n"
            "%s"
            "  --size N           payload bytes per message; K/M suffixes (default 64)\n"
            "  --count N          messages to echo (default 10000)\n"
@@ -89,6 +93,10 @@ int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char 
             cfg->deflate = 1;
             continue;
         }
+        if (strcmp(a, "--insecure") == 0) {
+            cfg->insecure = 1;
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(stderr, "%s: unexpected argument '%s'\n", tool, a);
             return -1;
@@ -100,8 +108,8 @@ int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char 
         }
         memcpy(name, a, nl);
         name[nl] = 0;
-        static const char *const known[] = {"--url",         "--size",    "--count",  "--window",
-                                            "--connections", "--idle-ms", "--timeout"};
+        static const char *const known[] = {"--url",         "--size",    "--count",   "--window",
+                                            "--connections", "--idle-ms", "--timeout", "--ca"};
         int is_known = 0;
         for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
             is_known |= strcmp(name, known[k]) == 0;
@@ -123,6 +131,8 @@ int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char 
         int bad = 0;
         if (strcmp(name, "--url") == 0) {
             cfg->url = val;
+        } else if (strcmp(name, "--ca") == 0) {
+            cfg->ca_file = val;
         } else if (strcmp(name, "--size") == 0) {
             bad = parse_num(val, 0, 1L << 30, &n);
             cfg->size = (size_t)n;
@@ -164,9 +174,10 @@ int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char 
 int uniws__bench_split_url(const char *url, char *host, size_t host_size, int *port, char *path,
                            size_t path_size)
 {
-    if (strncmp(url, "ws://", 5) != 0)
+    int tls = uniws__bench_url_tls(url);
+    if (!tls && strncmp(url, "ws://", 5) != 0)
         return -1;
-    const char *h = url + 5;
+    const char *h = url + (tls ? 6 : 5);
     const char *slash = strchr(h, '/');
     const char *end = slash ? slash : h + strlen(h);
     const char *colon = memchr(h, ':', (size_t)(end - h));
@@ -175,7 +186,7 @@ int uniws__bench_split_url(const char *url, char *host, size_t host_size, int *p
         return -1;
     memcpy(host, h, (size_t)(hend - h));
     host[hend - h] = 0;
-    *port = 80;
+    *port = tls ? 443 : 80;
     if (colon) {
         long p;
         char buf[8];
@@ -193,6 +204,11 @@ int uniws__bench_split_url(const char *url, char *host, size_t host_size, int *p
         return -1;
     strcpy(path, pa);
     return 0;
+}
+
+int uniws__bench_url_tls(const char *url)
+{
+    return strncmp(url, "wss://", 6) == 0;
 }
 
 /* ---- payload -------------------------------------------------------------- */

@@ -20,7 +20,7 @@ enum {
 
 typedef struct uniws__bench_cfg {
     const char *tool;    /* label in the output: "uniws", "raw-lws", ... */
-    const char *url;     /* ws://127.0.0.1:PORT/...; NULL: the tool's default */
+    const char *url;     /* ws:// or wss://127.0.0.1:PORT/...; NULL: the tool's default */
     const char *backend; /* uniws only */
     size_t size;         /* payload bytes per message */
     long count;          /* messages (throughput mode) */
@@ -31,6 +31,10 @@ typedef struct uniws__bench_cfg {
     int deflate;         /* offer permessage-deflate (only tools that list --deflate) */
     int json;            /* one JSON line instead of the human table */
     int timeout_s;       /* give up after this long */
+    /* wss:// only: verify the server with this PEM CA file instead of the
+     * system's store; or (insecure) not at all. */
+    const char *ca_file;
+    int insecure;
 } uniws__bench_cfg;
 
 /* Parses the common options into cfg (which holds the defaults on entry).
@@ -42,10 +46,12 @@ int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char 
                        const char **extra_val);
 /* Prints the common options' help to stdout. */
 void uniws__bench_usage(const char *tool, const char *extra_help);
-/* Splits "ws://HOST:PORT/PATH" into host, port and path (path defaults to
- * "/"). Only ws:// URLs. Returns 0 or -1. */
+/* Splits "ws://HOST:PORT/PATH" or "wss://..." into host, port (default 80
+ * or 443) and path (default "/"). Returns 0 or -1. */
 int uniws__bench_split_url(const char *url, char *host, size_t host_size, int *port, char *path,
                            size_t path_size);
+/* 1 for a wss:// URL, else 0. */
+int uniws__bench_url_tls(const char *url);
 
 /* The bytes of message number `seq`: a fixed printable pattern (valid UTF-8,
  * so the same payload serves text runs) whose first min(size, 16) bytes are

@@ -136,6 +136,16 @@ size_t uniws__stream_recv_limit(uniws_socket *s);
 enum { UNIWS__READ_NONE, UNIWS__READ_MORE, UNIWS__READ_AGAIN, UNIWS__READ_END, UNIWS__READ_DONE };
 int uniws__stream_read_fd(uniws_socket *s, uniws__fd fd, uint8_t *buf, size_t cap);
 
+/* ---- connect timings (uniws_stats, lifecycle) ---- */
+/* Connect phases a backend sees end (loop thread): the first mark of each
+ * per attempt counts; stats get each phase's own duration. The upgrade is
+ * timed by the core (transport up to the open) unless the backend does it
+ * (does_upgrade), which then reports every phase with uniws__life_timings. */
+enum { UNIWS__PHASE_DNS = 0, UNIWS__PHASE_TCP = 1, UNIWS__PHASE_TLS = 2 };
+void uniws__life_phase(uniws_socket *s, int phase);
+/* Durations in ms measured by the library (-1: unknown). */
+void uniws__life_timings(uniws_socket *s, int dns_ms, int tcp_ms, int tls_ms, int upgrade_ms);
+
 /* ---- STREAM backends whose library does the HTTP upgrade (does_upgrade) - */
 
 /* Header lines ("Name: value", no CRLF) the upgrade request must carry:

@@ -19,7 +19,7 @@ int uniws_send_fragment(uniws_socket *s, uniws_msg_type type, const void *data, 
     int op = type == UNIWS_TEXT ? UNIWS__OP_TEXT : UNIWS__OP_BINARY;
     int r = 0, post = 0;
     uniws__mutex_lock(s->mu);
-    int st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+    int st = uniws__atomic_load(&s->state);
     if (s->freed || st >= UNIWS_CLOSING || s->tx_broken) {
         r = UNIWS_ECLOSED;
     } else if (st == UNIWS_CONNECTING) {

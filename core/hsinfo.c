@@ -3,8 +3,8 @@
  * public uniws_response_header() / uniws_response_header_at().
  */
 #include <string.h>
-#include <strings.h>
 #include "core/alloc.h"
+#include "core/ascii.h"
 #include "core/hsinfo.h"
 #include "core/socket.h"
 
@@ -82,7 +82,7 @@ void uniws__hsinfo_body(uniws__hsinfo *h, const void *data, size_t len)
 const char *uniws__hsinfo_get(const uniws__hsinfo *h, const char *name)
 {
     for (size_t i = 0; i < h->n; i++)
-        if (strcasecmp(h->hdrs[i].name, name) == 0)
+        if (uniws__ascii_casecmp(h->hdrs[i].name, name) == 0)
             return h->hdrs[i].value;
     return NULL;
 }

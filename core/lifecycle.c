@@ -11,19 +11,33 @@
 #include "core/frame.h"
 #include "core/alloc.h"
 #include "core/lifecycle.h"
+#include "core/redirect.h"
 #include "core/socket.h"
 
 int uniws__life_check(const uniws_options *o, unsigned caps)
 {
     if (o->ping_interval_ms < 0 || o->idle_timeout_ms < 0 || uniws__rc_check(&o->reconnect))
         return UNIWS_EINVAL;
+    if (o->max_redirects < 0)
+        return UNIWS_EINVAL;
     if (o->ping_interval_ms > 0 && !(caps & UNIWS_CAP_PING))
+        return UNIWS_EUNSUPPORTED;
+    /* Following needs the status and the Location, which the browser hides
+     * (it fails the connection on a redirect). */
+    if (o->max_redirects > 0 && !(caps & UNIWS_CAP_RESPONSE_HEADERS))
         return UNIWS_EUNSUPPORTED;
     return 0;
 }
 
 static void hb_fire(uniws_loop *loop, uniws__timer *t);
 static void rc_fire(uniws_loop *loop, uniws__timer *t);
+
+/* A new attempt: no phase measured yet. */
+static void reset_timings(uniws__life *l)
+{
+    l->st.dns_ms = l->st.tcp_ms = l->st.tls_ms = l->st.upgrade_ms = -1;
+    l->ph[0] = l->ph[1] = l->ph[2] = -1;
+}
 
 void uniws__life_init(uniws_socket *s)
 {
@@ -33,6 +47,7 @@ void uniws__life_init(uniws_socket *s)
     l->t_start = uniws__plat_now_ms();
     l->st.rtt_last_ms = l->st.rtt_smoothed_ms = -1;
     l->st.transport_ms = l->st.open_ms = -1;
+    reset_timings(l);
 }
 
 static int since_start(uniws_socket *s)
@@ -47,11 +62,43 @@ void uniws__life_transport_up(uniws_socket *s)
         s->life.st.transport_ms = since_start(s);
 }
 
+void uniws__life_phase(uniws_socket *s, int phase)
+{
+    uniws__life *l = &s->life;
+    if (phase < 0 || phase > 2 || l->ph[phase] >= 0)
+        return;
+    int now = since_start(s);
+    l->ph[phase] = now;
+    switch (phase) {
+    case UNIWS__PHASE_DNS:
+        l->st.dns_ms = now;
+        break;
+    case UNIWS__PHASE_TCP:
+        l->st.tcp_ms = now - (l->ph[0] >= 0 ? l->ph[0] : 0);
+        if (!s->url.tls)
+            l->st.tls_ms = 0;
+        break;
+    default:
+        if (l->ph[1] >= 0)
+            l->st.tls_ms = now - l->ph[1];
+        break;
+    }
+}
+
+void uniws__life_timings(uniws_socket *s, int dns_ms, int tcp_ms, int tls_ms, int upgrade_ms)
+{
+    uniws_stats *st = &s->life.st;
+    st->dns_ms = dns_ms;
+    st->tcp_ms = tcp_ms;
+    st->tls_ms = tls_ms;
+    st->upgrade_ms = upgrade_ms;
+}
+
 /* Checks the heartbeat at the loop's time and re-arms the timer. */
 static void hb_check(uniws_socket *s)
 {
     uniws__life *l = &s->life;
-    if (uniws__sock_done(s) || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != UNIWS_OPEN)
+    if (uniws__sock_done(s) || uniws__atomic_load(&s->state) != UNIWS_OPEN)
         return;
     /* The platform clock: the loop's is cached per iteration, and a deadline
      * must not fire early by the time an iteration took. */
@@ -94,6 +141,11 @@ void uniws__life_opened(uniws_socket *s)
 {
     uniws__life *l = &s->life;
     l->st.open_ms = since_start(s);
+    l->rd_hops = 0;
+    /* The core wrote the request when the transport came up. */
+    if (s->backend->kind == UNIWS__STREAM && !s->backend->does_upgrade && l->st.transport_ms >= 0 &&
+        l->st.upgrade_ms < 0)
+        l->st.upgrade_ms = l->st.open_ms - l->st.transport_ms;
     uniws__rc_opened(&l->rc);
     if (s->opts.ping_interval_ms <= 0 && s->opts.idle_timeout_ms <= 0)
         return;
@@ -116,6 +168,10 @@ void uniws__life_stop(uniws_socket *s)
 {
     uniws__timer_stop(s->loop, &s->life.hb_timer);
     uniws__timer_stop(s->loop, &s->life.rc_timer);
+    if (s->life.rd_swap || s->life.rd_pending) {
+        s->life.rd_swap = s->life.rd_pending = 0;
+        uniws__url_free(&s->life.rd_next);
+    }
 }
 
 void uniws__life_rx(uniws_socket *s, size_t wire_bytes)
@@ -222,9 +278,55 @@ int uniws__life_waiting(const uniws_socket *s)
     return s->life.rc_waiting;
 }
 
+/* ---- redirects ---------------------------------------------------------- */
+
+int uniws__life_redirect(uniws_socket *s, int *err, int http_status, const char **msg)
+{
+    uniws__life *l = &s->life;
+    if (s->opts.max_redirects <= 0 || s->opened || s->freed || l->app_closed ||
+        !uniws__redirect_status(http_status))
+        return 0;
+    const char *loc = uniws__hsinfo_get(&s->hsinfo, "Location");
+    if (!loc)
+        return 0; /* nowhere to go: reported as the refusal it is */
+    int r = uniws__redirect_resolve(&s->url, loc, l->rd_hops, s->opts.max_redirects, &l->rd_next);
+    if (r != UNIWS__RD_OK) {
+        *err = r == UNIWS__RD_NOMEM ? UNIWS_ENOMEM : UNIWS_EREDIRECT;
+        *msg = uniws__redirect_why(r);
+        return 0;
+    }
+    l->rd_pending = 1;
+    return 1;
+}
+
+/* The close after a followed redirect: the socket stays CONNECTING and
+ * connects to the new URL at once (the reconnect machinery, without its
+ * event, its backoff or its attempt count). */
+static int redirect_take_over(uniws_socket *s)
+{
+    uniws__life *l = &s->life;
+    l->rd_swap = 1;
+    l->rd_hops++;
+    l->st.redirects++;
+    l->rc_waiting = l->rc_reset = 1;
+    l->rc_delay = 0;
+    l->cause = l->cause_status = 0;
+    uniws__timer_stop(s->loop, &s->conn_timer);
+    uniws__timer_stop(s->loop, &s->close_timer);
+    uniws__timer_stop(s->loop, &l->hb_timer);
+    uniws__sock_post(s);
+    return 1;
+}
+
 int uniws__life_reconnect(uniws_socket *s, int code, int clean)
 {
     uniws__life *l = &s->life;
+    if (l->rd_pending) {
+        l->rd_pending = 0;
+        if (!s->freed && !l->app_closed)
+            return redirect_take_over(s);
+        uniws__url_free(&l->rd_next); /* freed or closed meanwhile: not followed */
+    }
     if (!uniws__rc_enabled(&s->opts.reconnect) || s->freed)
         return 0;
     if (!l->rc_on) {
@@ -240,7 +342,7 @@ int uniws__life_reconnect(uniws_socket *s, int code, int clean)
                uniws__rc_qualifies(&l->rc, s->opened, code, clean, cause, l->cause_status) &&
                uniws__rc_next(&l->rc, &delay);
     if (take)
-        __atomic_store_n(&s->state, UNIWS_CONNECTING, __ATOMIC_RELEASE);
+        uniws__atomic_store(&s->state, UNIWS_CONNECTING);
     uniws__mutex_unlock(s->mu);
     if (!take)
         return 0;
@@ -313,6 +415,20 @@ void uniws__life_job(uniws_socket *s)
         uniws__sock_fail(s, UNIWS_ENOMEM, 0, "out of memory while reconnecting");
         return;
     }
+    if (l->rd_swap) {
+        /* The old connection is gone: nothing points into the old URL now. */
+        l->rd_swap = 0;
+        uniws__url_free(&s->url);
+        s->url = l->rd_next;
+        memset(&l->rd_next, 0, sizeof l->rd_next);
+        if (!(s->backend->caps & (s->url.tls ? UNIWS_CAP_WSS : UNIWS_CAP_WS))) {
+            l->rc_waiting = 0;
+            l->app_closed = 1;
+            uniws__sock_fail(s, UNIWS_EUNSUPPORTED, 0,
+                             "redirected to a scheme this backend cannot connect to");
+            return;
+        }
+    }
     uniws__timer_start(s->loop, &l->rc_timer, (uint64_t)l->rc_delay);
     /* A loop the browser drives re-reads its timers only when woken. */
     uniws__loop_wake(s->loop);
@@ -335,6 +451,7 @@ static void rc_fire(uniws_loop *loop, uniws__timer *t)
     l->rc_waiting = 0;
     l->t_start = uniws__plat_now_ms();
     l->st.transport_ms = l->st.open_ms = -1;
+    reset_timings(l);
     s->destroyed = 0;
     s->connect_called = 1;
     int r = s->backend->connect(s, &s->req);

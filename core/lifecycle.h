@@ -13,12 +13,14 @@
 #include "core/heartbeat.h"
 #include "core/loop.h"
 #include "core/reconnect.h"
+#include "core/url.h"
 
 typedef struct uniws__life {
     uniws__hb hb;
     uniws__timer hb_timer;
     int cause;        /* the last error event's code, for the close event */
     uint64_t t_start; /* uniws_connect() */
+    int ph[3];        /* ms since t_start at which each UNIWS__PHASE_* ended, -1: not yet */
     uniws_stats st;
     /* permessage-deflate: application and compressed payload bytes */
     uint64_t z_app_sent, z_wire_sent, z_app_recv, z_wire_recv;
@@ -31,6 +33,11 @@ typedef struct uniws__life {
     int rc_reset;   /* the old connection still has to be torn down (sock_job) */
     int rc_delay;
     int app_closed; /* uniws_close() was called: never reconnect */
+    /* redirects (max_redirects): followed since the last open, and the next URL */
+    int rd_hops;
+    int rd_pending; /* the error was a redirect to follow: take the ending over */
+    int rd_swap;    /* rd_next replaces the socket's URL once the old connection is gone */
+    uniws__url rd_next;
 } uniws__life;
 
 /* Option checks at connect: 0, UNIWS_EINVAL or UNIWS_EUNSUPPORTED. */
@@ -69,6 +76,11 @@ int uniws__life_waiting(const uniws_socket *s);
 void uniws__life_job(uniws_socket *s);
 /* uniws_close() during the wait: stop waiting, the caller fails the socket. */
 void uniws__life_abort(uniws_socket *s);
+/* An error event is about to fire (loop thread): 1 when it is a redirect
+ * that will be followed (no event: the close that follows is taken over);
+ * else 0, possibly with *err and *msg changed (UNIWS_EREDIRECT: why it is not
+ * followed). */
+int uniws__life_redirect(uniws_socket *s, int *err, int http_status, const char **msg);
 /* A pong frame arrived (loop thread): round trip and the on_pong event. */
 void uniws__life_pong(uniws_socket *s, const void *data, size_t len);
 

@@ -17,12 +17,12 @@ int uniws__loop_attach_backend(uniws_loop *l, const uniws__backend *b);
 
 static int load_state(const uniws_socket *s)
 {
-    return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+    return uniws__atomic_load(&s->state);
 }
 
 static void store_state(uniws_socket *s, int st)
 {
-    __atomic_store_n(&s->state, st, __ATOMIC_RELEASE);
+    uniws__atomic_store(&s->state, st);
 }
 
 static char *dup_str(const char *s)
@@ -217,6 +217,8 @@ void uniws__sock_emit_error(uniws_socket *s, int err, int http_status, const cha
 {
     if (uniws__sock_done(s))
         return;
+    if (uniws__life_redirect(s, &err, http_status, &msg))
+        return; /* followed: no event; the close that comes next is taken over */
     s->life.cause = err;
     s->life.cause_status = http_status;
     if (s->cb.on_error) {

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "core/atomic.h" /* state: uniws__atomic_load/store */
 #include "core/backend.h"
 #include "core/frame.h"
 #include "core/hsinfo.h"
@@ -34,7 +35,7 @@ struct uniws_socket {
     const uniws__backend *backend;
     void *priv;
     uniws__mutex *mu; /* guards state, the output queue and the close request */
-    int state;        /* uniws_state; atomic loads from other threads */
+    int state;        /* uniws_state; atomic loads from other threads (core/atomic.h) */
 
     uniws_callbacks cb;
     void *user_data;

@@ -28,7 +28,7 @@ static int emit(uniws_socket *s, int type, const uint8_t *p, size_t n, int last)
 {
     if (uniws__sock_done(s))
         return -1;
-    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == UNIWS_OPEN && s->cb.on_message_part) {
+    if (uniws__atomic_load(&s->state) == UNIWS_OPEN && s->cb.on_message_part) {
         uniws__life_part(s, n, last);
         uniws_message_part m = {(uniws_msg_type)type,
                                 n ? (const void *)p : (const void *)"",

@@ -6,8 +6,8 @@
 #include "core/validate.h"
 
 #include <string.h>
-#include <strings.h>
 
+#include "core/ascii.h"
 #include "core/utf8.h"
 
 #define MAX_REASON 123 /* 125-byte control payload minus the 2-byte code */
@@ -71,7 +71,7 @@ int uniws__check_protocols(const char *const *p, size_t n)
         /* Duplicates compare without case, as the WHATWG constructor does
          * (web-platform-tests: protocols repeated case-insensitively). */
         for (j = 0; j < i; j++)
-            if (strcasecmp(p[i], p[j]) == 0)
+            if (uniws__ascii_casecmp(p[i], p[j]) == 0)
                 return UNIWS_ESYNTAX;
     }
     return 0;

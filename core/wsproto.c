@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "core/handshake.h"
+#include "core/ascii.h"
 #include "core/socket.h"
 #include "core/validate.h"
 #include "core/alloc.h"
@@ -86,31 +86,50 @@ static void next_mask(uniws_socket *s, uint8_t mask[4])
     s->rnd_off += 4;
 }
 
+/* A frame's header, with a fresh masking key unless the backend frames again
+ * (it masks with its own key: masking here would only make it unmask first). */
+typedef struct {
+    uint8_t hdr[UNIWS__FRAME_MAX_HEADER];
+    uint8_t mask[4];
+    size_t hl;
+    int masked;
+} frame_head;
+
+static void frame_head_make(uniws_socket *s, frame_head *f, int fin, int rsv, int opcode,
+                            size_t len)
+{
+    f->masked = !s->reframed;
+    if (f->masked)
+        next_mask(s, f->mask);
+    f->hl = uniws__frame_header(f->hdr, fin, rsv, opcode, len, f->masked ? f->mask : NULL);
+}
+
+/* Writes the header and the (masked) payload: f->hl + len bytes at dst. */
+static void frame_head_put(const frame_head *f, uint8_t *dst, const uint8_t *data, size_t len)
+{
+    memcpy(dst, f->hdr, f->hl);
+    if (len && f->masked)
+        uniws__mask_copy(dst + f->hl, data, len, f->mask, 0);
+    else if (len)
+        memcpy(dst + f->hl, data, len);
+}
+
 /* counted: the application bytes this frame stands for in buffered_amount
  * (what send() was given, even when the payload is compressed). */
 static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const uint8_t *data,
                            size_t len, size_t counted)
 {
-    uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
-    /* A backend that frames again masks with its own key: masking here would
-     * only make it unmask first. */
-    int masked = !s->reframed;
-    if (masked)
-        next_mask(s, mask);
-    size_t hl = uniws__frame_header(hdr, fin, rsv, opcode, len, masked ? mask : NULL);
+    frame_head f;
+    frame_head_make(s, &f, fin, rsv, opcode, len);
     int single = len >= SHARED_FRAME;
-    uniws__chunk *c = chunk_for(s, hl + len, single);
+    uniws__chunk *c = chunk_for(s, f.hl + len, single);
     if (!c)
         return UNIWS_ENOMEM;
-    memcpy(c->data + c->len, hdr, hl);
-    if (len && masked)
-        uniws__mask_copy(c->data + c->len + hl, data, len, mask, 0);
-    else if (len)
-        memcpy(c->data + c->len + hl, data, len);
+    frame_head_put(&f, c->data + c->len, data, len);
     if (single)
-        c->hdr = hl;
-    c->len += hl + len;
-    s->out_queued += hl + len;
+        c->hdr = f.hl;
+    c->len += f.hl + len;
+    s->out_queued += f.hl + len;
     c->payload += counted;
     s->buffered += counted;
     uniws__life_frame_sent(s);
@@ -125,25 +144,18 @@ static int queue_control_early(uniws_socket *s, int opcode, const uint8_t *data,
     uniws__chunk *h = s->out_head;
     if (!h || h == s->out_tail)
         return queue_raw_frame(s, 1, 0, opcode, data, len, 0);
-    uint8_t mask[4], hdr[UNIWS__FRAME_MAX_HEADER];
-    int masked = !s->reframed;
-    if (masked)
-        next_mask(s, mask);
-    size_t hl = uniws__frame_header(hdr, 1, 0, opcode, len, masked ? mask : NULL);
-    uniws__chunk *c = uniws__malloc(sizeof *c + hl + len);
+    frame_head f;
+    frame_head_make(s, &f, 1, 0, opcode, len);
+    uniws__chunk *c = uniws__malloc(sizeof *c + f.hl + len);
     if (!c)
         return UNIWS_ENOMEM;
-    memcpy(c->data, hdr, hl);
-    if (len && masked)
-        uniws__mask_copy(c->data + hl, data, len, mask, 0);
-    else if (len)
-        memcpy(c->data + hl, data, len);
-    c->len = c->cap = hl + len;
+    frame_head_put(&f, c->data, data, len);
+    c->len = c->cap = f.hl + len;
     c->off = c->payload = 0;
     c->hdr = SIZE_MAX;
     c->next = h->next;
     h->next = c;
-    s->out_queued += hl + len; /* out_written counts it when it is written */
+    s->out_queued += f.hl + len; /* out_written counts it when it is written */
     uniws__life_frame_sent(s);
     return 0;
 }
@@ -543,7 +555,7 @@ static int has_token(const char *v, const char *token)
         const char *t = e;
         while (t > v && (t[-1] == ' ' || t[-1] == '\t'))
             t--;
-        if ((size_t)(t - v) == tl && strncasecmp(v, token, tl) == 0)
+        if ((size_t)(t - v) == tl && uniws__ascii_ncasecmp(v, token, tl) == 0)
             return 1;
         v = e;
     }
@@ -635,7 +647,8 @@ int uniws__stream_upgraded(uniws_socket *s, int status, uniws__header_get get, v
         } else {
 #ifdef UNIWS_HAVE_ZLIB
             size_t nl = strlen("permessage-deflate");
-            if (s->opts.permessage_deflate && strncasecmp(e, "permessage-deflate", nl) == 0 &&
+            if (s->opts.permessage_deflate &&
+                uniws__ascii_ncasecmp(e, "permessage-deflate", nl) == 0 &&
                 (e[nl] == 0 || e[nl] == ';' || e[nl] == ' ') && !strchr(e, ',')) {
                 int r = uniws__pmd_accept(e + nl, &s->pmd);
                 uniws__free(e);
@@ -672,7 +685,7 @@ static const char *hs_get(void *ctx, const char *name)
 {
     struct hs_headers *h = ctx;
     for (size_t i = 0; i < h->n; i++)
-        if (strcasecmp(h->name[i], name) == 0)
+        if (uniws__ascii_casecmp(h->name[i], name) == 0)
             return h->value[i];
     return NULL;
 }
@@ -697,7 +710,7 @@ static int parse_answer(uniws_socket *s)
         *colon = 0;
         if (h.n < MAX_HEADERS) {
             /* A repeated WebSocket header would be ambiguous: refuse it. */
-            if (strncasecmp(line, "Sec-WebSocket-", 14) == 0 && hs_get(&h, line))
+            if (uniws__ascii_ncasecmp(line, "Sec-WebSocket-", 14) == 0 && hs_get(&h, line))
                 return upgrade_fail(s, status, "repeated Sec-WebSocket header in the answer");
             h.name[h.n] = line;
             h.value[h.n] = colon + 1;
@@ -847,7 +860,7 @@ static int handle_close(uniws_socket *s)
         s->close_sent = 1;
         s->close_after_flush = 1;
         s->want_kick = 1;
-        __atomic_store_n(&s->state, UNIWS_CLOSING, __ATOMIC_RELEASE);
+        uniws__atomic_store(&s->state, UNIWS_CLOSING);
     }
     uniws__mutex_unlock(s->mu);
     if (!reply) {

@@ -41,6 +41,11 @@ static const char *const paths[] = {
     "/script/report/close:4000",
     "/nope",
     "/script/bogus",
+    /* lifecycle (issue 10) */
+    "/script/drop-after:1:rst",
+    "/script/pong-delay:5/drop-after:2",
+    "/script/refuse:1:fuzz",
+    "/script/redirect:307:%2Fscript%2Ftext:x",
 };
 #define NPATHS (sizeof paths / sizeof paths[0])
 

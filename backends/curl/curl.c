@@ -71,13 +71,20 @@
 /* Bytes handed to one curl_ws_send() call: curl masks byte by byte, so a
  * bounded window keeps one big message from stalling the other sockets. */
 #define TX_WINDOW (256u * 1024u)
+/* One read from a direct connection (see direct_read); the buffer belongs to
+ * the multi handle, like curl's own (CURLOPT_BUFFERSIZE). The core gets it
+ * in slices, each answered by one write: first RX_FIRST bytes, so that what
+ * the core answers to the first frames leaves at once and the peer has work
+ * while the rest is handled, then RX_SLICE at a time. Unsliced, 256 KiB of
+ * 4 KiB echoes became 256 KiB of output chunks freed together after one
+ * write, and glibc gave that back to the kernel and took it again on every
+ * read (two brk() calls per read; a third of the CPU time in TLB flushes). */
+#define RX_BUF   (256u * 1024u)
+#define RX_SLICE (64u * 1024u)
+#define RX_FIRST 1024u
 
 typedef struct cws_multi cws_multi;
 typedef struct cws_sock cws_sock;
-
-/* The read buffer for sockets the backend reads itself (read_into): as big
- * as curl's (CURLOPT_BUFFERSIZE), one per multi handle, not per socket. */
-#define RBUF_SIZE (256 * 1024)
 
 /* One descriptor curl asked us to watch (made in the socket callback). */
 typedef struct cws_fd {
@@ -95,8 +102,8 @@ struct cws_multi {
     int in_curl;      /* inside curl_multi_socket_action(): no curl API calls */
     unsigned pass;    /* counts curl_multi_socket_action() calls */
     CURL **graveyard; /* easy handles destroyed while in_curl */
-    uint8_t *rbuf;    /* RBUF_SIZE: reads of plain-TCP sockets (read_into), once one is made */
     size_t ngrave, capgrave;
+    unsigned char *rxbuf; /* RX_BUF bytes for direct reads, made on first use */
 };
 
 /* The frame being re-sent through curl_ws_send(). */
@@ -146,6 +153,8 @@ static cws_sock *sock_of(CURL *easy)
 static void flush_out(cws_sock *k);
 static void take_output(cws_sock *k);
 static void direct_flush(cws_sock *k);
+static int reads_direct(const cws_sock *k, uniws__fd fd);
+static int direct_read(cws_sock *k, uniws__fd fd);
 static void process_done(cws_multi *m);
 
 /* ---- the multi handle: sockets, timer, actions ---------------------------- */
@@ -172,38 +181,12 @@ static void socket_action(cws_multi *m, curl_socket_t fd, int bits)
     }
 }
 
-/* On plain TCP the backend reads the socket itself once the upgrade is
- * done, as it writes it (take_output): the rest of a big frame goes straight
- * into the core's message buffer (core/rxinto.c), anything else into the
- * multi's read buffer, and never through curl's buffer and write callback
- * (one copy of every byte less). curl hands every byte it reads to on_write
- * at once (raw mode, never paused), so a read curl still makes (a timer)
- * keeps the stream in order. The end of the stream and errors are left to
- * curl, which reads again and sees them. Makes no curl calls. Returns 1 when
- * the readiness was used here. */
-static int read_into(cws_sock *k, curl_socket_t fd)
-{
-    cws_multi *m = k->m;
-    if (!k->direct || !k->upgraded || k->rx_closed || k->finished || !m ||
-        k->direct_fd != (uniws__fd)fd)
-        return 0;
-    if (!m->rbuf && !(m->rbuf = uniws__malloc(RBUF_SIZE)))
-        return 0; /* curl reads it */
-    int r = uniws__stream_read_fd(k->s, (uniws__fd)fd, m->rbuf, RBUF_SIZE);
-    if (r == UNIWS__READ_END)
-        return 0;
-    if (r == UNIWS__READ_DONE)
-        k->rx_closed = 1; /* keep the transport: the core may still flush a close */
-    if (r != UNIWS__READ_AGAIN && k->m && !k->finished)
-        direct_flush(k); /* what the core answered leaves now, as from on_write */
-    return 1;
-}
-
 static void on_io(uniws_loop *loop, uniws__io *io, unsigned revents)
 {
     cws_fd *f = io->data;
     cws_multi *m = f->m;
     curl_socket_t fd = io->fd;
+    cws_sock *k = f->owner;
     int bits = 0;
     (void)loop;
     if (revents & UNIWS__IO_READ)
@@ -212,11 +195,15 @@ static void on_io(uniws_loop *loop, uniws__io *io, unsigned revents)
         bits |= CURL_CSELECT_OUT;
     if (revents & UNIWS__IO_ERROR)
         bits |= CURL_CSELECT_ERR;
-    if ((revents & (UNIWS__IO_WRITE | UNIWS__IO_ERROR)) && f->ours && f->owner)
-        flush_out(f->owner); /* never frees f: it makes no multi calls */
-    if ((revents & (UNIWS__IO_READ | UNIWS__IO_ERROR)) == UNIWS__IO_READ && f->owner &&
-        read_into(f->owner, fd))
-        bits &= ~CURL_CSELECT_IN;
+    if ((revents & (UNIWS__IO_WRITE | UNIWS__IO_ERROR)) && f->ours && k)
+        flush_out(k); /* never frees f: it makes no multi calls */
+    /* Input of a direct connection is read here, not by curl; an error
+     * or the end of the stream still goes to curl, which ends the transfer
+     * as it always did. From here on f may be gone (the core may let go
+     * of the socket while it takes the input). */
+    if (bits == CURL_CSELECT_IN && k && reads_direct(k, (uniws__fd)fd) &&
+        direct_read(k, (uniws__fd)fd))
+        bits = 0;
     if (bits)
         socket_action(m, fd, bits); /* may free f */
 }
@@ -347,7 +334,7 @@ static void loop_free(uniws_loop *loop, void *state)
     uniws__timer_stop(loop, &m->timer);
     curl_multi_cleanup(m->multi);
     uniws__free(m->graveyard);
-    uniws__free(m->rbuf);
+    uniws__free(m->rxbuf);
     uniws__free(m);
     curl_global_cleanup();
 }
@@ -405,9 +392,29 @@ static void report_headers(cws_sock *k)
     uniws__stream_response_headers(k->s, n, names, values);
 }
 
+/* Phase durations from curl's cumulative times (microseconds since the
+ * transfer started): name lookup, TCP (with a proxy: the tunnel too), TLS
+ * (0 without), and the upgrade: request sent to the answer's first byte. */
+static void report_timings(cws_sock *k)
+{
+    curl_off_t dns = -1, tcp = -1, tls = -1, pre = -1, start = -1;
+    if (curl_easy_getinfo(k->easy, CURLINFO_NAMELOOKUP_TIME_T, &dns) != CURLE_OK ||
+        curl_easy_getinfo(k->easy, CURLINFO_CONNECT_TIME_T, &tcp) != CURLE_OK ||
+        curl_easy_getinfo(k->easy, CURLINFO_APPCONNECT_TIME_T, &tls) != CURLE_OK ||
+        curl_easy_getinfo(k->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK ||
+        curl_easy_getinfo(k->easy, CURLINFO_STARTTRANSFER_TIME_T, &start) != CURLE_OK)
+        return;
+    int d = dns >= 0 ? (int)(dns / 1000) : -1;
+    int t = tcp >= dns && dns >= 0 ? (int)((tcp - dns) / 1000) : -1;
+    int s = tls > 0 && tls >= tcp ? (int)((tls - tcp) / 1000) : tls == 0 ? 0 : -1;
+    int u = start >= pre && pre > 0 ? (int)((start - pre) / 1000) : -1;
+    uniws__life_timings(k->s, d, t, s, u);
+}
+
 static int report_upgrade(cws_sock *k, int status)
 {
     hdr_ctx c;
+    report_timings(k);
     memset(&c, 0, sizeof c);
     c.easy = k->easy;
     report_headers(k);
@@ -596,7 +603,8 @@ static void want_writable(cws_sock *k, int on)
     }
 }
 
-/* Ends the transport from the sending side (outside curl). */
+/* Ends the transport from our side: a failed write, or a failed direct read
+ * (outside curl). */
 static void send_failed(cws_sock *k, int err, const char *msg)
 {
     if (k->finished)
@@ -708,6 +716,83 @@ static void direct_flush(cws_sock *k)
                 return; /* the core let go of the socket (destroy() zeroes k) */
         }
     }
+}
+
+/* ---- direct input on plain TCP ------------------------------------------- */
+
+/* Where the core's frames go to the socket directly, its input is read here
+ * too. curl would hand over the same bytes (raw mode passes them untouched),
+ * but a pass through the multi handle costs a second read and a poll(0) per
+ * wake-up, and what the core answers to a frame that came with that second
+ * read waited until curl returned: one echo in two took the long way, which
+ * made the one-at-a-time round trip jittery. Here a wake-up is one read,
+ * the core, one write, as on the lws backend. curl keeps the connection: the
+ * end of the stream (and anything but plain readability) is left to it, and
+ * it ends the transfer as before. */
+static int reads_direct(const cws_sock *k, uniws__fd fd)
+{
+    return k->m && k->direct && k->upgraded && !k->finished && k->direct_fd == fd;
+}
+
+/* Reads once from the connection into the core. Returns 1 when the input
+ * was taken (or there was none), 0 when curl must look at the socket: the
+ * stream ended or failed (a failure is reported here first), or there is no
+ * buffer to read into. */
+static int direct_read(cws_sock *k, uniws__fd fd)
+{
+    cws_multi *m = k->m;
+    if (!m->rxbuf && !(m->rxbuf = uniws__malloc(RX_BUF)))
+        return 0; /* curl reads it, as it does without the direct path */
+    /* The rest of a big frame goes straight into the core's message buffer
+     * (receive-into, core/rxinto.c), and right after one the next read takes
+     * a frame header's worth only, so the next big frame's payload does too. */
+    uint8_t *into = NULL;
+    size_t room = k->rx_closed ? 0 : uniws__stream_recv_room(k->s, &into);
+    size_t cap = room ? room : k->rx_closed ? RX_BUF : uniws__stream_recv_limit(k->s);
+    unsigned char *dst = room ? into : m->rxbuf;
+    if (cap > RX_BUF && !room)
+        cap = RX_BUF;
+    long n;
+#ifdef _WIN32
+    n = recv(fd, (char *)dst, cap > (1u << 30) ? 1 << 30 : (int)cap, 0);
+    int e = n < 0 ? WSAGetLastError() : 0;
+    int again = e == WSAEWOULDBLOCK, reset = e == WSAECONNRESET;
+#else
+    do
+        n = (long)recv(fd, dst, cap, 0);
+    while (n < 0 && errno == EINTR);
+    int e = n < 0 ? errno : 0;
+    int again = e == EAGAIN || e == EWOULDBLOCK, reset = e == ECONNRESET;
+#endif
+    if (n == 0)
+        return 0; /* curl reads the end too and ends the transfer */
+    if (n < 0) {
+        if (again)
+            return 1;
+        char msg[128];
+        snprintf(msg, sizeof msg, "read failed (error %d)", e);
+        send_failed(k, reset ? UNIWS_ERESET : UNIWS_EIO, msg);
+        return 0;
+    }
+    if (room) {
+        if (uniws__stream_recv_into(k->s, (size_t)n) < 0)
+            k->rx_closed = 1; /* as in on_write: input after that is dropped */
+        if (k->m && !k->finished)
+            direct_flush(k); /* what the core answered, in one write */
+        return 1;
+    }
+    /* k is zeroed if the core lets go of the socket in a callback. */
+    for (size_t off = 0; off < (size_t)n && k->m && !k->finished;) {
+        size_t len = (size_t)n - off, max = off ? RX_SLICE : RX_FIRST;
+        if (len > max)
+            len = max;
+        if (!k->rx_closed && uniws__stream_recv(k->s, m->rxbuf + off, len) < 0)
+            k->rx_closed = 1; /* as in on_write: input after that is dropped */
+        off += len;
+        if (k->m && !k->finished)
+            direct_flush(k); /* what the core answered, in one write */
+    }
+    return 1;
 }
 
 /* curl_ws_send() in framing mode, just for this call. Returns the CURLcode;

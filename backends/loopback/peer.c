@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/alloc.h"
+#include "core/atomic.h"
 
 /* Above UNIWS_MAX_REQUEST_HEADER_BYTES, so a request at uniws's limit gets through. */
 #define PEER_MAX_HEAD (128 * 1024)
@@ -33,6 +34,11 @@
  * only once the driver took the one before. */
 #define PEER_STREAM_PIECE (256u * 1024u)
 #define PEER_MAX_STREAM   ((uint64_t)1 << 40)
+/* refuse:N:KEY — connections refused per key, and keys remembered (the
+ * oldest is forgotten when a new one needs its slot). */
+#define PEER_MAX_REFUSE    1000u
+#define PEER_REFUSE_KEYS   256
+#define PEER_REFUSE_KEYLEN 32
 
 /* A byte buffer holding [off, off + len) of cap bytes. */
 typedef struct peer_buf {
@@ -83,7 +89,11 @@ enum peer_cmd_kind {
     /* flow control */
     C_REPORT_FRAMES,
     C_BINSTREAM,
-    C_XHDR /* lifecycle (issue 10) */
+    C_XHDR, /* lifecycle (issue 10) */
+    C_DROP_AFTER,
+    C_REFUSE,
+    C_PONG_DELAY,
+    C_REDIRECT
 };
 
 /* How a command's text after the first ':' is read. */
@@ -94,7 +104,8 @@ enum peer_arg_kind {
     A_HEX,     /* raw bytes */
     A_NUM_STR, /* N:STR */
     A_NUM_NUM, /* N:M */
-    A_CLOSE    /* nothing, CODE or CODE:REASON */
+    A_CLOSE,   /* nothing, CODE or CODE:REASON */
+    A_NUM_OPT  /* N or N:STR */
 };
 
 static const struct peer_cmd_def {
@@ -143,6 +154,10 @@ static const struct peer_cmd_def {
     {"report-frames", C_REPORT_FRAMES, A_NONE, 0},
     {"binstream", C_BINSTREAM, A_NUM, PEER_MAX_STREAM},
     {"xhdr", C_XHDR, A_STR, 0},
+    {"drop-after", C_DROP_AFTER, A_NUM_OPT, PEER_MAX_COUNT},
+    {"refuse", C_REFUSE, A_NUM_STR, PEER_MAX_REFUSE},
+    {"pong-delay", C_PONG_DELAY, A_NUM, PEER_MAX_SLEEP_MS},
+    {"redirect", C_REDIRECT, A_NUM_STR, 399},
 };
 
 typedef struct peer_cmd {
@@ -197,6 +212,13 @@ struct uniws__peer {
     uint64_t report_nframes;
     int64_t report_ping_at;           /* data frames seen before the first ping, -1: none */
     uint64_t stream_left, stream_off; /* binstream: payload still to make */
+    /* lifecycle (issue 10) */
+    uint64_t drop_after, drop_count; /* drop-after:N: data messages before dropping TCP */
+    int drop_kind;                   /* ...with UNIWS__PEER_FIN or UNIWS__PEER_RESET */
+    unsigned pong_delay_ms;          /* pong-delay:MS */
+    int late_pong;                   /* a pong waits for the end of its delay */
+    uint8_t late[125];
+    size_t late_len;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -603,8 +625,9 @@ static void free_cmds(uniws__peer *p)
     p->ncmds = 0;
 }
 
-/* Parses one command s[0..n). Returns 0, -1 on a bad command, -2 on OOM. */
-static int parse_cmd(const char *s, size_t n, peer_cmd *c)
+/* Reads one command s[0..n) by its argument kind. Returns 0, -1 on a bad
+ * command, -2 on OOM. */
+static int parse_args(const char *s, size_t n, peer_cmd *c)
 {
     const char *colon = memchr(s, ':', n);
     size_t name_len = colon ? (size_t)(colon - s) : n;
@@ -631,6 +654,19 @@ static int parse_cmd(const char *s, size_t n, peer_cmd *c)
         if (!arg || parse_num(arg, arg_len, def->max, &c->n) < 0)
             return -1;
         return c->kind == C_STATUS && c->n < 100 ? -1 : 0;
+    case A_NUM_OPT: {
+        if (!arg)
+            return -1;
+        const char *c2 = memchr(arg, ':', arg_len);
+        size_t first = c2 ? (size_t)(c2 - arg) : arg_len;
+        c->has_n = 1;
+        if (parse_num(arg, first, def->max, &c->n) < 0)
+            return -1;
+        if (!c2)
+            return 0;
+        c->data = pct_decode(c2 + 1, arg_len - first - 1, &c->len);
+        return c->data ? 0 : -2;
+    }
     case A_STR:
         c->data = pct_decode(arg ? arg : "", arg_len, &c->len);
         return c->data ? 0 : -2;
@@ -660,6 +696,96 @@ static int parse_cmd(const char *s, size_t n, peer_cmd *c)
     }
     }
     return -1;
+}
+
+static int key_char(int ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '_' || ch == '.';
+}
+
+/* Parses one command s[0..n) and checks what its argument kind cannot.
+ * Returns 0, -1 on a bad command, -2 on OOM. */
+static int parse_cmd(const char *s, size_t n, peer_cmd *c)
+{
+    int r = parse_args(s, n, c);
+    if (r < 0)
+        return r;
+    switch (c->kind) {
+    case C_DROP_AFTER: /* N >= 1, then nothing, "fin" or "rst" */
+        if (c->n == 0)
+            return -1;
+        c->m = UNIWS__PEER_FIN;
+        if (c->len == 3 && memcmp(c->data, "rst", 3) == 0)
+            c->m = UNIWS__PEER_RESET;
+        else if (c->data && !(c->len == 3 && memcmp(c->data, "fin", 3) == 0))
+            return -1;
+        return 0;
+    case C_REFUSE: { /* N:KEY or N:KEY:STATUS (300..599, default 503) */
+        const uint8_t *colon = memchr(c->data, ':', c->len);
+        size_t kl = colon ? (size_t)(colon - c->data) : c->len;
+        if (kl == 0 || kl > PEER_REFUSE_KEYLEN)
+            return -1;
+        for (size_t i = 0; i < kl; i++)
+            if (!key_char(c->data[i]))
+                return -1;
+        c->m = 503;
+        if (colon &&
+            (parse_num((const char *)colon + 1, c->len - kl - 1, 599, &c->m) < 0 || c->m < 300))
+            return -1;
+        c->len = kl;
+        c->data[kl] = 0;
+        return 0;
+    }
+    case C_REDIRECT: /* CODE:TARGET, a 3xx and a Location without CR or LF */
+        if (c->n < 300 || c->len == 0 || c->len > 1024 || memchr(c->data, '\r', c->len) ||
+            memchr(c->data, '\n', c->len))
+            return -1;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ---- refuse:N:KEY: a count that outlives connections -------------------- */
+
+/* Shared by every peer of the process (loopback sockets on any loop, the
+ * network server's thread), hence the lock; bounded: a full table forgets
+ * its oldest key. */
+static struct {
+    char key[PEER_REFUSE_KEYLEN + 1];
+    uint64_t refused;
+    uint64_t born;
+} refuse_table[PEER_REFUSE_KEYS];
+static uint64_t refuse_clock;
+static char refuse_lock;
+
+/* 1 when this connection is to be refused: key has been refused fewer than
+ * n times so far (and this one counts). */
+static int refuse_take(const char *key, uint64_t n)
+{
+    uniws__spin_lock(&refuse_lock);
+    size_t slot = PEER_REFUSE_KEYS, oldest = 0;
+    for (size_t i = 0; i < PEER_REFUSE_KEYS; i++) {
+        if (refuse_table[i].key[0] && strcmp(refuse_table[i].key, key) == 0) {
+            slot = i;
+            break;
+        }
+        if (!refuse_table[i].key[0] ||
+            (refuse_table[oldest].key[0] && refuse_table[i].born < refuse_table[oldest].born))
+            oldest = i;
+    }
+    if (slot == PEER_REFUSE_KEYS) {
+        slot = oldest;
+        snprintf(refuse_table[slot].key, sizeof refuse_table[slot].key, "%s", key);
+        refuse_table[slot].refused = 0;
+        refuse_table[slot].born = ++refuse_clock;
+    }
+    int take = refuse_table[slot].refused < n;
+    if (take)
+        refuse_table[slot].refused++;
+    uniws__spin_unlock(&refuse_lock);
+    return take;
 }
 
 /* Splits "/CMD/CMD/..." (raw, still percent-encoded) into commands. On a bad
@@ -833,6 +959,14 @@ static void run_cmd(uniws__peer *p)
         p->stream_off = 0;
         break;
     }
+    case C_DROP_AFTER:
+        p->drop_after = c->n;
+        p->drop_count = 0;
+        p->drop_kind = (int)c->m;
+        break;
+    case C_PONG_DELAY:
+        p->pong_delay_ms = (unsigned)c->n;
+        break;
     default: /* handshake commands were applied before the 101 */
         break;
     }
@@ -988,9 +1122,16 @@ static void start_websocket(uniws__peer *p, const char *path, size_t path_len, c
     }
 
     int status = 101, silent = 0;
+    const peer_cmd *redirect = NULL;
     for (size_t i = 0; i < p->ncmds; i++) {
         if (p->cmds[i].kind == C_STATUS)
             status = (int)p->cmds[i].n;
+        else if (p->cmds[i].kind == C_REDIRECT) {
+            status = (int)p->cmds[i].n;
+            redirect = &p->cmds[i];
+        } else if (p->cmds[i].kind == C_REFUSE && status == 101 &&
+                   refuse_take((const char *)p->cmds[i].data, p->cmds[i].n))
+            status = (int)p->cmds[i].m;
         else if (p->cmds[i].kind == C_SILENT)
             silent = 1;
         else if (p->cmds[i].kind == C_SAME_SEGMENT)
@@ -1005,9 +1146,12 @@ static void start_websocket(uniws__peer *p, const char *path, size_t path_len, c
         int no_body = status < 200 || status == 204 || status == 304;
         snprintf(body, sizeof body, "%d %s\n", status, reason_phrase(status));
         {
-            char extra[320];
+            char extra[1280];
             size_t n = 0;
-            if (status >= 300 && status < 400)
+            if (redirect && redirect->len < sizeof extra - 16)
+                n = (size_t)snprintf(extra, sizeof extra, "Location: %s\r\n",
+                                     (const char *)redirect->data);
+            else if (status >= 300 && status < 400)
                 n = (size_t)snprintf(extra, sizeof extra, "Location: /echo\r\n");
             n += append_xhdrs(p, extra + n, sizeof extra - n);
             extra[n] = 0;
@@ -1267,6 +1411,16 @@ static int check_header(uniws__peer *p)
     return buf_grow(p, &p->msg, PEER_HEADROOM + p->msg_len + (size_t)h->len);
 }
 
+/* drop-after:N: a data message arrived whole; the Nth drops TCP once what
+ * is queued (its echo) is written. */
+static void count_drop(uniws__peer *p)
+{
+    if (p->drop_after && ++p->drop_count >= p->drop_after) {
+        p->state = S_DONE;
+        p->pending = p->drop_kind;
+    }
+}
+
 static void frame_done(uniws__peer *p)
 {
     const uniws__frame_hdr *h = &p->hdr;
@@ -1275,8 +1429,18 @@ static void frame_done(uniws__peer *p)
     case UNIWS__OP_PING:
         if (p->report_ping_at < 0)
             p->report_ping_at = (int64_t)p->report_nframes;
-        if (!p->sent_close)
-            out_frame(p, 1, UNIWS__OP_PONG, p->ctl, len);
+        if (p->sent_close)
+            return;
+        if (p->pong_delay_ms) {
+            /* pong-delay: wait, then answer (run() writes it after the sleep) */
+            memcpy(p->late, p->ctl, len);
+            p->late_len = len;
+            p->late_pong = 1;
+            p->pending = UNIWS__PEER_SLEEP;
+            p->pending_ms = p->pong_delay_ms;
+            return;
+        }
+        out_frame(p, 1, UNIWS__OP_PONG, p->ctl, len);
         return;
     case UNIWS__OP_PONG:
         return;
@@ -1289,14 +1453,17 @@ static void frame_done(uniws__peer *p)
         if (h->fin) {
             p->report_msgs++;
             p->msg_op = 0;
+            count_drop(p);
         }
         return;
     }
     if (p->mode == M_MASKS) {
         if (!p->sent_close)
             out_frame(p, 1, UNIWS__OP_BINARY, h->mask, sizeof h->mask);
-        if (h->fin)
+        if (h->fin) {
             p->msg_op = 0;
+            count_drop(p);
+        }
         return;
     }
     uint8_t *payload = p->msg.p + PEER_HEADROOM + p->msg_len;
@@ -1315,6 +1482,7 @@ static void frame_done(uniws__peer *p)
         echo_message(p);
     p->msg_op = 0;
     p->msg_len = 0;
+    count_drop(p);
 }
 
 static void process_input(uniws__peer *p)
@@ -1387,6 +1555,11 @@ static void run(uniws__peer *p)
                 return; /* needs more bytes */
             break;
         case S_OPEN:
+            if (p->late_pong) {
+                p->late_pong = 0;
+                if (!p->sent_close)
+                    out_frame(p, 1, UNIWS__OP_PONG, p->late, p->late_len);
+            }
             if (p->stream_left) {
                 size_t n =
                     p->stream_left < PEER_STREAM_PIECE ? (size_t)p->stream_left : PEER_STREAM_PIECE;

@@ -49,7 +49,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <libwebsockets.h>
 #if defined(LWS_WITH_LIBUV)
@@ -64,6 +63,7 @@
 #include "core/backend.h"
 #include "core/loop.h"
 #include "core/alloc.h"
+#include "core/ascii.h"
 
 #ifdef _WIN32
 /* Winsock's spellings (lws makes its sockets non-blocking), and SO_ERROR
@@ -96,8 +96,9 @@
 #define NO_CLIENT_CERT                                                                             \
     "TLS: the server requires a client certificate and none was given (tls_client_cert)"
 
-/* Plaintext per SSL_write: four full records. */
-#define TLS_CHUNK (4 * 16384)
+/* Plaintext per SSL_write: sixteen full (16 KiB) records, so one write
+ * (up to CHUNK) carries them together. */
+#define TLS_CHUNK (16 * 16384)
 /* uv_run passes per wake-up before yielding back to the uniws loop. */
 #define MAX_PASSES 8
 /* How long a torn-down connection may wait for the peer's FIN. */
@@ -109,6 +110,9 @@
 #define MAX_ADDRS 8
 /* A numeric address, with room for an IPv6 scope. */
 #define ADDR_LEN 64
+/* TCP connects one loop has in progress at once; later ones wait their turn
+ * (see start_connect). */
+#define MAX_CONNECTING 256
 
 /* A uv loop with an lws context on it (see "parked" above). */
 typedef struct engine {
@@ -142,6 +146,9 @@ typedef struct lws_loop {
     int dirty;          /* lws was touched since the last uv_run pass */
     int direct;         /* lws_service_fd() for a socket's input is on the stack */
     closer *lingering;  /* connections closing politely after destroy() */
+    int connecting;     /* TCP connects in progress (at most MAX_CONNECTING) */
+    struct lws_sock *wait_head, *wait_tail; /* connects waiting for a slot, in order */
+    uniws__job pump;                        /* starts waiting connects as slots free */
     uniws__lwstls_cache *tls_cache;
     unsigned char rbuf[16384];           /* decrypted bytes on their way to the core */
     unsigned char wbuf[LWS_PRE + CHUNK]; /* bytes on their way to lws_write */
@@ -183,6 +190,10 @@ typedef struct lws_sock {
     int naddr, next_addr;   /* addresses left to try after a failed connect */
     char (*addr)[ADDR_LEN]; /* the name's addresses (heap), NULL for a literal */
     const char *host;       /* the URL's, owned by the core for the socket's life */
+    int counted;            /* holds one of the loop's MAX_CONNECTING slots */
+    int waiting;            /* in the loop's wait list, to connect to wait_addr */
+    struct lws_sock *wait_prev, *wait_next;
+    const char *wait_addr; /* host or an entry of addr: both live as long as p */
 } lws_sock;
 
 static const uniws__backend *self(void)
@@ -305,6 +316,7 @@ static engine *pool;
 
 static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                         size_t len);
+static void on_pump(uniws_loop *loop, uniws__job *job);
 
 static const struct lws_protocols protocols[] = {
     {PROTO_NAME, on_lws_event, 0, 0, 0, NULL, 0},
@@ -338,6 +350,9 @@ static engine *engine_new(int *err)
     info.pcontext = &e->ctx;
     info.user = e;
     info.pt_serv_buf_size = CHUNK;
+    /* lws's wait for each connect() to complete (20 s by default, after
+     * which it reported "Unable to connect"): the core times the opening. */
+    info.timeout_secs = LWS_TIMEOUT_SECS;
     e->ctx = lws_create_context(&info);
     if (e->ctx) {
         struct lws_context_creation_info vi;
@@ -403,6 +418,7 @@ static int lws_loop_init(uniws_loop *loop, void **state)
     e->ll = ll;
     ll->eng = e;
     uniws__timer_init(&ll->timer, on_timer, ll);
+    uniws__job_init(&ll->pump, on_pump, ll);
 #if defined(LWS_WITH_LIBUV)
     int rc = uniws__io_start(loop, &ll->io, uv_backend_fd(&e->uv), UNIWS__IO_READ, on_uv_fd, ll);
     if (rc) {
@@ -447,9 +463,63 @@ static void lws_loop_free(uniws_loop *loop, void *state)
     uniws__lwsfds_free(ll->fds);
 #endif
     uniws__timer_stop(loop, &ll->timer);
+    uniws__job_cancel(loop, &ll->pump);
     uniws__lwstls_cache_free(ll->tls_cache);
     engine_park(ll->eng);
     uniws__free(ll);
+}
+
+/* ---- pacing TCP connects -------------------------------------------------- */
+
+/* Why connects are paced: lws 4.1.6 keeps the timeouts of every connecting
+ * wsi (two each: its connect wait and lws_set_timeout()'s) in one list
+ * sorted by due time, and inserts a new one, due later than all the others,
+ * after walking the whole list. 10,000 uniws_connect() calls in a row made
+ * 10^8 list steps: seconds of CPU before the loop could even service the
+ * first connection (perf: 55 % of the run in lws_dll2_add_sorted). With at
+ * most MAX_CONNECTING connects in progress per loop the list stays short;
+ * the others wait in order and start as earlier ones complete or fail.
+ * The core's connect timeout runs for a waiting socket as for any other. */
+
+static void start_connect_now(lws_sock *p, const char *addr);
+
+static void wait_unlink(lws_loop *ll, lws_sock *p)
+{
+    if (!p->waiting)
+        return;
+    if (p->wait_prev)
+        p->wait_prev->wait_next = p->wait_next;
+    else
+        ll->wait_head = p->wait_next;
+    if (p->wait_next)
+        p->wait_next->wait_prev = p->wait_prev;
+    else
+        ll->wait_tail = p->wait_prev;
+    p->wait_prev = p->wait_next = NULL;
+    p->waiting = 0;
+}
+
+/* The socket's TCP connect is over (up, failed or abandoned). */
+static void slot_release(lws_sock *p)
+{
+    if (!p->counted)
+        return;
+    p->counted = 0;
+    p->ll->connecting--;
+    if (p->ll->wait_head)
+        uniws__job_post(uniws__sock_loop(p->s), &p->ll->pump);
+}
+
+/* Starts waiting connects while slots are free (loop thread, outside lws). */
+static void on_pump(uniws_loop *loop, uniws__job *job)
+{
+    lws_loop *ll = job->data;
+    (void)loop;
+    while (ll->wait_head && ll->connecting < MAX_CONNECTING) {
+        lws_sock *p = ll->wait_head;
+        wait_unlink(ll, p);
+        start_connect_now(p, p->wait_addr);
+    }
 }
 
 /* ---- reporting to the core ----------------------------------------------- */
@@ -459,6 +529,7 @@ static struct lws *detach(lws_sock *p)
 {
     struct lws *wsi = p->wsi;
     p->wsi = NULL;
+    slot_release(p);
     if (p->rx.active)
         uniws__io_stop(uniws__sock_loop(p->s), &p->rx);
     if (wsi)
@@ -661,6 +732,8 @@ static void direct_input(lws_sock *p)
  * close it; otherwise a failed wsi is killed here. Returns -1 on failure. */
 static int transport_up(lws_sock *p, int in_cb)
 {
+    slot_release(p);
+    uniws__life_phase(p->s, UNIWS__PHASE_TCP);
     direct_input(p);
     if (p->tls) {
         char msg[200] = "";
@@ -737,7 +810,7 @@ static int contains(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
     for (; hay && *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
+        if (uniws__ascii_ncasecmp(hay, needle, n) == 0)
             return 1;
     return 0;
 }
@@ -806,6 +879,50 @@ static int write_plain(lws_sock *p, struct lws *wsi)
     }
 }
 
+/* wss:// output: encrypts the core's queue TLS_CHUNK at a time and writes
+ * the records (up to CHUNK per lws_write) until the queue is empty or the
+ * socket is full, as much as the socket takes in one go rather than one
+ * chunk per writable callback (each one a round trip through lws and
+ * libuv). A short write leaves its tail with lws (lws_partial_buffered),
+ * which sends it before the next writable callback. Runs inside lws
+ * callbacks of this wsi (writable, or input). Returns 0, or -1 when the
+ * connection failed (p detached, the core told). */
+static int write_tls(lws_sock *p, struct lws *wsi)
+{
+    uniws_socket *s = p->s;
+    unsigned char *out = p->ll->wbuf + LWS_PRE;
+    char msg[200] = "";
+    while (!lws_partial_buffered(wsi)) {
+        const uint8_t *d;
+        size_t avail =
+            p->open && uniws__lwstls_pending(p->tls) < CHUNK ? uniws__stream_out_peek(s, &d) : 0;
+        if (avail) {
+            long took = uniws__lwstls_write(p->tls, d, avail > TLS_CHUNK ? TLS_CHUNK : avail, msg,
+                                            sizeof msg);
+            if (took < 0) {
+                detach(p);
+                end(p, UNIWS_ETLS, msg);
+                return -1;
+            }
+            uniws__stream_out_consume(s, (size_t)took);
+            if (lws_wsi_user(wsi) != p)
+                return 0; /* the core let go of the socket */
+        }
+        size_t n = uniws__lwstls_take(p->tls, out, CHUNK);
+        if (n == 0)
+            break;
+        /* For RAW, lws either sends it all or keeps the tail itself. */
+        int w = lws_write(wsi, out, n, LWS_WRITE_RAW);
+        if (w < (int)n) {
+            detach(p);
+            end(p, UNIWS_EIO, "write failed");
+            return -1;
+        }
+    }
+    want_output(p);
+    return 0;
+}
+
 static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
 {
     uniws_socket *s = p->s;
@@ -837,6 +954,7 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
             return 0;
         }
         p->open = 1;
+        uniws__life_phase(s, UNIWS__PHASE_TLS);
         uniws__stream_connected(s);
         if (lws_wsi_user(wsi) != p)
             return -1;
@@ -863,55 +981,19 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
             break;
         }
     }
-    want_output(p); /* TLS may have answered something, the core may have too */
-    return 0;
+    /* TLS may have answered something, the core may have too: it leaves
+     * now, as on ws://, not after a writable round trip. */
+    return write_tls(p, wsi);
 }
 
 static int on_writable(lws_sock *p, struct lws *wsi)
 {
-    uniws_socket *s = p->s;
-    unsigned char *out = p->ll->wbuf + LWS_PRE;
-    size_t n;
-    const uint8_t *d;
-    char msg[200] = "";
-
     if (lws_partial_buffered(wsi)) {
         /* lws still holds the tail of a short write: let it drain first. */
         want_output(p);
         return 0;
     }
-    if (p->tls) {
-        if (p->open && uniws__lwstls_pending(p->tls) == 0) {
-            size_t avail = uniws__stream_out_peek(s, &d);
-            if (avail > TLS_CHUNK)
-                avail = TLS_CHUNK;
-            long took = uniws__lwstls_write(p->tls, d, avail, msg, sizeof msg);
-            if (took < 0) {
-                detach(p);
-                end(p, UNIWS_ETLS, msg);
-                return -1;
-            }
-            if (took > 0) {
-                uniws__stream_out_consume(s, (size_t)took);
-                if (lws_wsi_user(wsi) != p)
-                    return 0;
-            }
-        }
-        n = uniws__lwstls_take(p->tls, out, CHUNK);
-    } else {
-        return write_plain(p, wsi);
-    }
-    if (n) {
-        /* For RAW, lws either sends it all or keeps the tail itself. */
-        int w = lws_write(wsi, out, n, LWS_WRITE_RAW);
-        if (w < (int)n) {
-            detach(p);
-            end(p, UNIWS_EIO, "write failed");
-            return -1;
-        }
-    }
-    want_output(p);
-    return 0;
+    return p->tls ? write_tls(p, wsi) : write_plain(p, wsi);
 }
 
 static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -1048,8 +1130,30 @@ static int sync_failure(const char *addr, int sock_err, char *msg, size_t size)
     return UNIWS_EIO;
 }
 
-/* Starts the RAW connection to one numeric address (loop thread). */
+/* Starts the RAW connection to one numeric address (loop thread), or puts
+ * it in line when MAX_CONNECTING connects are in progress. addr lives as
+ * long as p. */
 static void start_connect(lws_sock *p, const char *addr)
+{
+    lws_loop *ll = p->ll;
+    /* A wait in line counts as connecting (tcp_ms), not as the name lookup. */
+    uniws__life_phase(p->s, UNIWS__PHASE_DNS); /* resolved (or a numeric host) */
+    if (ll->connecting < MAX_CONNECTING && !ll->wait_head) {
+        start_connect_now(p, addr);
+        return;
+    }
+    p->wait_addr = addr;
+    p->waiting = 1;
+    p->wait_next = NULL;
+    p->wait_prev = ll->wait_tail;
+    if (ll->wait_tail)
+        ll->wait_tail->wait_next = p;
+    else
+        ll->wait_head = p;
+    ll->wait_tail = p;
+}
+
+static void start_connect_now(lws_sock *p, const char *addr)
 {
     lws_loop *ll = p->ll;
     char msg[200] = "";
@@ -1082,6 +1186,10 @@ static void start_connect(lws_sock *p, const char *addr)
     ll->depth--;
     p->in_connect = 0;
     ll->dirty = 1;
+    if (wsi && p->wsi == wsi) {
+        p->counted = 1; /* until TCP is up or the attempt is over */
+        ll->connecting++;
+    }
     if (!wsi) {
         p->wsi = NULL;
         if (!p->fail_err) {
@@ -1264,6 +1372,7 @@ static void lws_destroy(uniws_socket *s)
     if (!p->ll)
         return;
     uniws__job_cancel(uniws__sock_loop(s), &p->job);
+    wait_unlink(p->ll, p);
     lookup *lk = p->lk;
     if (lk) {
         /* After this neither the resolver thread nor its job touches p. */

@@ -73,7 +73,9 @@ extern "C" {
     X(IDLE_TIMEOUT, -23, "nothing arrived from the peer within idle_timeout_ms")                   \
     /* flow control (docs/api.md "Flow control") */                                                \
     X(BUFFER_FULL, -25, "send would exceed max_buffered_amount (nothing was queued)")              \
-    X(FRAGMENT_OPEN, -26, "a fragmented message is being sent: finish it with last = 1 first")
+    X(FRAGMENT_OPEN, -26, "a fragmented message is being sent: finish it with last = 1 first")     \
+    /* lifecycle (docs/api.md "Redirects") */                                                      \
+    X(REDIRECT, -27, "a redirect was not followed (max_redirects reached, wss to ws, scheme)")
 
 typedef enum uniws_err {
     UNIWS_OK = 0,
@@ -409,6 +411,14 @@ typedef struct uniws_options {
      * UNIWS_EINVALID_STATE (nothing is queued); uniws_close() ends it (error
      * UNIWS_ECLOSED, then the one close event). */
     uniws_reconnect reconnect;
+    /* Redirects of the handshake (301, 302, 307, 308). 0: not followed: the
+     * error event (UNIWS_EHANDSHAKE) gives http_status and location. N > 0
+     * (UNIWS_CAP_RESPONSE_HEADERS): up to N in a row are followed on the same
+     * socket, no event in between: the Location is resolved against the URL
+     * of the attempt; ws, wss, http and https only, never from wss to ws. One
+     * not followed fails with UNIWS_EREDIRECT (http_status and location
+     * set). < 0: EINVAL. */
+    int max_redirects;
 } uniws_options;
 
 /* Starts connecting to url ("ws://", "wss://", "http://" and "https://" map to
@@ -504,6 +514,13 @@ typedef struct uniws_stats {
     int transport_ms;    /* uniws_connect() to transport up (DNS+TCP+TLS+proxy); -1 unknown */
     int open_ms;         /* uniws_connect() to the open event; -1 when not open (yet) */
     uint64_t reconnects; /* reconnect attempts started (uniws_options.reconnect) */
+    uint64_t redirects;  /* redirects followed (uniws_options.max_redirects) */
+    /* Connect phases of the latest attempt, each its own duration in ms
+     * (docs/api.md "Statistics"): name resolution, TCP connect (through a
+     * proxy: up to the tunnel), TLS handshake (0 for ws://), and the upgrade
+     * (request written to answer head read). -1 where the backend does not
+     * report the phase (the browser, WinHTTP, the loopback's DNS/TCP/TLS). */
+    int dns_ms, tcp_ms, tls_ms, upgrade_ms;
 } uniws_stats;
 /* Fills *out with s's counters so far (they survive the close event, until
  * uniws_free()). Loop thread. Returns 0 or UNIWS_EINVAL (NULL). */

@@ -56,7 +56,9 @@ async function echoPart(t, b, base) {
     { input: 'abc\nde\n' });
   const pongs = /pongs received (\d+)/.exec(r.stderr);
   t.ok(r.status === 0 && /messages sent 2 \(5 bytes\), received 2 \(5 bytes\)/.test(r.stderr) &&
-    pongs && Number(pongs[1]) >= 2, `${name}: --stats counts messages; --ping-interval gets pongs`,
+    pongs && Number(pongs[1]) >= 2 &&
+    /connect phases: dns \d+ ms, tcp \d+ ms, tls 0 ms, upgrade \d+ ms; redirects 0/.test(r.stderr),
+    `${name}: --stats counts messages and connect phases; --ping-interval gets pongs`,
     `status ${r.status}: ${r.stderr}`);
   r = runUniws(bin, ['connect', '-w', '3000', `${base}/`, '-b', name, '--idle-timeout', '300'], { input: 'x\n' });
   t.ok(r.status === 3 && /connection error: UNIWS_EIDLE_TIMEOUT/.test(r.stderr),

@@ -211,5 +211,16 @@ void case_life_hs_headers_cap(cx *c, const conf_case *k);
 void case_life_hs_refused(cx *c, const conf_case *k);
 void case_life_hs_redirect(cx *c, const conf_case *k);
 void case_life_stats_deflate(cx *c, const conf_case *k);
+void case_life_reconnect_refused(cx *c, const conf_case *k);
+void case_life_reconnect_drop_after(cx *c, const conf_case *k);
+void case_life_rtt_late_pong(cx *c, const conf_case *k);
+void case_life_idle_late_pongs_alive(cx *c, const conf_case *k);
+void case_life_idle_late_pongs_dead(cx *c, const conf_case *k);
+void case_life_redirect_followed(cx *c, const conf_case *k);
+void case_life_redirect_limit(cx *c, const conf_case *k);
+void case_life_redirect_scheme(cx *c, const conf_case *k);
+void case_life_redirect_downgrade(cx *c, const conf_case *k);
+void case_life_redirect_needs_cap(cx *c, const conf_case *k);
+void case_life_stats_timings(cx *c, const conf_case *k);
 
 #endif

@@ -5,6 +5,7 @@
  * round trips, and uniws_get_stats(). Every column runs them; the heartbeat
  * and pong ones need UNIWS_CAP_PING.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -352,6 +353,7 @@ typedef struct rcrec {
     int close_code, close_clean, close_cause;
     int close_at_open; /* uniws_close() inside the n-th open (0: never) */
     int close_at_msg;  /* uniws_close() inside the n-th message */
+    int send_at_open1; /* messages sent inside the first open */
     char violation[200];
 } rcrec;
 
@@ -370,6 +372,9 @@ static void rc_open(uniws_socket *s, void *ud)
         rc_violate(r, "ready_state is not OPEN in on_open");
     r->opens++;
     r->err_since_open = 0;
+    for (int i = 0; r->opens == 1 && i < r->send_at_open1; i++)
+        if (uniws_send_text(s, "m", 1) != 0)
+            rc_violate(r, "send failed in on_open");
     if (r->close_at_open && r->opens == r->close_at_open && uniws_close(s, 1000, NULL) != 0)
         rc_violate(r, "uniws_close failed in on_open");
 }
@@ -786,4 +791,325 @@ void case_life_stats_deflate(cx *c, const conf_case *k)
           "%llu payload bytes from %llu wire bytes", (unsigned long long)st.bytes_received,
           (unsigned long long)st.wire_bytes_received);
     snprintf(c->note, sizeof c->note, "ratio %.1f", st.compression_ratio_received);
+}
+
+/* ---- scripted-peer behaviours (issue 10): refuse, drop-after, pong-delay ---- */
+
+/* A refuse:N:KEY key no other run of this case uses (the network peer
+ * outlives cases and columns). */
+static const char *unique_key(char *buf, size_t size, const void *salt)
+{
+    snprintf(buf, size, "k%llx-%x", (unsigned long long)cx_now_ms(),
+             (unsigned)((uintptr_t)salt >> 4) & 0xffffu);
+    return buf;
+}
+
+/* A server that refuses twice, then accepts: two reconnecting events, then
+ * open on the same handle. */
+void case_life_reconnect_refused(cx *c, const conf_case *k)
+{
+    (void)k;
+    uniws_reconnect p = {0};
+    p.max_attempts = 5;
+    p.initial_delay_ms = 20;
+    p.max_delay_ms = 40;
+    char key[40], path[96];
+    snprintf(path, sizeof path, "/script/refuse:2:%s/text:in", unique_key(key, sizeof key, c));
+    rcrec *r = rc_connect(c, path, &p);
+    TRY(r);
+    r->close_at_msg = 1;
+    CHECK(c, cx_run_until(c, rc_closed, r, 8000), "no close event: %d opens, %d reconnects",
+          r->opens, r->rcs);
+    TRY(rc_ok(r));
+    CHECK(c, r->rcs == 2 && r->errors == 2 && r->opens == 1 && r->msgs == 1 && r->closes == 1,
+          "%d reconnecting, %d errors, %d opens, %d messages, %d closes; expected 2, 2, 1, 1, 1",
+          r->rcs, r->errors, r->opens, r->msgs, r->closes);
+    CHECK(c, r->attempt[0] == 1 && r->attempt[1] == 2 && r->delay[0] == 20 && r->delay[1] == 40,
+          "attempts %d, %d with delays %d, %d", r->attempt[0], r->attempt[1], r->delay[0],
+          r->delay[1]);
+    CHECK(c, r->code[0] == 1006 && r->cause[0] < 0, "ending: code %d, cause %s", r->code[0],
+          uniws_err_name(r->cause[0]));
+    CHECK(c, r->close_clean && r->close_code == 1000, "final close %d clean=%d", r->close_code,
+          r->close_clean);
+    uniws_stats st;
+    CHECK_RC(c, uniws_get_stats(r->s, &st), 0);
+    CHECK(c, st.reconnects == 2, "stats: %llu reconnects", (unsigned long long)st.reconnects);
+}
+
+/* sarg drop-after:2[:rst]: the peer echoes two messages and drops TCP; the
+ * socket reconnects on the same handle, and closes cleanly on the second
+ * open. */
+void case_life_reconnect_drop_after(cx *c, const conf_case *k)
+{
+    uniws_reconnect p = {0};
+    p.max_attempts = 3;
+    p.initial_delay_ms = 20;
+    rcrec *r = rc_connect(c, k->sarg, &p);
+    TRY(r);
+    r->send_at_open1 = 2;
+    r->close_at_open = 2;
+    CHECK(c, cx_run_until(c, rc_closed, r, 8000), "no close event: %d opens, %d reconnects",
+          r->opens, r->rcs);
+    cx_run_for(c, 100);
+    TRY(rc_ok(r));
+    /* arg 1 (a reset): echoes the reset overtook may be lost; the rest holds. */
+    CHECK(c,
+          r->opens == 2 && (r->msgs == 2 || (k->arg && r->msgs < 2)) && r->rcs == 1 &&
+              r->closes == 1,
+          "%d opens, %d messages, %d reconnecting, %d closes; expected 2, 2, 1, 1", r->opens,
+          r->msgs, r->rcs, r->closes);
+    CHECK(c, r->code[0] == 1006 && r->cause[0] < 0, "ending: code %d, cause %s", r->code[0],
+          uniws_err_name(r->cause[0]));
+    CHECK(c, r->close_clean, "the close on the second connection was not clean");
+}
+
+static pongs *pong_rec(cx *c, rec **out, uniws_options *o, int want)
+{
+    pongs *p = cx_malloc(c, sizeof *p);
+    rec *r = cx_rec(c);
+    if (!p || !r)
+        return NULL;
+    memset(p, 0, sizeof *p);
+    r->hook_data = p;
+    r->hook_arg = want;
+    o->callbacks.on_pong = on_pong;
+    *out = r;
+    return p;
+}
+
+/* arg: the peer's pong delay. Heartbeat pings answered that late report a
+ * round trip of at least the delay. */
+void case_life_rtt_late_pong(cx *c, const conf_case *k)
+{
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.ping_interval_ms = (int)k->arg * 2;
+    rec *r;
+    pongs *p = pong_rec(c, &r, &o, 2);
+    TRY(p);
+    char path[64];
+    snprintf(path, sizeof path, "/script/pong-delay:%ld", k->arg);
+    TRY(rec_connect(r, path, &o));
+    TRY(rec_wait_open(r));
+    CHECK(c, cx_run_until(c, pongs_at_least, r, 5000), "%d pongs in 5 s", p->n);
+    for (int i = 0; i < 2; i++)
+        CHECK(c, p->rtt[i] >= k->arg && p->rtt[i] < k->arg + LATE_MS,
+              "pong %d: rtt %d ms, the peer waited %ld ms", i, p->rtt[i], k->arg);
+    uniws_stats st;
+    CHECK_RC(c, uniws_get_stats(r->s, &st), 0);
+    CHECK(c, st.rtt_last_ms >= k->arg && st.rtt_smoothed_ms >= k->arg,
+          "stats: rtt %d, smoothed %d, the peer waited %ld ms", st.rtt_last_ms, st.rtt_smoothed_ms,
+          k->arg);
+    TRY(close_and_wait(r));
+    snprintf(c->note, sizeof c->note, "rtt %d / %d ms for a %ld ms delay", p->rtt[0], p->rtt[1],
+             k->arg);
+}
+
+/* Late pongs that still come within idle_timeout_ms keep the connection:
+ * pings every 300 ms, answered 200 ms late, deadline 700 ms. */
+void case_life_idle_late_pongs_alive(cx *c, const conf_case *k)
+{
+    (void)k;
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.ping_interval_ms = 300;
+    o.idle_timeout_ms = 700;
+    rec *r;
+    pongs *p = pong_rec(c, &r, &o, 1000);
+    TRY(p);
+    TRY(rec_connect(r, "/script/pong-delay:200", &o));
+    TRY(rec_wait_open(r));
+    cx_run_for(c, 2000);
+    CHECK(c, !r->n_close && !rec_first(r, EV_ERROR), "the connection failed (%zu closes)",
+          r->n_close);
+    CHECK(c, p->n >= 3, "%d late pongs in 2 s", p->n);
+    CHECK(c, p->rtt[0] >= 200, "first rtt %d ms", p->rtt[0]);
+    TRY(close_and_wait(r));
+    snprintf(c->note, sizeof c->note, "%d late pongs kept it open", p->n);
+}
+
+/* Pongs later than idle_timeout_ms do not save the connection: it fails with
+ * UNIWS_EIDLE_TIMEOUT at the deadline, before the pong. */
+void case_life_idle_late_pongs_dead(cx *c, const conf_case *k)
+{
+    (void)k;
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.ping_interval_ms = 150;
+    o.idle_timeout_ms = 500;
+    rec *r;
+    pongs *p = pong_rec(c, &r, &o, 1000);
+    TRY(p);
+    TRY(rec_connect(r, "/script/pong-delay:1500", &o));
+    TRY(expect_failure(r, UNIWS_EIDLE_TIMEOUT, 1));
+    uint64_t from = ev_at(r, EV_OPEN), at = ev_at(r, EV_ERROR);
+    CHECK(c, at + EARLY_MS >= from + 500 && at <= from + 500 + LATE_MS,
+          "failed %llu ms after the open, deadline 500 ms", (unsigned long long)(at - from));
+    CHECK(c, p->n == 0, "%d pongs arrived before the deadline", p->n);
+    snprintf(c->note, sizeof c->note, "failed after %llu ms", (unsigned long long)(at - from));
+}
+
+/* ---- redirects (max_redirects) ------------------------------------------- */
+
+/* Builds "/script/redirect:CODE:" + target percent-encoded into out. */
+static const char *redirect_path(char *out, size_t size, int code, const char *target)
+{
+    char enc[600];
+    snprintf(out, size, "/script/redirect:%d:%s", code,
+             conf_pct(enc, sizeof enc, target, strlen(target)));
+    return out;
+}
+
+static rec *redirect_connect(cx *c, const char *url, int max, uniws_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_redirects = max;
+    return cx_connect(c, url, o);
+}
+
+/* Two redirects in a row are followed on the same socket: an absolute ws://
+ * URL, then a path; one open, no error, uniws_url() is the last URL. */
+void case_life_redirect_followed(cx *c, const conf_case *k)
+{
+    (void)k;
+    char second[256], abs[320], first[700];
+    redirect_path(second, sizeof second, 307, "/script/text:moved");
+    cx_ws_url(c, abs, sizeof abs, second);
+    redirect_path(first, sizeof first, 301, abs);
+    uniws_options o;
+    rec *r = redirect_connect(c, first, 2, &o);
+    TRY(r);
+    TRY(rec_wait_msgs(r, 1));
+    TRY(expect_msg(r, 0, UNIWS_TEXT, "moved", 5));
+    CHECK(c, r->n_err == 0 && r->n_open == 1, "%zu errors, %zu opens", r->n_err, r->n_open);
+    const char *u = uniws_url(r->s);
+    CHECK(c, u && strstr(u, "/script/text:moved") != NULL, "uniws_url: %s", u ? u : "(null)");
+    uniws_stats st;
+    CHECK_RC(c, uniws_get_stats(r->s, &st), 0);
+    CHECK(c, st.redirects == 2 && st.reconnects == 0, "stats: %llu redirects, %llu reconnects",
+          (unsigned long long)st.redirects, (unsigned long long)st.reconnects);
+    TRY(close_and_wait(r));
+}
+
+/* One hop more than max_redirects: UNIWS_EREDIRECT with the status and
+ * Location of the redirect not followed, then close 1006. */
+void case_life_redirect_limit(cx *c, const conf_case *k)
+{
+    (void)k;
+    char second[256], first[700];
+    redirect_path(second, sizeof second, 302, "/echo");
+    redirect_path(first, sizeof first, 308, second);
+    hs_seen *h = cx_malloc(c, sizeof *h);
+    TRY(h);
+    memset(h, 0, sizeof *h);
+    rec *r = cx_rec(c);
+    TRY(r);
+    r->hook_data = h;
+    r->on_error = hs_on_error;
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_redirects = 1;
+    TRY(rec_connect(r, first, &o));
+    TRY(expect_failure(r, UNIWS_EREDIRECT, 0));
+    CHECK(c, h->status == 302 && strcmp(h->location, "/echo") == 0,
+          "error event: status %d, location '%s'", h->status, h->location);
+    uniws_stats st;
+    CHECK_RC(c, uniws_get_stats(r->s, &st), 0);
+    CHECK(c, st.redirects == 1, "stats: %llu redirects", (unsigned long long)st.redirects);
+    const conf_ev *e = rec_first(r, EV_ERROR);
+    snprintf(c->note, sizeof c->note, "%s", e->message);
+}
+
+/* sarg: a Location that is never followed (a scheme other than ws, wss,
+ * http, https), even with max_redirects: UNIWS_EREDIRECT. */
+void case_life_redirect_scheme(cx *c, const conf_case *k)
+{
+    char path[300];
+    uniws_options o;
+    rec *r = redirect_connect(c, redirect_path(path, sizeof path, 302, k->sarg), 5, &o);
+    TRY(r);
+    TRY(expect_failure(r, UNIWS_EREDIRECT, 0));
+}
+
+/* From wss:// to ws:// is never followed. */
+void case_life_redirect_downgrade(cx *c, const conf_case *k)
+{
+    (void)k;
+    char plain[128], path[300], url[400];
+    cx_ws_url(c, plain, sizeof plain, "/echo");
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_redirects = 5;
+    TRY(cx_trust_test_ca(c, &o));
+    TRY(cx_wss_url(c, url, sizeof url, redirect_path(path, sizeof path, 302, plain)));
+    rec *r = cx_connect(c, url, &o);
+    TRY(r);
+    TRY(expect_failure(r, UNIWS_EREDIRECT, 0));
+    const conf_ev *e = rec_first(r, EV_ERROR);
+    CHECK(c, e->http_status == 302 && strstr(e->message, "wss") != NULL, "error: status %d, '%s'",
+          e->http_status, e->message);
+    snprintf(c->note, sizeof c->note, "%s", e->message);
+}
+
+/* max_redirects needs the status and Location (UNIWS_CAP_RESPONSE_HEADERS):
+ * the browser fails a redirected connection without saying where to. */
+void case_life_redirect_needs_cap(cx *c, const conf_case *k)
+{
+    (void)k;
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_redirects = -1;
+    CHECK_RC(c, cx_try_connect(c, "/echo", &o, NULL), UNIWS_EINVAL);
+    o.max_redirects = 3;
+    rec *r = NULL;
+    int rc = cx_try_connect(c, "/echo", &o, &r);
+    if (!(c->env->info.caps & UNIWS_CAP_RESPONSE_HEADERS)) {
+        CHECK(c, rc == UNIWS_EUNSUPPORTED, "max_redirects without the capability gave %s",
+              uniws_err_name(rc));
+        snprintf(c->note, sizeof c->note, "refused: no UNIWS_CAP_RESPONSE_HEADERS");
+        return;
+    }
+    CHECK(c, rc == 0, "max_redirects gave %s", uniws_err_name(rc));
+    rec_free_socket(r);
+}
+
+/* ---- connect timings ------------------------------------------------------ */
+
+/* arg 0: ws://, 1: wss://. Each connect phase is -1 (not reported) or its
+ * duration, within the time to the open; backends that reach the network and
+ * frame themselves (lws, curl) report all four; ws:// has a 0 ms TLS phase. */
+void case_life_stats_timings(cx *c, const conf_case *k)
+{
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    char url[160];
+    if (k->arg) {
+        TRY(cx_trust_test_ca(c, &o));
+        TRY(cx_wss_url(c, url, sizeof url, "/echo"));
+    } else {
+        cx_ws_url(c, url, sizeof url, "/echo");
+    }
+    rec *r = cx_connect(c, url, &o);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    uniws_stats st;
+    CHECK_RC(c, uniws_get_stats(r->s, &st), 0);
+    int ph[4] = {st.dns_ms, st.tcp_ms, st.tls_ms, st.upgrade_ms}, sum = 0;
+    for (int i = 0; i < 4; i++) {
+        CHECK(c, ph[i] >= -1 && ph[i] <= st.open_ms, "phase %d: %d ms, open after %d ms", i, ph[i],
+              st.open_ms);
+        sum += ph[i] > 0 ? ph[i] : 0;
+    }
+    /* rounding to whole ms: one per phase */
+    CHECK(c, sum <= st.open_ms + 4, "phases add up to %d ms, open after %d ms", sum, st.open_ms);
+    unsigned caps = c->env->info.caps;
+    if ((caps & UNIWS_CAP_NETWORK) && (caps & UNIWS_CAP_RAW_FRAMES))
+        CHECK(c, ph[0] >= 0 && ph[1] >= 0 && ph[2] >= 0 && ph[3] >= 0,
+              "dns %d, tcp %d, tls %d, upgrade %d: a phase not reported", ph[0], ph[1], ph[2],
+              ph[3]);
+    if (!k->arg && ph[1] >= 0)
+        CHECK(c, ph[2] == 0, "ws:// with a TLS phase of %d ms", ph[2]);
+    TRY(close_and_wait(r));
+    snprintf(c->note, sizeof c->note, "dns %d, tcp %d, tls %d, upgrade %d, open %d ms", ph[0],
+             ph[1], ph[2], ph[3], st.open_ms);
 }

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,65 @@ static void handshake_failures_carry_status(void **state)
     }
 }
 
+/* max_redirects (issue 10): followed redirects fire no event (the log is
+ * exactly open, message, close), uniws_url() follows them, and one past the
+ * limit, from wss to ws or to another scheme fails with UNIWS_EREDIRECT;
+ * off by default, a redirect is UNIWS_EHANDSHAKE. uniws_close() during the
+ * hop ends it with one close. */
+static void redirects(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        int max;
+        const char *log;
+        int error;
+        uint64_t followed;
+    } cases[] = {
+        {"ws://loop/script/"
+         "redirect:302:%2Fscript%2Fredirect:307:%252Fscript%252Ftext:hi%252Fclose:1000",
+         2, "OTC", 0, 2},
+        {"ws://loop/script/redirect:302:%2Fscript%2Fredirect:307:%252Fecho", 1, "EC",
+         UNIWS_EREDIRECT, 1},
+        {"ws://loop/script/redirect:301:ftp:%2F%2Floop%2F", 3, "EC", UNIWS_EREDIRECT, 0},
+        {"ws://loop/script/redirect:302:%2Fecho", 0, "EC", UNIWS_EHANDSHAKE, 0},
+        {"ws://loop/script/redirect:308:http:%2F%2Fother%2Fscript%2Ftext:x%2Fclose:1000", 1, "OTC",
+         0, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rec r = {0};
+        uniws_loop *loop = new_loop();
+        uniws_options o = opts_for(&r);
+        o.max_redirects = cases[i].max;
+        assert_int_equal(uniws_connect(loop, cases[i].url, &o, &r.s), 0);
+        drive(loop, &r);
+        assert_string_equal(r.log, cases[i].log);
+        assert_int_equal(r.error, cases[i].error);
+        uniws_stats st;
+        assert_int_equal(uniws_get_stats(r.s, &st), 0);
+        assert_int_equal(st.redirects, cases[i].followed);
+        if (!cases[i].error)
+            assert_non_null(strstr(uniws_url(r.s), "/script/text:"));
+        finish(loop, &r);
+    }
+
+    rec r = {0};
+    uniws_loop *loop = new_loop();
+    uniws_options o = opts_for(&r);
+    o.max_redirects = -1;
+    assert_int_equal(uniws_connect(loop, "ws://loop/echo", &o, &r.s), UNIWS_EINVAL);
+    o.max_redirects = 5;
+    assert_int_equal(uniws_connect(loop, "ws://loop/script/redirect:302:%2Fecho", &o, &r.s), 0);
+    /* the redirect is being followed: close ends it once */
+    for (int k = 0; k < 3; k++)
+        uniws_loop_run_once(loop, 1);
+    assert_int_equal(uniws_close(r.s, 1000, NULL), 0);
+    drive(loop, &r);
+    assert_int_equal(r.closes, 1);
+    assert_int_equal(r.after_close, 0);
+    finish(loop, &r);
+}
+
 static void close_while_connecting_fails(void **state)
 {
     (void)state;
@@ -457,6 +517,7 @@ int main(void)
         cmocka_unit_test(peer_never_answers_close),
         cmocka_unit_test(bad_arguments_fire_nothing),
         cmocka_unit_test(subprotocol_selected),
+        cmocka_unit_test(redirects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

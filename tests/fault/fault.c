@@ -27,7 +27,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include "server.h"
+#include "child_peer.h"
 #include "uniws/uniws.h"
 
 /* ---- the counting allocator ---------------------------------------------- */
@@ -397,43 +397,6 @@ static int one_run(const target *t, int scenario, long n, long *allocs, char *wh
 
 static pid_t g_child;
 
-static int start_peer(void)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    g_child = fork();
-    if (g_child < 0)
-        return -1;
-    if (g_child == 0) {
-        close(fds[0]);
-        uniws__server_options so;
-        memset(&so, 0, sizeof so);
-        so.host = "127.0.0.1";
-        uniws__server *srv = NULL;
-        int port = uniws__server_start(&so, &srv) == 0 ? uniws__server_port(srv) : -1;
-        if (write(fds[1], &port, sizeof port) != (ssize_t)sizeof port)
-            _exit(1);
-        close(fds[1]);
-        for (;;)
-            pause();
-    }
-    close(fds[1]);
-    int port = -1;
-    if (read(fds[0], &port, sizeof port) != (ssize_t)sizeof port)
-        port = -1;
-    close(fds[0]);
-    return port;
-}
-
-static void stop_peer(void)
-{
-    if (g_child > 0) {
-        kill(g_child, SIGTERM);
-        waitpid(g_child, NULL, 0);
-    }
-}
-
 /* ---- the sweep ----------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -472,16 +435,16 @@ int main(int argc, char **argv)
         g_text[i] = (char)('a' + i % 26);
 
     signal(SIGPIPE, SIG_IGN);
-    int port = start_peer();
+    int port = child_peer_start(&g_child);
     if (port <= 0) {
         fprintf(stderr, "fault: cannot start the scripted peer\n");
-        stop_peer();
+        child_peer_stop(g_child);
         return 1;
     }
     g_persist = persist;
     if (uniws_set_allocator(f_malloc, f_realloc, f_free) != 0) {
         fprintf(stderr, "fault: uniws_set_allocator failed\n");
-        stop_peer();
+        child_peer_stop(g_child);
         return 1;
     }
 
@@ -547,7 +510,7 @@ int main(int argc, char **argv)
         }
     }
     uniws_set_allocator(NULL, NULL, NULL);
-    stop_peer();
+    child_peer_stop(g_child);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("fault summary (%s): %ld runs, %ld allocation faults swept: ENOMEM %ld, error event "

@@ -1050,6 +1050,181 @@ static size_t head_end(const bytes *b)
     return 0;
 }
 
+/* ---- lifecycle (issue 10): drop-after, refuse, pong-delay, redirect ------- */
+
+/* Feeds one masked text message and returns the next non-WRITE action. */
+static uniws__peer_action send_text(uniws__peer *p, const char *t, bytes *out)
+{
+    bytes in = {0};
+    client_frame(&in, 1, 0, UNIWS__OP_TEXT, t, strlen(t), 1);
+    feed_bytes(p, &in);
+    b_free(&in);
+    return drain(p, out);
+}
+
+static void test_drop_after(void **state)
+{
+    (void)state;
+    bytes out = {0};
+    size_t pos = 0;
+    uniws__peer *p = open_peer("/script/drop-after:2", NULL, NULL);
+    assert_int_equal(send_text(p, "one", &out).kind, UNIWS__PEER_NONE);
+    expect_frame(&out, &pos, 1, UNIWS__OP_TEXT, "one", 3);
+    /* the second message is echoed, then TCP ends (FIN by default) */
+    assert_int_equal(send_text(p, "two", &out).kind, UNIWS__PEER_FIN);
+    expect_frame(&out, &pos, 1, UNIWS__OP_TEXT, "two", 3);
+    assert_int_equal(pos, out.len);
+    uniws__peer_free(p);
+    b_free(&out);
+    pos = 0;
+
+    /* pings do not count; rst resets */
+    p = open_peer("/script/drop-after:1:rst", NULL, NULL);
+    bytes in = {0};
+    client_frame(&in, 1, 0, UNIWS__OP_PING, "p", 1, 1);
+    feed_bytes(p, &in);
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_NONE);
+    expect_frame(&out, &pos, 1, UNIWS__OP_PONG, "p", 1);
+    assert_int_equal(send_text(p, "x", &out).kind, UNIWS__PEER_RESET);
+    expect_frame(&out, &pos, 1, UNIWS__OP_TEXT, "x", 1);
+    uniws__peer_free(p);
+    b_free(&out);
+    b_free(&in);
+
+    /* bad forms are refused with 400 */
+    const char *bad[] = {"/script/drop-after:0", "/script/drop-after:1:later", "/script/drop-after",
+                         "/script/drop-after:x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p = uniws__peer_new();
+        const char *req = request(bad[i], NULL);
+        assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+        assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
+        assert_memory_equal(out.p, "HTTP/1.1 400 ", 13);
+        uniws__peer_free(p);
+        b_free(&out);
+    }
+}
+
+/* Answers one upgrade request for path; returns its status. */
+static int status_of(const char *path)
+{
+    bytes out = {0};
+    uniws__peer *p = uniws__peer_new();
+    const char *req = request(path, NULL);
+    assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+    uniws__peer_action a;
+    uniws__peer_next(p, &a);
+    assert_int_equal(a.kind, UNIWS__PEER_WRITE);
+    b_add(&out, a.data, a.len);
+    assert_true(out.len > 12);
+    int status = atoi((const char *)out.p + 9);
+    uniws__peer_free(p);
+    b_free(&out);
+    return status;
+}
+
+static void test_refuse(void **state)
+{
+    (void)state;
+    /* the count lives across connections, per key */
+    assert_int_equal(status_of("/script/refuse:2:peer-a"), 503);
+    assert_int_equal(status_of("/script/refuse:2:peer-b:429"), 429);
+    assert_int_equal(status_of("/script/refuse:2:peer-a"), 503);
+    assert_int_equal(status_of("/script/refuse:2:peer-a"), 101);
+    assert_int_equal(status_of("/script/refuse:2:peer-a"), 101);
+    assert_int_equal(status_of("/script/refuse:2:peer-b:429"), 429);
+    assert_int_equal(status_of("/script/refuse:2:peer-b:429"), 101);
+    assert_int_equal(status_of("/script/refuse:0:peer-c"), 400); /* N >= 1 */
+    /* the table is bounded: many keys push the oldest out, which then counts
+     * from 0 again */
+    char path[64];
+    for (int i = 0; i < 300; i++) {
+        snprintf(path, sizeof path, "/script/refuse:1:k%d", i);
+        assert_int_equal(status_of(path), 503);
+    }
+    assert_int_equal(status_of("/script/refuse:1:k299"), 101);
+    assert_int_equal(status_of("/script/refuse:1:k0"), 503);
+    /* bad forms */
+    assert_int_equal(status_of("/script/refuse:1"), 400);
+    assert_int_equal(status_of("/script/refuse:1:a%2Fb"), 400);
+    assert_int_equal(status_of("/script/refuse:1:abc:200"), 400);
+    assert_int_equal(status_of("/script/refuse:1:abc:600"), 400);
+    assert_int_equal(status_of("/script/refuse:1:abcdefghijabcdefghijabcdefghijabc"), 400);
+}
+
+static void test_pong_delay(void **state)
+{
+    (void)state;
+    bytes in = {0}, out = {0};
+    size_t pos = 0;
+    uniws__peer *p = open_peer("/script/pong-delay:300", NULL, NULL);
+    client_frame(&in, 1, 0, UNIWS__OP_PING, "hb", 2, 1);
+    client_frame(&in, 1, 0, UNIWS__OP_TEXT, "after", 5, 1);
+    feed_bytes(p, &in);
+    /* the pong waits 300 ms, and what came after the ping waits with it */
+    uniws__peer_action a = drain(p, &out);
+    assert_int_equal(a.kind, UNIWS__PEER_SLEEP);
+    assert_int_equal(a.ms, 300);
+    assert_int_equal(out.len, 0);
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_NONE);
+    expect_frame(&out, &pos, 1, UNIWS__OP_PONG, "hb", 2);
+    expect_frame(&out, &pos, 1, UNIWS__OP_TEXT, "after", 5);
+    assert_int_equal(pos, out.len);
+    uniws__peer_free(p);
+    b_free(&in);
+    b_free(&out);
+}
+
+static void test_redirect(void **state)
+{
+    (void)state;
+    bytes out = {0};
+    uniws__peer *p = uniws__peer_new();
+    const char *req = request("/script/redirect:307:%2Fscript%2Ftext:moved/xhdr:X-A:%201", NULL);
+    assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
+    assert_memory_equal(out.p, "HTTP/1.1 307 ", 13);
+    assert_string_equal(header_value(&out, "Location"), "/script/text:moved");
+    assert_string_equal(header_value(&out, "X-A"), "1");
+    uniws__peer_free(p);
+    b_free(&out);
+
+    p = uniws__peer_new();
+    req = request("/script/redirect:301:wss:%2F%2F127.0.0.1:9%2Fecho", NULL);
+    assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
+    assert_memory_equal(out.p, "HTTP/1.1 301 ", 13);
+    assert_string_equal(header_value(&out, "Location"), "wss://127.0.0.1:9/echo");
+    uniws__peer_free(p);
+    b_free(&out);
+
+    assert_int_equal(status_of("/script/redirect:200:%2Fecho"), 400);
+    assert_int_equal(status_of("/script/redirect:302"), 400);
+    assert_int_equal(status_of("/script/redirect:302:"), 400);
+    assert_int_equal(status_of("/script/redirect:302:%2Fa%0D%0AX:1"), 400);
+}
+
+/* "go silent without closing": hold after the handshake answers nothing, not
+ * even a close, and keeps TCP open until the client ends it. */
+static void test_hold_goes_silent(void **state)
+{
+    (void)state;
+    bytes in = {0}, out = {0};
+    uniws__peer *p = open_peer("/script/hold", NULL, NULL);
+    client_frame(&in, 1, 0, UNIWS__OP_PING, "p", 1, 1);
+    client_frame(&in, 1, 0, UNIWS__OP_TEXT, "t", 1, 1);
+    client_frame(&in, 1, 0, UNIWS__OP_CLOSE, "\x03\xe8", 2, 1);
+    feed_bytes(p, &in);
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_NONE);
+    assert_int_equal(out.len, 0);
+    uniws__peer_eof(p);
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
+    assert_int_equal(out.len, 0);
+    uniws__peer_free(p);
+    b_free(&in);
+    b_free(&out);
+}
+
 static void test_server_echo(void **state)
 {
     char dir[] = "/tmp/uniws-peer-test-XXXXXX";
@@ -1166,6 +1341,11 @@ int main(void)
         cmocka_unit_test(test_slow_head),
         cmocka_unit_test(test_no_read_rawbytes),
         cmocka_unit_test(test_deflate_zeros),
+        cmocka_unit_test(test_drop_after),
+        cmocka_unit_test(test_refuse),
+        cmocka_unit_test(test_pong_delay),
+        cmocka_unit_test(test_redirect),
+        cmocka_unit_test(test_hold_goes_silent),
         cmocka_unit_test(test_server_echo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

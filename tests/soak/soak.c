@@ -32,7 +32,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include "server.h"
+#include "child_peer.h"
 #include "uniws/uniws.h"
 
 #define WINDOW 4
@@ -455,35 +455,6 @@ static void raise_fd_limit(void)
     }
 }
 
-static int start_peer(void)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    g_child = fork();
-    if (g_child < 0)
-        return -1;
-    if (g_child == 0) {
-        close(fds[0]);
-        uniws__server_options so;
-        memset(&so, 0, sizeof so);
-        so.host = "127.0.0.1";
-        uniws__server *srv = NULL;
-        int port = uniws__server_start(&so, &srv) == 0 ? uniws__server_port(srv) : -1;
-        if (write(fds[1], &port, sizeof port) != (ssize_t)sizeof port)
-            _exit(1);
-        close(fds[1]);
-        for (;;)
-            pause();
-    }
-    close(fds[1]);
-    int port = -1;
-    if (read(fds[0], &port, sizeof port) != (ssize_t)sizeof port)
-        port = -1;
-    close(fds[0]);
-    return port;
-}
-
 int main(int argc, char **argv)
 {
     const char *backends[8];
@@ -517,7 +488,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
-    int port = start_peer();
+    int port = child_peer_start(&g_child);
     if (port <= 0) {
         fprintf(stderr, "soak: cannot start the scripted peer\n");
         return 1;
@@ -541,8 +512,7 @@ int main(int argc, char **argv)
         if (pings > 0)
             failed |= run_phase(backends[b], port, 2, pings, pings / 20000.0);
     }
-    kill(g_child, SIGTERM);
-    waitpid(g_child, NULL, 0);
+    child_peer_stop(g_child);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("soak summary: %d backends, %d connections x %.0f s, %d cycles, %d pings each; "

@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void uniws__cli_args_init(uniws__cli_args *a, int argc, char **argv)
 {
@@ -140,13 +139,6 @@ int uniws__cli_check_backend(const char *cmd, const char *name)
     }
     return uniws__cli_usage_error(cmd, "unknown backend '%s' (compiled: %s)", name,
                                   list[0] ? list : "none");
-}
-
-double uniws__cli_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
 int uniws__cli_wait(uniws_loop *loop, int (*done)(void *ctx), void *ctx, int timeout_ms)

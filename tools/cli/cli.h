@@ -78,7 +78,7 @@ int uniws__cli_parse_long(const char *s, long min, long max, long *out);
  * compiled ones when it is not. Returns 0 or UNIWS__CLI_EXIT_USAGE. */
 int uniws__cli_check_backend(const char *cmd, const char *name);
 
-/* Monotonic time in milliseconds. */
+/* Monotonic time in milliseconds (in connect_posix.c / connect_win32.c). */
 double uniws__cli_now_ms(void);
 
 /* Drives loop until done(ctx) returns nonzero or timeout_ms passes

@@ -80,6 +80,9 @@ static const char help_text[] =
     "                         backoff 500 ms doubling to 30 s; lines read meanwhile are\n"
     "                         not sent\n"
     "      --show-headers     print the server's handshake answer headers on stderr\n"
+    "      --follow N         follow up to N redirects (301/302/307/308) of the\n"
+    "                         handshake, never from wss:// to ws:// (default: 0, a\n"
+    "                         redirect is an error that shows its Location)\n"
     "  -h, --help             show this help\n"
     "\n"
     "Output:\n"
@@ -187,6 +190,20 @@ static void print_stats(const uniws_socket *s)
             (unsigned long long)st.pings_sent, (unsigned long long)st.pings_received,
             (unsigned long long)st.pongs_received, st.rtt_last_ms, st.rtt_smoothed_ms,
             st.compression_ratio_sent, st.compression_ratio_received, st.transport_ms, st.open_ms);
+    /* -1: the backend does not report that phase (docs/api.md "Statistics") */
+    char ph[4][16];
+    int v[4] = {st.dns_ms, st.tcp_ms, st.tls_ms, st.upgrade_ms};
+    for (int i = 0; i < 4; i++) {
+        if (v[i] < 0)
+            snprintf(ph[i], sizeof ph[i], "n/a");
+        else
+            snprintf(ph[i], sizeof ph[i], "%d ms", v[i]);
+    }
+    fprintf(stderr,
+            "uniws connect: stats: connect phases: dns %s, tcp %s, tls %s, upgrade %s; "
+            "redirects %llu, reconnects %llu\n",
+            ph[0], ph[1], ph[2], ph[3], (unsigned long long)st.redirects,
+            (unsigned long long)st.reconnects);
 }
 
 /* --show-headers: the handshake answer's header lines. */
@@ -751,6 +768,15 @@ int uniws__cli_connect(int argc, char **argv)
             }
         } else if (uniws__cli_flag(&a, "--show-headers")) {
             c.show_headers = 1;
+        } else if (uniws__cli_value(&a, "--follow", &v)) {
+            if (v && uniws__cli_parse_long(v, 0, 100, &num) != 0) {
+                uniws__cli_usage_error("connect", "--follow needs a number of redirects (0-100)");
+                a.failed = 1;
+            } else if (v) {
+                o.max_redirects = (int)num;
+                if (num > 0)
+                    wanted |= UNIWS_CAP_RESPONSE_HEADERS;
+            }
             /* ---- end lifecycle ---- */
         } else if (parse_reach_option(&a, &o, &c, &wanted, protocols, headers)) {
             /* done: --subprotocol, --origin, --deflate, --cert, --key, ... */

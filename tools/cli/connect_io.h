@@ -7,6 +7,7 @@
  *   connect_win32.c  a console or pipe handle cannot be polled with sockets:
  *                    a reader thread blocks on stdin and wakes the loop, and
  *                    a console control handler counts Ctrl-C.
+ * Each file also has the CLI's monotonic clock (uniws__cli_now_ms, cli.h).
  */
 #ifndef UNIWS_TOOLS_CLI_CONNECT_IO_H
 #define UNIWS_TOOLS_CLI_CONNECT_IO_H

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int sig_pipe[2] = {-1, -1};
@@ -107,4 +108,12 @@ long uniws__cli_io_read(char *buf, size_t n)
         return -1;
     }
     return (long)r;
+}
+
+/* (cli.h) CLOCK_MONOTONIC: POSIX, not ISO C, hence here. */
+double uniws__cli_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }

@@ -164,3 +164,16 @@ long uniws__cli_io_read(char *buf, size_t n)
         uniws__cli_error("connect", "reading stdin: error %lu", (unsigned long)in.error);
     return r;
 }
+
+/* (cli.h) The performance counter: monotonic, finer than a millisecond (the
+ * demo prints hundredths), and in every Windows C toolchain, which
+ * clock_gettime is not. */
+double uniws__cli_now_ms(void)
+{
+    static LARGE_INTEGER freq;
+    LARGE_INTEGER now;
+    if (!freq.QuadPart)
+        QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&now);
+    return (double)now.QuadPart * 1000.0 / (double)freq.QuadPart;
+}

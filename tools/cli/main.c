@@ -3,7 +3,7 @@
  * help and the version. Each subcommand lives in its own file.
  */
 #include "cli.h"
-#ifndef UNIWS_CLI_NO_SERVER
+#ifndef UNIWS_CLI_NO_BENCH
 #include "bench.h"
 #endif
 
@@ -19,15 +19,11 @@ typedef struct command {
 static const command commands[] = {
     {"connect", uniws__cli_connect,
      "talk to a WebSocket server: stdin lines out, messages to stdout"},
-#ifndef UNIWS_CLI_NO_SERVER /* Windows: no local server yet (docs/platforms.md) */
     {"serve", uniws__cli_serve, "run the local scripted echo server (also serves static files)"},
-#endif
     {"backends", uniws__cli_backends, "list the compiled backends and their capabilities"},
-#ifndef UNIWS_CLI_NO_SERVER
     {"demo", uniws__cli_demo, "run the same exchange on every backend against a local server"},
-#endif
     {"autobahn", uniws__cli_autobahn, "act as an Autobahn|Testsuite client (fuzzingserver driver)"},
-#ifndef UNIWS_CLI_NO_SERVER
+#ifndef UNIWS_CLI_NO_BENCH /* Windows: the bench echo server is POSIX (docs/platforms.md) */
     {"bench", uniws__bench_main, "echo benchmark: throughput, latency, connection scale"},
 #endif
 };

@@ -76,6 +76,10 @@ int uniws__cli_serve(int argc, char **argv)
         return uniws__cli_usage_error("serve", "--tls-cert and --tls-key go together");
     if (o.tls_client_ca && !o.tls_cert)
         return uniws__cli_usage_error("serve", "--tls-client-ca needs --tls-cert");
+    if (o.tls_cert && !uniws__server_tls_available())
+        return uniws__cli_usage_error("serve",
+                                      "--tls-cert: this build's server has no TLS (the "
+                                      "Windows cross build has no OpenSSL); serve ws:// only");
 
     rc = uniws__server_run(&o);
     if (rc < 0) {

@@ -2,33 +2,21 @@
  * server.c — the network driver of the scripted peer: one background thread
  * polls a listening socket and many non-blocking connections (optionally TLS),
  * runs a uniws__peer per connection and carries out its actions, and serves
- * static files for plain GETs.
+ * static files for plain GETs. The OS part is srv_os.h (POSIX and Windows),
+ * the TLS part srv_tls.h (OpenSSL, or none), so this file is the same on
+ * every platform.
  */
 #include "tools/server/server.h"
 
 #include "backends/loopback/peer.h"
+#include "tools/server/srv_os.h"
+#include "tools/server/srv_tls.h"
 #include "uniws/uniws.h"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #define SRV_READ_CHUNK 65536
 /* After our FIN we keep reading (and discarding) for a while: closing a socket
@@ -42,8 +30,8 @@ enum srv_phase { P_TLS_ACCEPT, P_PEER, P_DRAIN, P_DEAD };
 
 typedef struct srv_conn {
     struct srv_conn *next;
-    int fd;
-    SSL *ssl;
+    srv_sock fd;
+    srv_tls *ssl;
     int phase;
     uniws__peer *peer;
     /* the write in progress: peer memory (we call the peer again only once it
@@ -62,54 +50,24 @@ typedef struct srv_conn {
 } srv_conn;
 
 struct uniws__server {
-    int lfd;
-    int wake[2];
-    pthread_t thread;
-    int thread_started;
+    srv_sock lfd;
+    srv_wake wake;
+    int wake_open;
+    int os_ready; /* srv_os_init succeeded */
+    srv_thread *thread;
     int port;
-    SSL_CTX *tls;
+    srv_tls_ctx *tls;
     char *static_dir;
     int verbose;
     srv_conn *conns;
-    struct pollfd *pfds;
+    srv_pollfd *pfds;
     srv_conn **pconns;
     size_t pcap;
-    /* the thread reached its loop (uniws__server_start waits for it) */
-    pthread_mutex_t start_mu;
-    pthread_cond_t start_cv;
-    int running;
 };
-
-/* ---- fork safety ----------------------------------------------------------
- * The conformance runner forks a process per case while servers run on
- * threads of the parent. A fork taken while a server thread is inside an
- * allocator can leave that allocator's lock held forever in the child (GCC
- * 12's AddressSanitizer allocator has no fork handler: a case then hangs in
- * its first malloc). So a server thread holds g_busy (shared) whenever it is
- * not waiting in poll(), and fork() takes it exclusively first. */
-static pthread_rwlock_t g_busy = PTHREAD_RWLOCK_INITIALIZER;
-static pthread_once_t g_fork_once = PTHREAD_ONCE_INIT;
-
-static void fork_prepare(void)
-{
-    pthread_rwlock_wrlock(&g_busy);
-}
-
-static void fork_done(void)
-{
-    pthread_rwlock_unlock(&g_busy);
-}
-
-static void fork_install(void)
-{
-    pthread_atfork(fork_prepare, fork_done, fork_done);
-}
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return srv_os_now_ms();
 }
 
 static void vlog(const uniws__server *srv, const srv_conn *c, const char *what)
@@ -122,10 +80,9 @@ static void vlog(const uniws__server *srv, const srv_conn *c, const char *what)
 
 static void conn_free(srv_conn *c)
 {
-    if (c->ssl)
-        SSL_free(c->ssl);
-    if (c->fd >= 0)
-        close(c->fd);
+    srv_tls_free(c->ssl);
+    if (c->fd != SRV_SOCK_BAD)
+        srv_os_close(c->fd);
     uniws__peer_free(c->peer);
     free(c->owned);
     free(c);
@@ -133,10 +90,8 @@ static void conn_free(srv_conn *c)
 
 static void conn_reset(uniws__server *srv, srv_conn *c)
 {
-    struct linger lg = {1, 0};
-    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    close(c->fd);
-    c->fd = -1;
+    srv_os_reset(c->fd);
+    c->fd = SRV_SOCK_BAD;
     c->phase = P_DEAD;
     vlog(srv, c, "reset");
 }
@@ -144,8 +99,8 @@ static void conn_reset(uniws__server *srv, srv_conn *c)
 static void conn_fin(uniws__server *srv, srv_conn *c)
 {
     if (c->ssl)
-        SSL_shutdown(c->ssl); /* close_notify, best effort on a non-blocking socket */
-    shutdown(c->fd, SHUT_WR);
+        srv_tls_shutdown(c->ssl);
+    srv_os_shutdown_wr(c->fd);
     uniws__peer_free(c->peer);
     c->peer = NULL;
     c->phase = P_DRAIN;
@@ -159,11 +114,6 @@ static void conn_drop(uniws__server *srv, srv_conn *c, const char *why)
     vlog(srv, c, why);
 }
 
-static void tls_errors_clear(void)
-{
-    ERR_clear_error();
-}
-
 /* Reads what is available into the peer. Returns 0, or -1 when the connection
  * broke. */
 static int conn_read(srv_conn *c)
@@ -171,36 +121,22 @@ static int conn_read(srv_conn *c)
     uint8_t buf[SRV_READ_CHUNK];
     size_t total = 0;
     while (!c->rd_eof && total < SRV_READ_BUDGET) {
-        ssize_t n;
+        long n;
         if (c->ssl) {
-            tls_errors_clear();
-            int r = SSL_read(c->ssl, buf, sizeof buf);
-            if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e == SSL_ERROR_WANT_READ)
-                    return 0;
-                if (e == SSL_ERROR_WANT_WRITE) {
-                    c->tls_want_write = 1;
-                    return 0;
-                }
-                if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) {
-                    n = 0;
-                } else {
-                    return -1;
-                }
-            } else {
-                n = r;
+            n = srv_tls_read(c->ssl, buf, sizeof buf);
+            if (n == SRV_TLS_WANT_READ)
+                return 0;
+            if (n == SRV_TLS_WANT_WRITE) {
+                c->tls_want_write = 1;
+                return 0;
             }
         } else {
-            n = recv(c->fd, buf, sizeof buf, 0);
-            if (n < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    return 0;
-                if (errno == EINTR)
-                    continue;
-                return -1;
-            }
+            n = srv_os_recv(c->fd, buf, sizeof buf);
+            if (n == SRV_IO_AGAIN)
+                return 0;
         }
+        if (n < 0)
+            return -1;
         if (n == 0) {
             c->rd_eof = 1;
             uniws__peer_eof(c->peer);
@@ -219,35 +155,25 @@ static int conn_flush(srv_conn *c)
 {
     while (c->woff < c->wlen) {
         size_t n = c->wbytewise ? 1 : c->wlen - c->woff;
+        long r;
         if (c->ssl) {
-            if (n > INT32_MAX)
-                n = INT32_MAX;
-            tls_errors_clear();
-            int r = SSL_write(c->ssl, c->wdata + c->woff, (int)n);
-            if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e == SSL_ERROR_WANT_WRITE) {
-                    c->tls_want_write = 1;
-                    return 0;
-                }
-                if (e == SSL_ERROR_WANT_READ) {
-                    c->tls_want_read = 1;
-                    return 0;
-                }
-                return -1;
+            r = srv_tls_write(c->ssl, c->wdata + c->woff, n);
+            if (r == SRV_TLS_WANT_WRITE) {
+                c->tls_want_write = 1;
+                return 0;
             }
-            c->woff += (size_t)r;
+            if (r == SRV_TLS_WANT_READ) {
+                c->tls_want_read = 1;
+                return 0;
+            }
         } else {
-            ssize_t r = send(c->fd, c->wdata + c->woff, n, MSG_NOSIGNAL);
-            if (r < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    return 0;
-                if (errno == EINTR)
-                    continue;
-                return -1;
-            }
-            c->woff += (size_t)r;
+            r = srv_os_send(c->fd, c->wdata + c->woff, n);
+            if (r == SRV_IO_AGAIN)
+                return 0;
         }
+        if (r < 0)
+            return -1;
+        c->woff += (size_t)r;
     }
     c->wdata = NULL;
     c->wlen = c->woff = 0;
@@ -296,30 +222,22 @@ static uint8_t *read_static(const uniws__server *srv, const char *path, size_t h
     snprintf(full, dl + pl + sizeof "index.html", "%s%s%s", srv->static_dir, path,
              index ? "index.html" : "");
     *type = content_type(index ? "index.html" : path);
-    int fd = open(full, O_RDONLY | O_CLOEXEC);
+    uint64_t fsize = 0;
+    FILE *f = NULL;
+    if (srv_os_file_size(full, &fsize) == 0 && fsize <= SRV_MAX_FILE)
+        f = fopen(full, "rb");
     free(full);
-    if (fd < 0)
+    if (!f)
         return NULL;
-    struct stat st;
-    uint8_t *buf = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= SRV_MAX_FILE) {
-        size_t n = (size_t)st.st_size, got = 0;
-        buf = malloc(head_room + n + 1);
-        while (buf && got < n) {
-            ssize_t r = read(fd, buf + head_room + got, n - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-        }
-        if (buf && got != n) {
-            free(buf);
-            buf = NULL;
-        }
-        *size = n;
+    size_t n = (size_t)fsize;
+    uint8_t *buf = malloc(head_room + n + 1);
+    /* one byte more than the size: a file that grew meanwhile is refused */
+    if (buf && fread(buf + head_room, 1, n + 1, f) != n) {
+        free(buf);
+        buf = NULL;
     }
-    close(fd);
+    *size = n;
+    fclose(f);
     return buf;
 }
 
@@ -365,20 +283,18 @@ static int conn_http(uniws__server *srv, srv_conn *c, const char *path)
 static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
 {
     if (c->phase == P_TLS_ACCEPT) {
-        tls_errors_clear();
-        int r = SSL_accept(c->ssl);
+        int r = srv_tls_accept(c->ssl);
         c->tls_want_write = 0;
         if (r == 1) {
             c->phase = P_PEER;
         } else {
-            int e = SSL_get_error(c->ssl, r);
-            if (e == SSL_ERROR_WANT_WRITE) {
+            if (r == SRV_TLS_WANT_WRITE) {
                 c->tls_want_write = 1;
-            } else if (e != SSL_ERROR_WANT_READ) {
+            } else if (r != SRV_TLS_WANT_READ) {
                 /* The alert is written: end in order and drain, so unread
                  * client bytes do not turn the end into a reset that would
                  * lose the alert (a refused client certificate says why). */
-                shutdown(c->fd, SHUT_WR);
+                srv_os_shutdown_wr(c->fd);
                 c->phase = P_DRAIN;
                 c->deadline = now_ms() + SRV_DRAIN_MS;
                 vlog(srv, c, "TLS handshake failed");
@@ -389,13 +305,11 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
     if (c->phase == P_DRAIN) {
         uint8_t buf[4096];
         for (;;) {
-            ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+            long n = srv_os_recv(c->fd, buf, sizeof buf);
             if (n > 0)
                 continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && now < c->deadline)
+            if (n == SRV_IO_AGAIN && now < c->deadline)
                 return;
-            if (n < 0 && errno == EINTR)
-                continue;
             conn_drop(srv, c, "closed");
             return;
         }
@@ -455,7 +369,7 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
             break;
         default:
             /* (not while no-read: nothing would take them, the loop would spin) */
-            if (c->tls_want_write || !c->ssl || !SSL_pending(c->ssl) ||
+            if (c->tls_want_write || !c->ssl || !srv_tls_pending(c->ssl) ||
                 !uniws__peer_reading(c->peer))
                 return;
             break; /* TLS holds decrypted bytes the read budget left behind */
@@ -467,15 +381,15 @@ static short conn_events(const srv_conn *c)
 {
     switch (c->phase) {
     case P_TLS_ACCEPT:
-        return c->tls_want_write ? POLLOUT : POLLIN;
+        return c->tls_want_write ? SRV_POLLOUT : SRV_POLLIN;
     case P_DRAIN:
-        return POLLIN;
+        return SRV_POLLIN;
     case P_PEER: {
         short ev = 0;
         if (c->tls_want_write || (c->wdata && !c->tls_want_read))
-            ev |= POLLOUT;
+            ev |= SRV_POLLOUT;
         if (c->tls_want_read || (!c->wdata && !c->rd_eof && uniws__peer_reading(c->peer)))
-            ev |= POLLIN;
+            ev |= SRV_POLLIN;
         return ev;
     }
     default:
@@ -497,35 +411,24 @@ static void srv_accept(uniws__server *srv)
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
-        int fd = accept4(srv->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            return; /* EAGAIN, or out of descriptors: try on the next wakeup */
-        }
-        /* Every write must leave as its own segment (bytewise, same-segment). */
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        srv_sock fd = srv_os_accept(srv->lfd, &ss, &sl);
+        if (fd == SRV_SOCK_BAD)
+            return; /* none waiting, or out of descriptors: try on the next wakeup */
         srv_conn *c = calloc(1, sizeof *c);
         if (c)
             c->peer = uniws__peer_new();
-        if (c && srv->tls) {
-            c->ssl = SSL_new(srv->tls);
-            if (c->ssl && SSL_set_fd(c->ssl, fd) != 1) {
-                SSL_free(c->ssl);
-                c->ssl = NULL;
-            }
-        }
+        if (c && srv->tls)
+            c->ssl = srv_tls_new(srv->tls, fd);
         if (!c || !c->peer || (srv->tls && !c->ssl)) {
             if (c)
                 uniws__peer_free(c->peer);
             free(c);
-            close(fd);
+            srv_os_close(fd);
             continue;
         }
         c->fd = fd;
         c->phase = srv->tls ? P_TLS_ACCEPT : P_PEER;
-        char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
+        char host[48] = "?", port[8] = "?"; /* numeric: INET6_ADDRSTRLEN is 46 */
         getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, port, sizeof port,
                     NI_NUMERICHOST | NI_NUMERICSERV);
         snprintf(c->addr, sizeof c->addr, "%s:%s", host, port);
@@ -535,21 +438,16 @@ static void srv_accept(uniws__server *srv)
     }
 }
 
-static void *srv_thread(void *arg)
+static void srv_main(void *arg)
 {
     uniws__server *srv = arg;
-    pthread_rwlock_rdlock(&g_busy);
-    pthread_mutex_lock(&srv->start_mu);
-    srv->running = 1;
-    pthread_cond_signal(&srv->start_cv);
-    pthread_mutex_unlock(&srv->start_mu);
     for (;;) {
         size_t n = 2;
         for (srv_conn *c = srv->conns; c; c = c->next)
             n++;
         if (n > srv->pcap) {
             size_t cap = n * 2;
-            struct pollfd *pf = realloc(srv->pfds, cap * sizeof *pf);
+            srv_pollfd *pf = realloc(srv->pfds, cap * sizeof *pf);
             if (pf)
                 srv->pfds = pf;
             srv_conn **pc = realloc(srv->pconns, cap * sizeof *pc);
@@ -560,20 +458,20 @@ static void *srv_thread(void *arg)
         }
         int64_t now = now_ms(), wake_at = -1;
         size_t k = 0;
-        srv->pfds[k++] = (struct pollfd){.fd = srv->wake[0], .events = POLLIN};
-        srv->pfds[k++] = (struct pollfd){.fd = srv->lfd, .events = POLLIN};
+        srv->pfds[k++] = (srv_pollfd){.fd = srv->wake.rd, .events = SRV_POLLIN};
+        srv->pfds[k++] = (srv_pollfd){.fd = srv->lfd, .events = SRV_POLLIN};
         for (srv_conn *c = srv->conns; c && k < srv->pcap; c = c->next) {
             int64_t d = conn_deadline(c);
             if (d >= 0 && (wake_at < 0 || d < wake_at))
                 wake_at = d;
             srv->pconns[k] = c;
-            srv->pfds[k++] = (struct pollfd){.fd = c->fd, .events = conn_events(c)};
+            srv->pfds[k++] = (srv_pollfd){.fd = c->fd, .events = conn_events(c)};
         }
         int timeout = wake_at < 0 ? -1 : wake_at <= now ? 0 : (int)(wake_at - now);
-        pthread_rwlock_unlock(&g_busy); /* idle: a fork may happen now */
-        int r = poll(srv->pfds, (nfds_t)k, timeout);
-        pthread_rwlock_rdlock(&g_busy);
-        if (r < 0 && errno != EINTR)
+        srv_os_idle_begin(); /* a fork may happen now */
+        int r = srv_os_poll(srv->pfds, k, timeout);
+        srv_os_idle_end();
+        if (r < 0)
             break;
         if (r > 0 && srv->pfds[0].revents)
             break; /* uniws__server_stop */
@@ -596,8 +494,6 @@ static void *srv_thread(void *arg)
             }
         }
     }
-    pthread_rwlock_unlock(&g_busy);
-    return NULL;
 }
 
 /* ---- public -------------------------------------------------------------- */
@@ -609,17 +505,16 @@ static void srv_free(uniws__server *srv)
         srv->conns = c->next;
         conn_free(c);
     }
-    if (srv->lfd >= 0)
-        close(srv->lfd);
-    if (srv->wake[0] >= 0)
-        close(srv->wake[0]);
-    if (srv->wake[1] >= 0)
-        close(srv->wake[1]);
-    if (srv->tls)
-        SSL_CTX_free(srv->tls);
+    if (srv->lfd != SRV_SOCK_BAD)
+        srv_os_close(srv->lfd);
+    if (srv->wake_open)
+        srv_os_wake_close(&srv->wake);
+    srv_tls_ctx_free(srv->tls);
     free(srv->static_dir);
     free(srv->pfds);
     free(srv->pconns);
+    if (srv->os_ready)
+        srv_os_cleanup();
     free(srv);
 }
 
@@ -636,51 +531,39 @@ static int srv_listen(uniws__server *srv, const char *host, int port)
         return UNIWS_EIO;
     int rc = UNIWS_EIO;
     for (struct addrinfo *ai = res; ai && rc != 0; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
+        srv_sock fd = srv_os_socket(ai->ai_family);
+        if (fd == SRV_SOCK_BAD)
             continue;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        srv_os_reuse_addr(fd);
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0 &&
+        if (bind(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen) == 0 && listen(fd, 128) == 0 &&
             getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
             srv->lfd = fd;
             srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                        : ((struct sockaddr_in *)&ss)->sin_port);
             rc = 0;
         } else {
-            close(fd);
+            srv_os_close(fd);
         }
     }
     freeaddrinfo(res);
     return rc;
 }
 
-static int srv_tls(uniws__server *srv, const char *cert, const char *key, const char *client_ca)
+/* A copy of s (strdup is POSIX, not ISO C). */
+static char *copy_str(const char *s)
 {
-    srv->tls = SSL_CTX_new(TLS_server_method());
-    if (!srv->tls)
-        return UNIWS_ENOMEM;
-    SSL_CTX_set_mode(srv->tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (SSL_CTX_use_certificate_chain_file(srv->tls, cert) != 1 ||
-        SSL_CTX_use_PrivateKey_file(srv->tls, key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(srv->tls) != 1) {
-        ERR_clear_error();
-        return UNIWS_ETLS;
-    }
-    if (client_ca) {
-        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
-        if (!names || SSL_CTX_load_verify_locations(srv->tls, client_ca, NULL) != 1) {
-            if (names)
-                sk_X509_NAME_pop_free(names, X509_NAME_free);
-            ERR_clear_error();
-            return UNIWS_ETLS;
-        }
-        SSL_CTX_set_client_CA_list(srv->tls, names);
-        SSL_CTX_set_verify(srv->tls, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-    }
-    return 0;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+int uniws__server_tls_available(void)
+{
+    return srv_tls_available();
 }
 
 int uniws__server_start(const uniws__server_options *opts, uniws__server **out)
@@ -692,47 +575,32 @@ int uniws__server_start(const uniws__server_options *opts, uniws__server **out)
     uniws__server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return UNIWS_ENOMEM;
-    srv->lfd = srv->wake[0] = srv->wake[1] = -1;
+    srv->lfd = SRV_SOCK_BAD;
     srv->verbose = opts->verbose;
     srv->pcap = 64;
     srv->pfds = malloc(srv->pcap * sizeof *srv->pfds);
     srv->pconns = malloc(srv->pcap * sizeof *srv->pconns);
     if (opts->static_dir)
-        srv->static_dir = strdup(opts->static_dir);
+        srv->static_dir = copy_str(opts->static_dir);
     int rc = 0;
     if (!srv->pfds || !srv->pconns || (opts->static_dir && !srv->static_dir))
         rc = UNIWS_ENOMEM;
     if (!rc && opts->tls_cert)
-        rc = srv_tls(srv, opts->tls_cert, opts->tls_key, opts->tls_client_ca);
+        rc = srv_tls_ctx_new(opts->tls_cert, opts->tls_key, opts->tls_client_ca, &srv->tls);
+    if (!rc && srv_os_init() != 0)
+        rc = UNIWS_EIO;
+    srv->os_ready = !rc;
     if (!rc)
         rc = srv_listen(srv, opts->host ? opts->host : "127.0.0.1", opts->port);
-    if (!rc && pipe2(srv->wake, O_NONBLOCK | O_CLOEXEC) != 0)
+    if (!rc && srv_os_wake_open(&srv->wake) != 0)
         rc = UNIWS_EIO;
-    if (!rc) {
-        /* The thread takes no asynchronous signals: SIGPIPE from OpenSSL's
-         * writes stays pending there instead of killing the process, and
-         * SIGINT/SIGTERM go to the application's threads. */
-        sigset_t all, old;
-        pthread_once(&g_fork_once, fork_install);
-        pthread_mutex_init(&srv->start_mu, NULL);
-        pthread_cond_init(&srv->start_cv, NULL);
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        if (pthread_create(&srv->thread, NULL, srv_thread, srv) != 0)
-            rc = UNIWS_ENOMEM;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        /* Return only once the thread runs its loop: a fork right after a
-         * thread was created could catch it setting itself up. */
-        pthread_mutex_lock(&srv->start_mu);
-        while (!rc && !srv->running)
-            pthread_cond_wait(&srv->start_cv, &srv->start_mu);
-        pthread_mutex_unlock(&srv->start_mu);
-    }
+    srv->wake_open = !rc;
+    if (!rc && srv_os_thread_start(&srv->thread, srv_main, srv) != 0)
+        rc = UNIWS_ENOMEM;
     if (rc) {
         srv_free(srv);
         return rc;
     }
-    srv->thread_started = 1;
     *out = srv;
     return 0;
 }
@@ -746,27 +614,22 @@ void uniws__server_stop(uniws__server *srv)
 {
     if (!srv)
         return;
-    if (srv->thread_started) {
-        char b = 1;
-        while (write(srv->wake[1], &b, 1) < 0 && errno == EINTR) {
-        }
-        pthread_join(srv->thread, NULL);
+    if (srv->thread) {
+        srv_os_wake_signal(&srv->wake);
+        srv_os_thread_join(srv->thread);
     }
     srv_free(srv);
 }
 
 int uniws__server_run(const uniws__server_options *opts)
 {
-    sigset_t stop, old;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    /* Blocked before the thread exists, then taken synchronously by sigwait. */
-    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    srv_stop *stop = NULL;
+    if (srv_os_stop_begin(&stop) != 0)
+        return UNIWS_ENOMEM;
     uniws__server *srv = NULL;
     int rc = uniws__server_start(opts, &srv);
     if (rc) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        srv_os_stop_end(stop);
         return rc;
     }
     const char *host = opts->host ? opts->host : "127.0.0.1";
@@ -774,9 +637,8 @@ int uniws__server_run(const uniws__server_options *opts)
     printf("listening on %s://%s%s%s:%d\n", opts->tls_cert ? "wss" : "ws", v6 ? "[" : "", host,
            v6 ? "]" : "", srv->port);
     fflush(stdout);
-    int sig = 0;
-    sigwait(&stop, &sig);
+    srv_os_stop_wait(stop);
     uniws__server_stop(srv);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    srv_os_stop_end(stop);
     return 0;
 }
