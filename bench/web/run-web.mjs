@@ -13,10 +13,12 @@
 //        [--engines node,chromium] [--quick] [--reps N] [--only small,rtt,4k,1m,16m]
 //        [--out DIR] [--check] [--no-pin] [--chromium PATH] [--scale N]
 //
-// --quick divides every count by 10 (--scale N: by N) and runs once
-// (plumbing, not data).
+// --quick divides every count by 10 and runs once (plumbing, not data);
+// --scale N divides every count by N (with or without --quick).
 // --check exits 1 unless every client produced a verified line on every
-// workload (ctest wasm.bench_web); no timing is ever asserted.
+// workload, and (with --server) unless every client in every engine flags
+// the bad echo of a server started with --corrupt-every 7 (ctest
+// wasm.bench_web); no timing is ever asserted.
 // Pinning (default with 2+ cores and taskset): the server on core 0, this
 // script and every client (Node.js, Chromium's processes) on core 1.
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 
-const o = { engines: 'node,chromium', reps: 3, quick: false, scale: 10, check: false, pin: true,
+const o = { engines: 'node,chromium', reps: 3, quick: false, scale: 0, check: false, pin: true,
   out: path.join(root, 'bench', 'results') };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -60,7 +62,7 @@ if (!o.url && !(o.server && fs.existsSync(o.server))) {
 }
 const engines = o.engines.split(',').filter(Boolean);
 
-const div = (n) => (o.quick ? Math.ceil(n / o.scale) : n);
+const div = (n) => Math.ceil(n / (o.scale || (o.quick ? 10 : 1)));
 // The workloads of bench/run.sh that a browser can run (no conn/idle).
 const workloads = [
   { name: 'small', size: '64', count: div(200000), window: 64, row: '64 B, 64 in flight (msgs/s)', f: (r) => r.msgs_per_s, up: true, fmt: (v) => `${(v / 1000).toFixed(1)} k` },
@@ -78,17 +80,20 @@ const pinned = (core, cmd, args) => (canPin ? ['taskset', ['-c', String(core), c
 
 // ---- the server ---------------------------------------------------------------
 let server = null;
-async function startServer() {
-  const [cmd, args] = pinned(0, o.server, ['--port', '0']);
-  server = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+let badServer = null;
+async function startServer(extra = []) {
+  const [cmd, args] = pinned(0, o.server, ['--port', '0', ...extra]);
+  const srv = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (extra.length) badServer = srv;
+  else server = srv;
   let out = '';
   const port = await new Promise((resolve, reject) => {
-    server.stdout.on('data', (d) => {
+    srv.stdout.on('data', (d) => {
       out += d;
       const m = /^port (\d+)$/m.exec(out);
       if (m) resolve(Number(m[1]));
     });
-    server.on('exit', (c) => reject(new Error(`uniws-bench-server exited with ${c}`)));
+    srv.on('exit', (c) => reject(new Error(`uniws-bench-server exited with ${c}`)));
   });
   return `ws://127.0.0.1:${port}/`;
 }
@@ -213,7 +218,8 @@ function table(runs, cmd) {
   for (const r of runs) if (r.run.backend) versions[r.label] = r.run.backend;
   const failures = runs.filter((r) => !r.run.ok);
   const reps = Math.max(0, ...runs.map((r) => r.rep));
-  const out = [`Medians of ${reps} interleaved run(s) (the round trip ${o.quick ? 1 : 3}× per repetition) on ` +
+  const out = [`Medians of ${reps} interleaved run(s) (the round trip ${o.quick ? 1 : 3}× per repetition` +
+    `${o.scale > 1 ? `, counts / ${o.scale}` : ''}) on ` +
     `${os.cpus().length} × ${os.cpus()[0].model.trim()}` +
     (canPin ? ', server pinned to core 0, clients to core 1' : '') +
     '. Ratio > 1× means uniws does better. Client CPU is known under Node.js only ' +
@@ -287,6 +293,20 @@ try {
       console.error(`run-web: --check: no verified line from ${missing.join(', ')}`);
       status = 1;
     }
+    // The checks must be able to fail: every client flags a corrupted echo.
+    if (o.server) {
+      const bad = await startServer(['--corrupt-every', '7']);
+      const args = ['--url', bad, '--size', '100', '--count', '50', '--window', '4', '--timeout', '60', '--json'];
+      for (const e of engines) {
+        for (const client of ['uniws', 'js']) {
+          const run = e === 'node' ? await runNode(client, args) : await runChromium(client, args);
+          const caught = !run.ok && /^echo \d+/.test(run.error || '');
+          console.error(`run-web: --check: ${client} in ${e} against a corrupting server: ` +
+            `${caught ? 'caught' : 'NOT caught'} (${run.error || 'ok'})`);
+          if (!caught) status = 1;
+        }
+      }
+    }
   }
 } catch (e) {
   console.error(`run-web: ${e.stack || e}`);
@@ -295,5 +315,6 @@ try {
   if (browser) await browser.close().catch(() => {});
   if (pages) pages.close();
   if (server) server.kill();
+  if (badServer) badServer.kill();
 }
 process.exit(status);
