@@ -268,8 +268,13 @@ EM_JS(void, uniws__em_listen, (int id), {
     ws.onmessage = function(ev) {
         var bytes = typeof ev.data === 'string' ? enc.encode(ev.data) : new Uint8Array(ev.data);
         var at = _uniws__em_message(id, bytes.length, typeof ev.data === 'string' ? 1 : 0);
-        if (at)
-            HEAPU8.set(bytes, at); /* after the call: malloc may have grown the heap */
+        if (!at)
+            return;
+        HEAPU8.set(bytes, at); /* after the call: malloc may have grown the heap */
+        /* Dispatch in this task (platforms/web/poller.c), as a JavaScript
+         * handler would run, instead of one task later. */
+        if (Module['uniwsRunSoon'])
+            Module['uniwsRunSoon']();
     };
 });
 /* clang-format on */

@@ -79,7 +79,10 @@ EM_JS(void, uniws__web_wake_waiter, (void *p), {
  * work must let the engine deliver events in between. Emscripten 3.1.6's
  * emscripten_set_immediate() would do, but its Node.js id table grows by one
  * slot per call. uniws__web_soon_cancel(p) drops p's pending run (p is about
- * to be freed); the queued task then finds nothing to do. */
+ * to be freed); the queued task then finds nothing to do. A backend may run
+ * the pending turns sooner, from the end of an engine event handler, through
+ * Module.uniwsRunSoon() (backends/emscripten: a message's round trip then
+ * costs no extra task). */
 /* clang-format off */
 EM_JS(void, uniws__web_soon, (void *p), {
     var s = Module['uniwsSoon'];
@@ -96,6 +99,17 @@ EM_JS(void, uniws__web_soon, (void *p), {
                 if (!(e instanceof ExitStatus) && e !== 'unwind')
                     throw e;
             }
+        };
+        /* Runs the queued turns now: for a backend, at the end of an engine
+         * event handler (no C code on the stack), so the event is dispatched
+         * in the task that brought it, as a JavaScript handler would be. Not
+         * while Asyncify has a C stack suspended (its loop is running). */
+        Module['uniwsRunSoon'] = function() {
+            if (typeof Asyncify === 'object' && Asyncify && Asyncify.currData)
+                return;
+            var ks = Object.keys(s.pending);
+            for (var i = 0; i < ks.length; i++)
+                run(+ks[i]);
         };
         if (typeof setImmediate === 'function') {
             s.post = function(q) { setImmediate(run, q); };
