@@ -235,6 +235,14 @@ function table(runs, cmd) {
 }
 
 // ---- main -------------------------------------------------------------------------
+// Interrupted: the servers and the browser go with us.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const p of [server, badServer]) if (p) p.kill('SIGKILL');
+    if (browser) browser.close().catch(() => {}).finally(() => process.exit(130));
+    else process.exit(130);
+  });
+}
 let pages = null;
 let status = 0;
 try {
