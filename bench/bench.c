@@ -5,6 +5,12 @@
  * checked (workload.h). Without --url it starts the echo server on a thread
  * of its own (CPU is then counted for the loop thread only); with
  * --backend loopback and no --url it needs no server at all.
+ *
+ * The same source builds with Emscripten (bench/web): there the browser
+ * drives the loop (uniws_loop_run() hands it over and returns), so a run ends
+ * in a browser timer after the socket closed, as a web app's would. What a
+ * browser cannot do (an in-process server, --connections, --stream) is left
+ * out of that build.
  */
 #include "bench.h"
 
@@ -12,7 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#include <emscripten/eventloop.h>
+#else
 #include "echo_server.h"
+#endif
 #include "report.h"
 #include "uniws/uniws.h"
 #include "workload.h"
@@ -117,6 +128,10 @@ static void on_error(uniws_socket *s, const uniws_error_event *ev, void *ud)
     uniws__bench_verify_fail(&r->v, "%s (%s)", ev->message, uniws_err_name(ev->error));
 }
 
+#ifdef __EMSCRIPTEN__
+static void web_end(void *arg);
+#endif
+
 static void tp_close(uniws_socket *s, const uniws_close_event *ev, void *ud)
 {
     run *r = ud;
@@ -125,6 +140,56 @@ static void tp_close(uniws_socket *s, const uniws_close_event *ev, void *ud)
     if (r->got < r->cfg->count && r->v.errors == 0)
         uniws__bench_verify_fail(&r->v, "closed (code %d) after %ld of %ld echoes", ev->code,
                                  r->got, r->cfg->count);
+#ifdef __EMSCRIPTEN__
+    /* The run ends outside the loop's turn, where the loop may be freed. */
+    emscripten_set_timeout(web_end, 0, r);
+#endif
+}
+
+static int tp_start(run *r, uniws_loop *loop, const char *url, const uniws_options *base,
+                    uniws__bench_result *res)
+{
+    const uniws__bench_cfg *cfg = r->cfg;
+    uniws_options o = *base;
+    o.callbacks.on_open = tp_open;
+    o.callbacks.on_message = tp_message;
+    o.callbacks.on_error = on_error;
+    o.callbacks.on_close = tp_close;
+    o.user_data = r;
+    if (uniws__bench_rtt_init(&r->rtt, cfg->window, cfg->count))
+        return UNIWS_ENOMEM;
+    int e = uniws_connect(loop, url, &o, &r->s);
+    if (e)
+        return e;
+    res->backend = uniws_backend_name(r->s);
+    return 0;
+}
+
+static void tp_timed_out(run *r)
+{
+    uniws__bench_verify_fail(&r->v, "timed out after %d s (%ld of %ld echoes)", r->cfg->timeout_s,
+                             r->got, r->cfg->count);
+    uniws_free(r->s);
+    r->s = NULL;
+}
+
+static void tp_result(run *r, uniws__bench_result *res)
+{
+    if (r->t1) {
+        res->secs = (double)(r->t1 - r->t0) / 1e9;
+        res->cpu_secs = (double)(r->cpu1 - r->cpu0) / 1e9;
+    }
+    res->p50_us = uniws__bench_rtt_pct(&r->rtt, 50);
+    res->p99_us = uniws__bench_rtt_pct(&r->rtt, 99);
+    res->echoes = r->got;
+    uniws_free(r->s);
+    r->s = NULL;
+}
+
+#ifndef __EMSCRIPTEN__
+static int tp_done(run *r)
+{
+    return r->done;
 }
 
 static int drive(uniws_loop *loop, int (*done)(run *), run *r, uint64_t deadline)
@@ -142,43 +207,12 @@ static int drive(uniws_loop *loop, int (*done)(run *), run *r, uint64_t deadline
     return 0;
 }
 
-static int tp_done(run *r)
+/* Natively the run blocks in the loop until the socket closed. */
+static void throughput_wait(run *r, uniws_loop *loop)
 {
-    return r->done;
-}
-
-static int throughput(run *r, uniws_loop *loop, const char *url, const uniws_options *base,
-                      uniws__bench_result *res)
-{
-    const uniws__bench_cfg *cfg = r->cfg;
-    uniws_options o = *base;
-    o.callbacks.on_open = tp_open;
-    o.callbacks.on_message = tp_message;
-    o.callbacks.on_error = on_error;
-    o.callbacks.on_close = tp_close;
-    o.user_data = r;
-    if (uniws__bench_rtt_init(&r->rtt, cfg->window, cfg->count))
-        return UNIWS_ENOMEM;
-    int e = uniws_connect(loop, url, &o, &r->s);
-    if (e)
-        return e;
-    res->backend = uniws_backend_name(r->s);
-    uint64_t deadline = uniws__bench_now_ns() + (uint64_t)cfg->timeout_s * 1000000000u;
-    if (drive(loop, tp_done, r, deadline) != 0) {
-        uniws__bench_verify_fail(&r->v, "timed out after %d s (%ld of %ld echoes)", cfg->timeout_s,
-                                 r->got, cfg->count);
-        uniws_free(r->s);
-        r->s = NULL;
-    }
-    if (r->t1) {
-        res->secs = (double)(r->t1 - r->t0) / 1e9;
-        res->cpu_secs = (double)(r->cpu1 - r->cpu0) / 1e9;
-    }
-    res->p50_us = uniws__bench_rtt_pct(&r->rtt, 50);
-    res->p99_us = uniws__bench_rtt_pct(&r->rtt, 99);
-    res->echoes = r->got;
-    uniws_free(r->s);
-    return 0;
+    uint64_t deadline = uniws__bench_now_ns() + (uint64_t)r->cfg->timeout_s * 1000000000u;
+    if (drive(loop, tp_done, r, deadline) != 0)
+        tp_timed_out(r);
 }
 
 /* ---- connection mode -------------------------------------------------------- */
@@ -311,7 +345,78 @@ static int connections(run *r, uniws_loop *loop, const char *url, const uniws_op
     return 0;
 }
 
+#endif /* !__EMSCRIPTEN__: connection mode */
+
 /* ---- the command -------------------------------------------------------------- */
+
+/* One run of the command and everything its end needs: on the web that end
+ * comes after uniws__bench_main() has returned (the browser drives the loop). */
+typedef struct session {
+    run r; /* first: web_end gets the run */
+    uniws__bench_cfg cfg;
+    uniws__bench_result res;
+    uniws_loop *loop;
+#ifndef __EMSCRIPTEN__
+    uniws__echo_server *srv;
+#endif
+    char *url, *backend; /* copies: argv is gone once main() returned (web) */
+    char urlbuf[64];
+} session;
+
+static void session_free(session *ss)
+{
+    if (ss->loop && uniws_loop_free(ss->loop) != 0)
+        fprintf(stderr, "uniws bench: the loop still had sockets\n");
+#ifndef __EMSCRIPTEN__
+    uniws__echo_stop_thread(ss->srv);
+#endif
+    uniws__bench_rtt_free(&ss->r.rtt);
+    uniws__bench_payload_free(&ss->r.pl);
+    free(ss->url);
+    free(ss->backend);
+    free(ss);
+}
+
+/* Prints the run's result; returns the exit status. */
+static int session_report(session *ss)
+{
+    uniws__bench_result *res = &ss->res;
+    res->full_checks = ss->r.v.full;
+    res->peak_rss_kib = uniws__bench_peak_rss_kib();
+    res->ok = ss->r.v.errors == 0;
+    res->error = ss->r.v.first_error;
+    uniws__bench_print(res);
+    if (res->ok)
+        return UNIWS__BENCH_EXIT_OK;
+    return strstr(ss->r.v.first_error, "echo ") == ss->r.v.first_error ? UNIWS__BENCH_EXIT_VERIFY
+                                                                       : UNIWS__BENCH_EXIT_FAILED;
+}
+
+#ifdef __EMSCRIPTEN__
+static long web_deadline;
+
+/* The socket closed (or the run timed out): report and end the program with
+ * its exit status (Node.js exits; a page gets Module.onExit). */
+static void web_end(void *arg)
+{
+    session *ss = arg;
+    if (web_deadline)
+        emscripten_clear_timeout(web_deadline);
+    web_deadline = 0;
+    tp_result(&ss->r, &ss->res);
+    int status = session_report(ss);
+    session_free(ss);
+    emscripten_force_exit(status);
+}
+
+static void web_timeout(void *arg)
+{
+    session *ss = arg;
+    web_deadline = 0;
+    tp_timed_out(&ss->r);
+    web_end(ss);
+}
+#endif
 
 int uniws__bench_main(int argc, char **argv)
 {
@@ -351,32 +456,54 @@ int uniws__bench_main(int argc, char **argv)
             return UNIWS__BENCH_EXIT_USAGE;
         }
     }
-    signal(SIGPIPE, SIG_IGN);
-
-    char urlbuf[64];
-    uniws__echo_server *srv = NULL;
-    run r;
-    memset(&r, 0, sizeof r);
-    r.cfg = &cfg;
-    if (!cfg.url) {
-        if (cfg.backend && strcmp(cfg.backend, "loopback") == 0) {
-            cfg.url = "ws://loopback/echo";
-        } else {
-            uniws__echo_opts eo = {0};
-            if (uniws__echo_start_thread(&eo, &srv) != 0) {
-                perror("uniws bench: starting the echo server");
-                return UNIWS__BENCH_EXIT_FAILED;
-            }
-            snprintf(urlbuf, sizeof urlbuf, "ws://127.0.0.1:%d/", uniws__echo_port(srv));
-            cfg.url = urlbuf;
-            r.thread_cpu = 1;
-        }
+#ifdef __EMSCRIPTEN__
+    /* A browser cannot listen, and its loop must not block. */
+    int local = cfg.backend && strcmp(cfg.backend, "loopback") == 0;
+    if ((!cfg.url && !local) || cfg.connections > 0 || stream_size) {
+        fprintf(stderr, "uniws bench: on the web only the echo workload against --url "
+                        "(no --connections, no --stream)\n");
+        return UNIWS__BENCH_EXIT_USAGE;
     }
-    if (uniws__bench_payload_init(&r.pl, cfg.size)) {
-        uniws__echo_stop_thread(srv);
+#else
+    signal(SIGPIPE, SIG_IGN);
+#endif
+
+    session *ss = calloc(1, sizeof *ss);
+    if (!ss || (cfg.url && !(ss->url = strdup(cfg.url))) ||
+        (cfg.backend && !(ss->backend = strdup(cfg.backend)))) {
+        if (ss)
+            session_free(ss);
+        fprintf(stderr, "uniws bench: out of memory\n");
         return UNIWS__BENCH_EXIT_FAILED;
     }
-    uniws__bench_verify_init(&r.v, &r.pl, cfg.text);
+    cfg.url = ss->url;
+    cfg.backend = ss->backend;
+    ss->cfg = cfg;
+    run *r = &ss->r;
+    r->cfg = &ss->cfg;
+    if (!ss->cfg.url) {
+        if (cfg.backend && strcmp(cfg.backend, "loopback") == 0) {
+            ss->cfg.url = "ws://loopback/echo";
+        } else {
+#ifndef __EMSCRIPTEN__
+            uniws__echo_opts eo = {0};
+            if (uniws__echo_start_thread(&eo, &ss->srv) != 0) {
+                perror("uniws bench: starting the echo server");
+                session_free(ss);
+                return UNIWS__BENCH_EXIT_FAILED;
+            }
+            snprintf(ss->urlbuf, sizeof ss->urlbuf, "ws://127.0.0.1:%d/",
+                     uniws__echo_port(ss->srv));
+            ss->cfg.url = ss->urlbuf;
+            r->thread_cpu = 1;
+#endif
+        }
+    }
+    if (uniws__bench_payload_init(&r->pl, cfg.size)) {
+        session_free(ss);
+        return UNIWS__BENCH_EXIT_FAILED;
+    }
+    uniws__bench_verify_init(&r->v, &r->pl, cfg.text);
 
     uniws_options o;
     memset(&o, 0, sizeof o);
@@ -386,47 +513,48 @@ int uniws__bench_main(int argc, char **argv)
     o.tls_skip_verify = cfg.insecure;
     if (cfg.size > UNIWS_DEFAULT_MAX_MESSAGE_SIZE)
         o.max_message_size = cfg.size;
-    uniws__bench_result res;
-    memset(&res, 0, sizeof res);
-    res.cfg = &cfg;
+    ss->res.cfg = &ss->cfg;
 
-    uniws_loop *loop = NULL;
-    int e = uniws_loop_new(&loop);
+    int e = uniws_loop_new(&ss->loop);
+#ifndef __EMSCRIPTEN__
     if (e == 0 && stream_size) {
-        e = uniws__bench_stream(&cfg, loop, &o, stream_size);
+        e = uniws__bench_stream(&ss->cfg, ss->loop, &o, stream_size);
         int st = e == 0           ? UNIWS__BENCH_EXIT_OK
                  : e == UNIWS_EIO ? UNIWS__BENCH_EXIT_VERIFY
                                   : UNIWS__BENCH_EXIT_FAILED;
         if (e && e != UNIWS_EIO)
             fprintf(stderr, "uniws bench: %s\n", uniws_strerror(e));
-        uniws_loop_free(loop);
-        uniws__echo_stop_thread(srv);
-        uniws__bench_payload_free(&r.pl);
+        session_free(ss);
         return st;
     }
+    if (e == 0 && cfg.connections > 0)
+        e = connections(r, ss->loop, ss->cfg.url, &o, &ss->res);
+    else if (e == 0)
+        e = tp_start(r, ss->loop, ss->cfg.url, &o, &ss->res);
+#else
     if (e == 0)
-        e = cfg.connections > 0 ? connections(&r, loop, cfg.url, &o, &res)
-                                : throughput(&r, loop, cfg.url, &o, &res);
-    int status = UNIWS__BENCH_EXIT_OK;
+        e = tp_start(r, ss->loop, ss->cfg.url, &o, &ss->res);
+#endif
     if (e) {
         fprintf(stderr, "uniws bench: %s\n", uniws_strerror(e));
-        status = e == UNIWS_ESYNTAX || e == UNIWS_EUNSUPPORTED || e == UNIWS_ENO_BACKEND
-                     ? UNIWS__BENCH_EXIT_USAGE
-                     : UNIWS__BENCH_EXIT_FAILED;
-    } else {
-        res.full_checks = r.v.full;
-        res.peak_rss_kib = uniws__bench_peak_rss_kib();
-        res.ok = r.v.errors == 0;
-        res.error = r.v.first_error;
-        uniws__bench_print(&res);
-        if (!res.ok)
-            status = strstr(r.v.first_error, "echo ") == r.v.first_error ? UNIWS__BENCH_EXIT_VERIFY
-                                                                         : UNIWS__BENCH_EXIT_FAILED;
+        session_free(ss);
+        return e == UNIWS_ESYNTAX || e == UNIWS_EUNSUPPORTED || e == UNIWS_ENO_BACKEND
+                   ? UNIWS__BENCH_EXIT_USAGE
+                   : UNIWS__BENCH_EXIT_FAILED;
     }
-    if (loop && uniws_loop_free(loop) != 0)
-        fprintf(stderr, "uniws bench: the loop still had sockets\n");
-    uniws__echo_stop_thread(srv);
-    uniws__bench_rtt_free(&r.rtt);
-    uniws__bench_payload_free(&r.pl);
+#ifdef __EMSCRIPTEN__
+    /* The browser's event loop runs the loop from here on, as in a web app:
+     * web_end() reports once the socket closed. */
+    web_deadline = emscripten_set_timeout(web_timeout, cfg.timeout_s * 1000.0, ss);
+    uniws_loop_run(ss->loop);
+    return UNIWS__BENCH_EXIT_OK;
+#else
+    if (cfg.connections == 0) {
+        throughput_wait(r, ss->loop);
+        tp_result(r, &ss->res);
+    }
+    int status = session_report(ss);
+    session_free(ss);
     return status;
+#endif
 }

@@ -10,6 +10,9 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#endif
 
 uint64_t uniws__bench_now_ns(void)
 {
@@ -18,6 +21,35 @@ uint64_t uniws__bench_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+#ifdef __EMSCRIPTEN__
+/* The web has no CPU clock or rusage: Node.js tells through `process` (as it
+ * does for the plain-JavaScript client, bench/web/js_bench.mjs); a page
+ * reports 0. */
+/* clang-format off */
+EM_JS(double, uniws__bench_js_cpu_us, (void), {
+    var p = typeof process === 'object' ? process : null;
+    if (!p || typeof p.cpuUsage !== 'function')
+        return 0;
+    var u = p.cpuUsage();
+    return u.user + u.system;
+});
+EM_JS(double, uniws__bench_js_peak_rss_kib, (void), {
+    var p = typeof process === 'object' ? process : null;
+    return p && typeof p.resourceUsage === 'function' ? p.resourceUsage().maxRSS : 0;
+});
+/* clang-format on */
+
+uint64_t uniws__bench_cpu_ns(int thread)
+{
+    (void)thread;
+    return (uint64_t)(uniws__bench_js_cpu_us() * 1000.0);
+}
+
+long uniws__bench_peak_rss_kib(void)
+{
+    return (long)uniws__bench_js_peak_rss_kib();
+}
+#else
 uint64_t uniws__bench_cpu_ns(int thread)
 {
     struct timespec ts;
@@ -31,6 +63,7 @@ long uniws__bench_peak_rss_kib(void)
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss;
 }
+#endif
 
 long uniws__bench_rss_kib(void)
 {

@@ -5,6 +5,7 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +138,8 @@ int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char 
             bad = parse_num(val, 0, 1L << 30, &n);
             cfg->size = (size_t)n;
         } else if (strcmp(name, "--count") == 0) {
-            bad = parse_num(val, 1, 1L << 40, &n);
+            /* 2^40, or what a long holds (wasm32) */
+            bad = parse_num(val, 1, LONG_MAX < (1LL << 40) ? LONG_MAX : (long)(1LL << 40), &n);
             cfg->count = n;
         } else if (strcmp(name, "--window") == 0) {
             bad = parse_num(val, 1, 1 << 20, &n);

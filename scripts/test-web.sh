@@ -35,7 +35,8 @@ echo "test-web: configuring $wasm"
 emcmake cmake -S "$root" -B "$wasm" -DCMAKE_BUILD_TYPE=Release -DUNIWS_WERROR=ON \
   -DUNIWS_NATIVE_BUILD_DIR="$native" >/dev/null
 # Only the web targets: the native-only test folders have nothing to build here.
-targets=(uniws_static test_web_loop_plain test_web_loop_asyncify uniws-conformance-web echo_client chat_client)
+targets=(uniws_static test_web_loop_plain test_web_loop_asyncify uniws-conformance-web echo_client chat_client
+         uniws-bench-web)
 echo "test-web: building ${targets[*]} ($(( $(date +%s) - start ))s)"
 cmake --build "$wasm" -j"$(nproc)" --target "${targets[@]}"
 

@@ -8,9 +8,13 @@
  * pointer: ids are looked up in a table and events for a socket that is gone
  * are dropped. Events are copied into a per-socket queue and dispatched by a
  * loop job, so callbacks run inside uniws_loop_run*() as on every backend.
+ * A message's bytes are copied once, by our own onmessage handler, from the
+ * engine's ArrayBuffer straight into its queued event (uniws__em_listen).
  *
- * Quirks absorbed here. Emscripten 3.1.6: a text message's numBytes counts a
- * trailing NUL; send_utf8_text() stops at the first NUL and
+ * Quirks absorbed here. Emscripten 3.1.6: its onmessage callback copies
+ * every message into a buffer of its own first (text through a JavaScript
+ * UTF-8 loop, numBytes counting a trailing NUL), so the backend installs its
+ * own handler; send_utf8_text() stops at the first NUL and
  * emscripten_websocket_new() lets the constructor's exceptions escape (so
  * both are done by small EM_JS helpers below); close() throws on codes other
  * than 1000/3000-4999; emscripten_websocket_delete() never drops its
@@ -229,25 +233,51 @@ static EM_BOOL on_open(int type, const EmscriptenWebSocketOpenEvent *ev, void *u
     return EM_TRUE;
 }
 
-static EM_BOOL on_message(int type, const EmscriptenWebSocketMessageEvent *ev, void *user_data)
+/* A message from JavaScript (uniws__em_listen's handler): queues an event of
+ * len bytes and returns where its payload goes; JavaScript copies the bytes
+ * there before it returns to the engine, so before the dispatch job can run.
+ * Returns 0 when the socket is gone (or out of memory: the socket fails). */
+EMSCRIPTEN_KEEPALIVE void *uniws__em_message(int id, uint32_t len, int is_text);
+void *uniws__em_message(int id, uint32_t len, int is_text)
 {
-    em_sock *e = lookup(user_data);
+    em_sock *e = lookup((void *)(intptr_t)id);
     if (!e)
-        return EM_TRUE;
-    size_t n = ev->numBytes;
-    /* Text arrives NUL-terminated and numBytes counts the terminator. */
-    if (ev->isText && n > 0)
-        n--;
-    em_event *m = new_event(EV_MESSAGE, n);
+        return NULL;
+    /* Not calloc: the payload is overwritten at once, zeroing it is a pass
+     * over a message for nothing. */
+    em_event *m = uniws__malloc(sizeof *m + (size_t)len + 1);
     if (m) {
-        m->binary = !ev->isText;
-        m->len = n;
-        if (n)
-            memcpy(m->data, ev->data, n); /* freed by JavaScript after we return */
+        memset(m, 0, sizeof *m);
+        m->kind = EV_MESSAGE;
+        m->binary = !is_text;
+        m->len = len;
+        m->data[len] = 0;
     }
     push_or_fail(e, m);
-    return EM_TRUE;
+    return m ? m->data : NULL;
 }
+
+/* Installs the message handler: one copy, from the engine's ArrayBuffer (or
+ * the text's UTF-8) straight into the queued event. Emscripten 3.1.6's
+ * onmessage callback copies into a buffer of its own first (and encodes
+ * text in a JavaScript loop), then the backend had to copy again. */
+/* clang-format off */
+EM_JS(void, uniws__em_listen, (int id), {
+    var ws = WS.sockets[id];
+    var enc = Module['uniwsTextEncoder'] || (Module['uniwsTextEncoder'] = new TextEncoder());
+    ws.onmessage = function(ev) {
+        var bytes = typeof ev.data === 'string' ? enc.encode(ev.data) : new Uint8Array(ev.data);
+        var at = _uniws__em_message(id, bytes.length, typeof ev.data === 'string' ? 1 : 0);
+        if (!at)
+            return;
+        HEAPU8.set(bytes, at); /* after the call: malloc may have grown the heap */
+        /* Dispatch in this task (platforms/web/poller.c), as a JavaScript
+         * handler would run, instead of one task later. */
+        if (Module['uniwsRunSoon'])
+            Module['uniwsRunSoon']();
+    };
+});
+/* clang-format on */
 
 static void push_close(em_sock *e, int code, const char *reason, size_t n, int clean)
 {
@@ -395,7 +425,7 @@ static int em_connect(uniws_socket *s, const uniws__connect_req *req)
     e->id = id;
     void *ud = (void *)(intptr_t)id;
     emscripten_websocket_set_onopen_callback(id, ud, on_open);
-    emscripten_websocket_set_onmessage_callback(id, ud, on_message);
+    uniws__em_listen(id);
     emscripten_websocket_set_onerror_callback(id, ud, on_error);
     emscripten_websocket_set_onclose_callback(id, ud, on_close);
     /* A loop the browser drives re-reads its timers (the connect timeout the

@@ -26,8 +26,8 @@ struct uniws__poller {
     int driving;
     int (*step)(void *ctx);
     void *ctx;
-    long now_id;   /* a pending zero-delay turn, 0 when none */
-    long timer_id; /* a pending turn for the next due timer, 0 when none */
+    int now_pending; /* a turn is queued with uniws__web_soon */
+    long timer_id;   /* a pending turn for the next due timer, 0 when none */
 };
 
 /* 1 when the C stack may be suspended here: the build has Asyncify, no stack
@@ -71,6 +71,66 @@ EM_JS(void, uniws__web_wake_waiter, (void *p), {
 });
 /* clang-format on */
 
+/* Runs uniws__web_soon_run(p) in a task of its own as soon as the engine is
+ * done with the current one: setImmediate (Node.js) or a MessageChannel
+ * message (browsers, workers), never setTimeout(0), which Node.js stretches to
+ * 1 ms and browsers clamp to 4 ms once nested — every message's trip through
+ * the loop would wait that long. Not a microtask: a loop that keeps finding
+ * work must let the engine deliver events in between. Emscripten 3.1.6's
+ * emscripten_set_immediate() would do, but its Node.js id table grows by one
+ * slot per call. uniws__web_soon_cancel(p) drops p's pending run (p is about
+ * to be freed); the queued task then finds nothing to do. A backend may run
+ * the pending turns sooner, from the end of an engine event handler, through
+ * Module.uniwsRunSoon() (backends/emscripten: a message's round trip then
+ * costs no extra task). */
+/* clang-format off */
+EM_JS(void, uniws__web_soon, (void *p), {
+    var s = Module['uniwsSoon'];
+    if (!s) {
+        s = Module['uniwsSoon'] = { pending: {}, queue: [] };
+        var run = function(q) {
+            if (!s.pending[q] || ABORT)
+                return;
+            delete s.pending[q];
+            try {
+                _uniws__web_soon_run(q);
+            } catch (e) {
+                /* emscripten_force_exit() inside a callback ends the runtime */
+                if (!(e instanceof ExitStatus) && e !== 'unwind')
+                    throw e;
+            }
+        };
+        /* Runs the queued turns now: for a backend, at the end of an engine
+         * event handler (no C code on the stack), so the event is dispatched
+         * in the task that brought it, as a JavaScript handler would be. Not
+         * while Asyncify has a C stack suspended (its loop is running). */
+        Module['uniwsRunSoon'] = function() {
+            if (typeof Asyncify === 'object' && Asyncify && Asyncify.currData)
+                return;
+            var ks = Object.keys(s.pending);
+            for (var i = 0; i < ks.length; i++)
+                run(+ks[i]);
+        };
+        if (typeof setImmediate === 'function') {
+            s.post = function(q) { setImmediate(run, q); };
+        } else if (typeof MessageChannel === 'function') {
+            var ch = new MessageChannel();
+            ch.port1.onmessage = function() { run(s.queue.shift()); };
+            s.post = function(q) { s.queue.push(q); ch.port2.postMessage(0); };
+        } else {
+            s.post = function(q) { setTimeout(run, 0, q); };
+        }
+    }
+    s.pending[p] = 1;
+    s.post(p);
+});
+EM_JS(void, uniws__web_soon_cancel, (void *p), {
+    var s = Module['uniwsSoon'];
+    if (s)
+        delete s.pending[p];
+});
+/* clang-format on */
+
 int uniws__poller_new(uniws__poller **out)
 {
     uniws__poller *p = uniws__calloc(1, sizeof *p);
@@ -82,11 +142,12 @@ int uniws__poller_new(uniws__poller **out)
 
 static void cancel_turns(uniws__poller *p)
 {
-    if (p->now_id)
-        emscripten_clear_timeout(p->now_id);
+    if (p->now_pending)
+        uniws__web_soon_cancel(p);
     if (p->timer_id)
         emscripten_clear_timeout(p->timer_id);
-    p->now_id = p->timer_id = 0;
+    p->now_pending = 0;
+    p->timer_id = 0;
 }
 
 void uniws__poller_free(uniws__poller *p)
@@ -133,10 +194,12 @@ int uniws__poller_wait(uniws__poller *p, uniws__poll_event *ev, int max, int tim
 
 static void turn(uniws__poller *p);
 
-static void on_now(void *arg)
+/* Called by uniws__web_soon's task (exported so JavaScript can call it). */
+EMSCRIPTEN_KEEPALIVE void uniws__web_soon_run(void *arg);
+void uniws__web_soon_run(void *arg)
 {
     uniws__poller *p = arg;
-    p->now_id = 0;
+    p->now_pending = 0;
     turn(p);
 }
 
@@ -147,10 +210,13 @@ static void on_timer(void *arg)
     turn(p);
 }
 
+/* The next turn as soon as the engine is done with the current task. */
 static void schedule_now(uniws__poller *p)
 {
-    if (!p->now_id)
-        p->now_id = emscripten_set_timeout(on_now, 0, p);
+    if (!p->now_pending) {
+        p->now_pending = 1;
+        uniws__web_soon(p);
+    }
 }
 
 static void turn(uniws__poller *p)

@@ -1,0 +1,328 @@
+// run-web.mjs — the browser benchmark (issue 13): `uniws bench` built with
+// Emscripten (uniws-bench.js) next to the runtime's own WebSocket driven from
+// plain JavaScript (js_bench.mjs), both in Node.js (--experimental-websocket)
+// and in headless Chromium (Debian's, through playwright-core from
+// tests/node, see tests/wasm/browser.mjs), against the native
+// uniws-bench-server on 127.0.0.1. Runs every client on one workload before
+// the next (interleaved, --reps times), writes every run's JSON line to
+// OUT/runs-web.jsonl (bench/run.sh's format) and prints a markdown table of
+// medians with the ratio uniws / runtime per engine (also OUT/latest-web.md).
+//
+//   node bench/web/run-web.mjs --wasm BUILD/bench/web/uniws-bench.js
+//        (--server NATIVE/bench/uniws-bench-server | --url ws://127.0.0.1:PORT/)
+//        [--engines node,chromium] [--quick] [--reps N] [--only small,rtt,4k,1m,16m]
+//        [--out DIR] [--check] [--no-pin] [--chromium PATH] [--scale N]
+//
+// --quick divides every count by 10 and runs once (plumbing, not data);
+// --scale N divides every count by N (with or without --quick).
+// --check exits 1 unless every client produced a verified line on every
+// workload, and (with --server) unless every client in every engine flags
+// the bad echo of a server started with --corrupt-every 7 (ctest
+// wasm.bench_web); no timing is ever asserted.
+// Pinning (default with 2+ cores and taskset): the server on core 0, this
+// script and every client (Node.js, Chromium's processes) on core 1.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+
+const o = { engines: 'node,chromium', reps: 3, quick: false, scale: 0, check: false, pin: true,
+  out: path.join(root, 'bench', 'results') };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  const v = () => argv[++i];
+  if (a === '--wasm') o.wasm = path.resolve(v());
+  else if (a === '--server') o.server = path.resolve(v());
+  else if (a === '--url') o.url = v();
+  else if (a === '--engines') o.engines = v();
+  else if (a === '--reps') o.reps = Number(v());
+  else if (a === '--quick') { o.quick = true; o.reps = 1; }
+  else if (a === '--scale') o.scale = Number(v());
+  else if (a === '--only') o.only = v();
+  else if (a === '--out') o.out = path.resolve(v());
+  else if (a === '--check') o.check = true;
+  else if (a === '--no-pin') o.pin = false;
+  else if (a === '--chromium') o.chromium = v();
+  else if (a === '-h' || a === '--help') {
+    console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 22)
+      .map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    process.exit(0);
+  } else { console.error(`run-web: unknown option ${a}`); process.exit(1); }
+}
+if (!o.wasm || !fs.existsSync(o.wasm)) { console.error('run-web: --wasm uniws-bench.js is required'); process.exit(1); }
+if (!o.url && !(o.server && fs.existsSync(o.server))) {
+  console.error('run-web: --server PATH (uniws-bench-server) or --url is required');
+  process.exit(1);
+}
+const engines = o.engines.split(',').filter(Boolean);
+
+const div = (n) => Math.ceil(n / (o.scale || (o.quick ? 10 : 1)));
+// The workloads of bench/run.sh that a browser can run (no conn/idle).
+const workloads = [
+  { name: 'small', size: '64', count: div(200000), window: 64, row: '64 B, 64 in flight (msgs/s)', f: (r) => r.msgs_per_s, up: true, fmt: (v) => `${(v / 1000).toFixed(1)} k` },
+  { name: 'rtt', size: '64', count: div(20000), window: 1, inner: 3, row: '64 B, one at a time (RTT p50 µs)', f: (r) => r.rtt_p50_us, up: false, fmt: (v) => v.toFixed(1) },
+  { name: '4k', size: '4K', count: div(50000), window: 64, row: '4 KiB, 64 in flight (MiB/s)', f: (r) => r.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
+  { name: '1m', size: '1M', count: div(400), window: 4, row: '1 MiB, 4 in flight (MiB/s)', f: (r) => r.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
+  { name: '16m', size: '16M', count: div(30), window: 1, row: '16 MiB, one at a time (MiB/s)', f: (r) => r.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
+].filter((w) => !o.only || o.only.split(',').includes(w.name));
+
+// ---- pinning ------------------------------------------------------------------
+const canPin = o.pin && os.cpus().length >= 2 &&
+  spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+if (canPin) spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+const pinned = (core, cmd, args) => (canPin ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
+
+// ---- the server ---------------------------------------------------------------
+let server = null;
+let badServer = null;
+async function startServer(extra = []) {
+  const [cmd, args] = pinned(0, o.server, ['--port', '0', ...extra]);
+  const srv = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (extra.length) badServer = srv;
+  else server = srv;
+  let out = '';
+  const port = await new Promise((resolve, reject) => {
+    srv.stdout.on('data', (d) => {
+      out += d;
+      const m = /^port (\d+)$/m.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    srv.on('exit', (c) => reject(new Error(`uniws-bench-server exited with ${c}`)));
+  });
+  return `ws://127.0.0.1:${port}/`;
+}
+const hz = 100; // USER_HZ on Linux
+const serverTicks = () => {
+  if (!server) return 0;
+  try {
+    const f = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch { return 0; }
+};
+
+// ---- the page server: bench.html, js_bench.mjs, uniws-bench.js ----------------
+// Cross-origin isolated (COOP + COEP), so performance.now() has its fine
+// resolution in the page for both clients alike.
+function startPages() {
+  const files = { '/bench.html': [path.join(here, 'bench.html'), 'text/html'],
+    '/js_bench.mjs': [path.join(here, 'js_bench.mjs'), 'text/javascript'],
+    '/uniws-bench.js': [o.wasm, 'text/javascript'] };
+  const srv = http.createServer((req, res) => {
+    const f = files[new URL(req.url, 'http://x').pathname];
+    if (!f) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'Content-Type': f[1], 'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-store' });
+    fs.createReadStream(f[0]).pipe(res);
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv)));
+}
+
+// ---- one run ------------------------------------------------------------------
+const TIMEOUT_S = 300;
+const jsonLine = (lines) => lines.filter((l) => l.startsWith('{"tool"')).pop();
+
+function runNode(client, args) {
+  const script = client === 'uniws' ? o.wasm : path.join(here, 'js_node.mjs');
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--experimental-websocket', '--no-warnings', script, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('exit', (code, sig) => {
+      const line = jsonLine(out.split('\n'));
+      resolve(line ? JSON.parse(line) : { ok: false, error: `no output (${sig || `exit ${code}`}): ${err.trim().slice(-200)}` });
+    });
+  });
+}
+
+let browser = null;
+let pageBase = '';
+async function runChromium(client, args) {
+  const page = await browser.newPage();
+  const lines = [];
+  const ended = new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(`no result within ${TIMEOUT_S + 30} s`), (TIMEOUT_S + 30) * 1000);
+    page.on('console', (m) => {
+      for (const l of String(m.text()).split('\n')) {
+        if (l.startsWith('@@bench ')) {
+          const ev = JSON.parse(l.slice(8));
+          clearTimeout(timer);
+          resolve(ev.abort ? `aborted: ${ev.abort}` : '');
+        } else {
+          lines.push(l);
+        }
+      }
+    });
+    page.on('pageerror', (e) => { clearTimeout(timer); resolve(`page error: ${e.message}`); });
+    page.on('crash', () => { clearTimeout(timer); resolve('the page crashed'); });
+  });
+  const url = `${pageBase}/bench.html?client=${client}&args=${encodeURIComponent(JSON.stringify(args))}`;
+  page.goto(url).catch(() => {});
+  const why = await ended;
+  await page.close().catch(() => {});
+  const line = jsonLine(lines);
+  if (line) return JSON.parse(line);
+  return { ok: false, error: why || `no output: ${lines.slice(-3).join(' / ')}` };
+}
+
+// ---- the table ------------------------------------------------------------------
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+function table(runs, cmd) {
+  const get = (w, label, f) => {
+    const rs = runs.filter((r) => r.workload === w && r.label === label);
+    if (!rs.length || rs.some((r) => !r.run.ok)) return NaN;
+    return median(rs.map((r) => f(r.run)));
+  };
+  const head = ['workload'];
+  for (const e of engines) head.push(`uniws wasm-${e}`, `runtime wasm-${e}`, `uniws / runtime (${e})`);
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`];
+  for (const w of workloads) {
+    const cells = [w.row];
+    for (const e of engines) {
+      const u = get(w.name, `uniws-wasm-${e}`, w.f);
+      const j = get(w.name, `runtime-wasm-${e}`, w.f);
+      cells.push(Number.isFinite(u) ? w.fmt(u) : '—', Number.isFinite(j) ? w.fmt(j) : '—',
+        Number.isFinite(u) && Number.isFinite(j) && u > 0 && j > 0 ? `${(w.up ? u / j : j / u).toFixed(2)}×` : '—');
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  const cpuHead = ['workload', ...engines.flatMap((e) => [`uniws wasm-${e}`, `runtime wasm-${e}`])];
+  const cpu = ['', `| ${cpuHead.map((h, i) => (i ? `${h} client / server CPU %` : h)).join(' | ')} |`,
+    `|${cpuHead.map((_, i) => (i ? '---:' : '---')).join('|')}|`];
+  for (const w of workloads) {
+    const cells = [w.name];
+    for (const e of engines) {
+      for (const l of [`uniws-wasm-${e}`, `runtime-wasm-${e}`]) {
+        const c = get(w.name, l, (r) => r.cpu_pct);
+        const s = median(runs.filter((r) => r.workload === w.name && r.label === l)
+          .map((r) => 100 * r.server_cpu_s / r.wall_s));
+        cells.push(`${Number.isFinite(c) && c > 0 ? c.toFixed(0) : '—'} / ${Number.isFinite(s) ? s.toFixed(0) : '—'}`);
+      }
+    }
+    cpu.push(`| ${cells.join(' | ')} |`);
+  }
+  const versions = {};
+  for (const r of runs) if (r.run.backend) versions[r.label] = r.run.backend;
+  const failures = runs.filter((r) => !r.run.ok);
+  const reps = Math.max(0, ...runs.map((r) => r.rep));
+  const out = [`Medians of ${reps} interleaved run(s) (the round trip ${o.quick ? 1 : 3}× per repetition` +
+    `${o.scale > 1 ? `, counts / ${o.scale}` : ''}) on ` +
+    `${os.cpus().length} × ${os.cpus()[0].model.trim()}` +
+    (canPin ? ', server pinned to core 0, clients to core 1' : '') +
+    '. Ratio > 1× means uniws does better. Client CPU is known under Node.js only ' +
+    '(the whole process, as `process.cpuUsage()` tells); the server\'s is over the client\'s whole run, start-up included.', '',
+    ...lines, ...cpu, '',
+    `Clients: ${Object.entries(versions).map(([l, v]) => `${l} = ${v}`).join('; ')}.`];
+  if (failures.length) {
+    out.push('', `**${failures.length} run(s) failed** (cells left empty):`);
+    for (const f of failures) out.push(`- ${f.workload} ${f.label} rep ${f.rep}: ${f.run.error}`);
+  }
+  out.push('', `Produced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}.`);
+  return out.join('\n');
+}
+
+// ---- main -------------------------------------------------------------------------
+// Interrupted: the servers and the browser go with us.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const p of [server, badServer]) if (p) p.kill('SIGKILL');
+    if (browser) browser.close().catch(() => {}).finally(() => process.exit(130));
+    else process.exit(130);
+  });
+}
+let pages = null;
+let status = 0;
+try {
+  const url = o.url || await startServer();
+  if (engines.includes('chromium')) {
+    const { launchChromium } = await import(path.join(root, 'tests', 'wasm', 'browser.mjs'));
+    // Background tabs and timers must not be throttled: the page is the app.
+    browser = await launchChromium(o.chromium, ['--disable-background-timer-throttling',
+      '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows']);
+    pages = await startPages();
+    pageBase = `http://127.0.0.1:${pages.address().port}`;
+  }
+  fs.mkdirSync(o.out, { recursive: true });
+  const jsonl = path.join(o.out, 'runs-web.jsonl');
+  fs.writeFileSync(jsonl, '');
+  const load = os.loadavg();
+  console.error(`run-web: ${os.cpus().length} cores, load ${load.map((x) => x.toFixed(2)).join(' ')}; ` +
+    `server ${url}${canPin ? ' on core 0, clients on core 1' : ''}; engines ${engines.join(', ')}`);
+  if (load[0] > 0.5) console.error('run-web: warning: the machine is busy (load above 0.5); other work skews every number');
+  const runs = [];
+  for (let rep = 1; rep <= o.reps; rep++) {
+    for (const w of workloads) {
+      const args = ['--url', url, '--size', w.size, '--count', String(w.count), '--window', String(w.window),
+        '--timeout', String(TIMEOUT_S), '--json'];
+      for (let k = 0; k < (o.quick ? 1 : (w.inner || 1)); k++) {
+        for (const e of engines) {
+          for (const client of ['uniws', 'js']) {
+            const label = `${client === 'uniws' ? 'uniws' : 'runtime'}-wasm-${e}`;
+            const s0 = serverTicks();
+            const t0 = process.hrtime.bigint();
+            const run = e === 'node' ? await runNode(client, args) : await runChromium(client, args);
+            const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+            const rec = { rep, workload: w.name, label, server_cpu_s: (serverTicks() - s0) / hz, wall_s: +wall.toFixed(3), run };
+            runs.push(rec);
+            fs.appendFileSync(jsonl, `${JSON.stringify(rec)}\n`);
+            console.error(`rep ${rep} ${w.name.padEnd(6)} ${label.padEnd(22)} ${JSON.stringify(run).slice(0, 150)}`);
+          }
+        }
+      }
+    }
+  }
+  const md = table(runs, `bench/run-web.sh${process.env.RUN_WEB_ARGS ? ` ${process.env.RUN_WEB_ARGS}` : ''}`);
+  console.log(md);
+  fs.writeFileSync(path.join(o.out, 'latest-web.md'), `${md}\n`);
+  if (o.check) {
+    const missing = [];
+    for (const w of workloads) {
+      for (const e of engines) {
+        for (const l of [`uniws-wasm-${e}`, `runtime-wasm-${e}`]) {
+          const rs = runs.filter((r) => r.workload === w.name && r.label === l);
+          if (!rs.length || rs.some((r) => !r.run.ok || !(r.run.echoes > 0))) missing.push(`${w.name}/${l}`);
+        }
+      }
+    }
+    if (missing.length) {
+      console.error(`run-web: --check: no verified line from ${missing.join(', ')}`);
+      status = 1;
+    }
+    // The checks must be able to fail: every client flags a corrupted echo.
+    if (o.server) {
+      const bad = await startServer(['--corrupt-every', '7']);
+      const args = ['--url', bad, '--size', '100', '--count', '50', '--window', '4', '--timeout', '60', '--json'];
+      for (const e of engines) {
+        for (const client of ['uniws', 'js']) {
+          const run = e === 'node' ? await runNode(client, args) : await runChromium(client, args);
+          const caught = !run.ok && /^echo \d+/.test(run.error || '');
+          console.error(`run-web: --check: ${client} in ${e} against a corrupting server: ` +
+            `${caught ? 'caught' : 'NOT caught'} (${run.error || 'ok'})`);
+          if (!caught) status = 1;
+        }
+      }
+    }
+  }
+} catch (e) {
+  console.error(`run-web: ${e.stack || e}`);
+  status = 2;
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  if (pages) pages.close();
+  if (server) server.kill();
+  if (badServer) badServer.kill();
+}
+process.exit(status);
