@@ -492,8 +492,9 @@ int uniws__bench_main(int argc, char **argv)
                 session_free(ss);
                 return UNIWS__BENCH_EXIT_FAILED;
             }
-            snprintf(ss->urlbuf, sizeof ss->urlbuf, "ws://127.0.0.1:%d/",
-                     uniws__echo_port(ss->srv));
+            /* The echo server accepts permessage-deflate on /deflate only. */
+            snprintf(ss->urlbuf, sizeof ss->urlbuf, "ws://127.0.0.1:%d/%s",
+                     uniws__echo_port(ss->srv), ss->cfg.deflate ? "deflate" : "");
             ss->cfg.url = ss->urlbuf;
             r->thread_cpu = 1;
 #endif

@@ -355,7 +355,9 @@ static int ws_process(uniws__echo_server *srv, conn *c, uint8_t *b, size_t n)
  * directions use the same window and context takeover: accepted only for an
  * offer that asks nothing of the server's side (as `ws` and uniws offer: at
  * most client_max_window_bits, which the answer leaves at 15 both ways). So
- * the pmd rows measure the clients' deflate and inflate, not the server's. */
+ * the pmd rows measure the clients' deflate and inflate, not the server's.
+ * Only on the path /deflate: browsers offer permessage-deflate on their own,
+ * and every other row measures the transport, not compression. */
 static int pmd_acceptable(const char *head)
 {
     for (const char *l = strstr(head, "\r\n"); l && l[2]; l = strstr(l + 2, "\r\n")) {
@@ -398,7 +400,8 @@ static int handshake(uniws__echo_server *srv, conn *c, const uint8_t *p, size_t 
     }
     *used = (size_t)(end + 4 - h) - old;
     end[2] = 0;
-    int pmd = pmd_acceptable(h); /* before the key's end is cut below */
+    /* Before the key's end is cut below. */
+    int pmd = strncmp(h, "GET /deflate", 12) == 0 && pmd_acceptable(h);
     const char *key = NULL;
     for (char *line = strstr(h, "\r\n"); line && line[2]; line = strstr(line + 2, "\r\n")) {
         if (strncasecmp(line + 2, "Sec-WebSocket-Key:", 18) == 0) {

@@ -188,7 +188,9 @@ for rep in $(seq "$reps"); do
       targs=("${tls_args[@]}")
       [[ $tool == node-* ]] && targs=()
       # shellcheck disable=SC2046
-      line=$(env ${ca:+NODE_EXTRA_CA_CERTS=$ca} taskset -c 1 $(client "$tool") --url "$turl" "${targs[@]}" $args --json --timeout 300 2>/dev/null | tail -1) || true
+      # The server accepts permessage-deflate on /deflate only.
+      purl=$turl; [ "$which" = pmd ] && purl=${turl}deflate
+      line=$(env ${ca:+NODE_EXTRA_CA_CERTS=$ca} taskset -c 1 $(client "$tool") --url "$purl" "${targs[@]}" $args --json --timeout 300 2>/dev/null | tail -1) || true
       t1=$(date +%s%N); s1=$(ticks)
       [ -n "$line" ] || line='{"ok":false,"error":"no output"}'
       srv_s=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" 'BEGIN{printf "%.3f", (b - a) / hz}')

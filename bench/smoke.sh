@@ -69,6 +69,7 @@ workloads=("--size 100 --count 300 --window 8:300" "--size 70000 --count 12 --wi
 for b in "${backends[@]}"; do
   [ -n "$b" ] || continue
   url=(--url "ws://127.0.0.1:$good/")
+  purl=(--url "ws://127.0.0.1:$good/deflate")
   badurl=(--url "ws://127.0.0.1:$bad/")
   if [ "$b" = loopback ]; then url=(); badurl=(); fi
   for w in "${workloads[@]}"; do
@@ -77,9 +78,11 @@ for b in "${backends[@]}"; do
   if [ "$b" != loopback ]; then
     expect 0 "uniws bench --backend $b (in-process server)" 100 "$bench" --backend "$b" --size 1000 --count 100 --window 4
     expect 3 "uniws bench --backend $b flags a corrupted echo" 0 "$bench" --backend "$b" "${badurl[@]}" --size 100 --count 50 --window 4
-    # permessage-deflate: the bench server accepts it and echoes compressed frames
-    expect 0 "uniws bench --backend $b --deflate (4 KiB text)" 200 "$bench" --backend "$b" "${url[@]}" --size 4K --count 200 --window 16 --text --deflate
-    expect 0 "uniws bench --backend $b --deflate (200000-byte text)" 4 "$bench" --backend "$b" "${url[@]}" --size 200000 --count 4 --window 2 --text --deflate
+    # permessage-deflate: the bench server accepts it on /deflate only and
+    # echoes compressed frames; elsewhere --deflate must fail the run.
+    expect 2 "uniws bench --backend $b --deflate, not on /deflate" 0 "$bench" --backend "$b" "${url[@]}" --size 4K --count 20 --window 4 --text --deflate
+    expect 0 "uniws bench --backend $b --deflate (4 KiB text)" 200 "$bench" --backend "$b" "${purl[@]}" --size 4K --count 200 --window 16 --text --deflate
+    expect 0 "uniws bench --backend $b --deflate (200000-byte text)" 4 "$bench" --backend "$b" "${purl[@]}" --size 200000 --count 4 --window 2 --text --deflate
   fi
 done
 for c in "${raws[@]}"; do
