@@ -73,7 +73,12 @@ static int tp_send(run *r)
 static void tp_open(uniws_socket *s, void *ud)
 {
     run *r = ud;
-    (void)s;
+    const char *ext = uniws_extensions(s);
+    if (r->cfg->deflate && !(ext && strstr(ext, "permessage-deflate"))) {
+        uniws__bench_verify_fail(&r->v, "the server did not accept permessage-deflate");
+        tp_stop(r);
+        return;
+    }
     r->t0 = uniws__bench_now_ns();
     r->cpu0 = uniws__bench_cpu_ns(r->thread_cpu);
     while (r->sent < r->cfg->count && r->sent < r->cfg->window)
@@ -310,8 +315,8 @@ static int connections(run *r, uniws_loop *loop, const char *url, const uniws_op
 
 int uniws__bench_main(int argc, char **argv)
 {
-    static const char *const extra[] = {"--backend", "--stream", NULL};
-    const char *extra_val[2] = {NULL, NULL};
+    static const char *const extra[] = {"--backend", "--stream", "--deflate", NULL};
+    const char *extra_val[3] = {NULL, NULL, NULL};
     uniws__bench_cfg cfg = {
         .tool = "uniws", .size = 64, .count = 10000, .window = 1, .timeout_s = 120};
     int pr = uniws__bench_parse(&cfg, argc, argv, extra, extra_val);
@@ -323,7 +328,9 @@ int uniws__bench_main(int argc, char **argv)
                 "UNIWS_BACKEND, else the build's)\n"
                 "  --stream BYTES     streaming workload: --count messages of BYTES\n"
                 "                     sent in 1 MiB parts (uniws_send_fragment) and\n"
-                "                     echoed back in parts (on_message_part)\n");
+                "                     echoed back in parts (on_message_part)\n"
+                "  --deflate          offer permessage-deflate; the run fails if the\n"
+                "                     server does not accept it\n");
         return pr > 0 ? UNIWS__BENCH_EXIT_OK : UNIWS__BENCH_EXIT_USAGE;
     }
     cfg.backend = extra_val[0];
@@ -374,6 +381,7 @@ int uniws__bench_main(int argc, char **argv)
     uniws_options o;
     memset(&o, 0, sizeof o);
     o.backend = cfg.backend;
+    o.permessage_deflate = cfg.deflate;
     o.tls_ca_file = cfg.ca_file; /* wss:// (ignored by ws://) */
     o.tls_skip_verify = cfg.insecure;
     if (cfg.size > UNIWS_DEFAULT_MAX_MESSAGE_SIZE)

@@ -349,6 +349,32 @@ static int ws_process(uniws__echo_server *srv, conn *c, uint8_t *b, size_t n)
     return 0;
 }
 
+/* permessage-deflate (RFC 7692) without zlib: a compressed message is echoed
+ * as it came (RSV1 kept). The client's inflater then sees exactly the bytes
+ * and history its own deflater produced, which is valid as long as both
+ * directions use the same window and context takeover: accepted only for an
+ * offer that asks nothing of the server's side (as `ws` and uniws offer: at
+ * most client_max_window_bits, which the answer leaves at 15 both ways). So
+ * the pmd rows measure the clients' deflate and inflate, not the server's. */
+static int pmd_acceptable(const char *head)
+{
+    for (const char *l = strstr(head, "\r\n"); l && l[2]; l = strstr(l + 2, "\r\n")) {
+        if (strncasecmp(l + 2, "Sec-WebSocket-Extensions:", 25) != 0)
+            continue;
+        const char *v = l + 27, *eol = strstr(v, "\r\n");
+        size_t n = eol ? (size_t)(eol - v) : strlen(v);
+        const char *comma = memchr(v, ',', n);
+        char offer[256];
+        n = comma ? (size_t)(comma - v) : n;
+        if (n >= sizeof offer)
+            return 0;
+        memcpy(offer, v, n);
+        offer[n] = 0;
+        return strstr(offer, "permessage-deflate") && !strstr(offer, "server_");
+    }
+    return 0;
+}
+
 static int handshake(uniws__echo_server *srv, conn *c, const uint8_t *p, size_t n, size_t *used)
 {
     size_t old = c->hs_len, take = n < HS_MAX - old ? n : HS_MAX - old;
@@ -372,6 +398,7 @@ static int handshake(uniws__echo_server *srv, conn *c, const uint8_t *p, size_t 
     }
     *used = (size_t)(end + 4 - h) - old;
     end[2] = 0;
+    int pmd = pmd_acceptable(h); /* before the key's end is cut below */
     const char *key = NULL;
     for (char *line = strstr(h, "\r\n"); line && line[2]; line = strstr(line + 2, "\r\n")) {
         if (strncasecmp(line + 2, "Sec-WebSocket-Key:", 18) == 0) {
@@ -394,12 +421,12 @@ static int handshake(uniws__echo_server *srv, conn *c, const uint8_t *p, size_t 
         c->mode = MODE_WS;
         return 0;
     }
-    char accept[29], resp[192];
+    char accept[29], resp[256];
     uniws__ws_accept(key, accept);
     int rl = snprintf(resp, sizeof resp,
                       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-                      accept);
+                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
+                      accept, pmd ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "");
     if (backlog_add(c, resp, (size_t)rl))
         return -1;
     c->mode = MODE_WS;

@@ -3,18 +3,22 @@
 // with bufferutil when installed) or Node's built-in WebSocket (undici; Node
 // 20 needs --experimental-websocket). Same checks, same JSON line.
 //   node bench/node_client.mjs --impl ws|undici --url ws://127.0.0.1:PORT/
-//        --size N --count N --window N [--json] [--ws-dir DIR]
+//        --size N --count N --window N [--text] [--deflate] [--json] [--ws-dir DIR]
 // --ws-dir: a folder whose node_modules holds ws (default tests/node).
+// --text sends text messages; --deflate (ws only) offers permessage-deflate
+// with ws's defaults, and the run fails if the server does not accept it.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = { wsDir: path.join(here, '..', 'tests', 'node'), impl: 'ws', size: 64, count: 10000, window: 1, json: false, timeout: 120 };
+const args = { wsDir: path.join(here, '..', 'tests', 'node'), impl: 'ws', size: 64, count: 10000, window: 1, json: false, text: false, deflate: false, timeout: 120 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--json') { args.json = true; continue; }
+  if (a === '--text') { args.text = true; continue; }
+  if (a === '--deflate') { args.deflate = true; continue; }
   const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
   if (!m) { console.error(`node_client: unexpected argument '${a}'`); process.exit(1); }
   const v = m[2] !== undefined ? m[2] : argv[++i];
@@ -35,6 +39,7 @@ for (let i = 0; i < argv.length; i++) {
   }
 }
 if (!args.url) { console.error('node_client: needs --url'); process.exit(1); }
+if (args.deflate && args.impl !== 'ws') { console.error('node_client: --deflate needs --impl ws'); process.exit(1); }
 
 let WS;
 let label;
@@ -63,7 +68,9 @@ const pattern = Buffer.alloc(size);
 for (let i = 0; i < size; i++) pattern[i] = 97 + ((i + Math.floor(i / 251)) % 26);
 const seqLen = Math.min(size, 16);
 const stamp = (seq) => seq.toString(16).padStart(16, '0').slice(16 - seqLen);
+const patternText = pattern.toString('latin1');
 const make = (seq) => {
+  if (args.text) return stamp(seq) + patternText.slice(seqLen);
   const b = Buffer.from(pattern);
   b.write(stamp(seq), 0, seqLen, 'latin1');
   return b;
@@ -81,7 +88,7 @@ let cpu0;
 let cpu1;
 const fail = (msg) => { if (!error) error = msg; };
 
-const ws = new WS(args.url, args.impl === 'ws' ? { perMessageDeflate: false } : undefined);
+const ws = new WS(args.url, args.impl === 'ws' ? { perMessageDeflate: args.deflate } : undefined);
 ws.binaryType = args.impl === 'ws' ? 'nodebuffer' : 'arraybuffer';
 const send = () => {
   sentAt[sent % args.window] = process.hrtime.bigint();
@@ -95,7 +102,7 @@ const finish = () => {
   const pct = (p) => rtts.length ? rtts[Math.min(rtts.length - 1, Math.round(p / 100 * (rtts.length - 1)))] / 1000 : 0;
   const msgs = secs > 0 ? got / secs : 0;
   const r = {
-    tool: `node-${args.impl}`, backend: label, type: 'binary', size, count: args.count,
+    tool: `node-${args.impl}`, backend: label, type: args.text ? 'text' : 'binary', size, count: args.count,
     window: args.window, secs: +secs.toFixed(4), msgs_per_s: Math.round(msgs),
     mib_per_s: +(msgs * size / 1048576).toFixed(1), rtt_p50_us: +pct(50).toFixed(1),
     rtt_p99_us: +pct(99).toFixed(1), cpu_pct: secs > 0 ? +(100 * cpu / secs).toFixed(1) : 0,
@@ -105,7 +112,7 @@ const finish = () => {
   if (args.json) {
     console.log(JSON.stringify(r));
   } else {
-    console.log(`${r.tool} on ${label}: ${args.url}, ${size}-byte binary messages`);
+    console.log(`${r.tool} on ${label}: ${args.url}, ${size}-byte ${r.type} messages`);
     console.log(`  ${r.msgs_per_s} msgs/s  ${r.mib_per_s} MiB/s  RTT p50 ${r.rtt_p50_us} us  ` +
       `p99 ${r.rtt_p99_us} us  CPU ${r.cpu_pct} %  peak RSS ${Math.round(r.peak_rss_kib / 1024)} MiB`);
     console.log(r.ok ? `  verified: ${got} echoes` : `  FAILED: ${error}`);
@@ -114,6 +121,11 @@ const finish = () => {
 };
 const timer = setTimeout(() => { fail(`timed out after ${got} echoes`); finish(); }, args.timeout * 1000);
 ws.onopen = () => {
+  if (args.deflate && !/permessage-deflate/.test(ws.extensions)) {
+    fail('the server did not accept permessage-deflate');
+    ws.close(1000);
+    return;
+  }
   t0 = process.hrtime.bigint();
   cpu0 = process.cpuUsage();
   while (sent < args.count && sent < args.window) send();
@@ -121,16 +133,27 @@ ws.onopen = () => {
 ws.onmessage = (ev) => {
   const now = process.hrtime.bigint();
   const d = ev.data;
-  const buf = Buffer.isBuffer(d) ? d : Buffer.from(d);
   const seq = got;
   rtts.push(Number(now - sentAt[seq % args.window]));
   got++;
-  if (typeof d === 'string') fail(`echo ${seq}: came back as text`);
-  else if (buf.length !== size) fail(`echo ${seq}: ${buf.length} bytes, sent ${size}`);
-  else if (buf.toString('latin1', 0, seqLen) !== stamp(seq)) fail(`echo ${seq}: wrong sequence number`);
-  else if (seq % 97 === 0 || got === args.count) {
-    full++;
-    if (buf.compare(pattern, seqLen, size, seqLen, size) !== 0) fail(`echo ${seq}: content differs`);
+  if (args.text) {
+    // The pattern is ASCII: one character per byte.
+    if (typeof d !== 'string') fail(`echo ${seq}: came back as binary`);
+    else if (d.length !== size) fail(`echo ${seq}: ${d.length} bytes, sent ${size}`);
+    else if (d.slice(0, seqLen) !== stamp(seq)) fail(`echo ${seq}: wrong sequence number`);
+    else if (seq % 97 === 0 || got === args.count) {
+      full++;
+      if (d.slice(seqLen) !== patternText.slice(seqLen)) fail(`echo ${seq}: content differs`);
+    }
+  } else {
+    const buf = Buffer.isBuffer(d) ? d : Buffer.from(d);
+    if (typeof d === 'string') fail(`echo ${seq}: came back as text`);
+    else if (buf.length !== size) fail(`echo ${seq}: ${buf.length} bytes, sent ${size}`);
+    else if (buf.toString('latin1', 0, seqLen) !== stamp(seq)) fail(`echo ${seq}: wrong sequence number`);
+    else if (seq % 97 === 0 || got === args.count) {
+      full++;
+      if (buf.compare(pattern, seqLen, size, seqLen, size) !== 0) fail(`echo ${seq}: content differs`);
+    }
   }
   if (error) { ws.close(1000); return; }
   if (got === args.count) {

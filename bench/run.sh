@@ -17,7 +17,10 @@
 # --out puts latest.md and runs.jsonl elsewhere (ctest bench.run_sh does).
 #
 # --quick divides every count by 10 and runs once (a sanity check, not data).
-# Workload names: small, rtt, 4k, 1m, 16m, conn, idle.
+# Workload names: small, rtt, 4k, 1m, 16m, conn, idle, pmd-4k, pmd-1m.
+# pmd-*: compressible text with permessage-deflate (uniws and node `ws` only).
+# With iperf3 installed (and not --quick) each repetition also measures
+# iperf3's loopback TCP throughput, pinned the same way, printed after the table.
 set -euo pipefail
 orig_args="$*"
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -139,6 +142,8 @@ workloads=(
   "16m|--size 16M --count $(div 30) --window 1|all"
   "conn|--connections $(div 10000) --size 64|native"
   "idle|--connections 1000 --size 64 --idle-ms 2000|native"
+  "pmd-4k|--size 4K --count $(div 20000) --window 64 --text --deflate|pmd"
+  "pmd-1m|--size 1M --count $(div 100) --window 4 --text --deflate|pmd"
 )
 
 ticks() { awk '{print $14 + $15}' "/proc/$spid/stat"; }
@@ -148,7 +153,22 @@ if awk '{exit !($1 > 0.5)}' /proc/loadavg; then
   echo "run.sh: warning: the machine is busy (load above 0.5); other work skews every number" >&2
 fi
 echo "run.sh: tools: ${tools[*]}; transports: ${transports[*]}" >&2
+# iperf3's loopback figure, once per repetition (MiB/s, server core 0, client core 1).
+iperf_runs=()
+iperf_once() {
+  command -v iperf3 >/dev/null && [ $quick = 0 ] || return 0
+  local p ip out
+  p=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  taskset -c 0 iperf3 -s -1 -B 127.0.0.1 -p "$p" >/dev/null 2>&1 &
+  ip=$!
+  for _ in $(seq 50); do out=$(taskset -c 1 iperf3 -c 127.0.0.1 -p "$p" -t 3 -J 2>/dev/null) && break; sleep 0.1; done
+  kill $ip 2>/dev/null || true; wait $ip 2>/dev/null || true
+  out=$(echo "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log((JSON.parse(s).end.sum_received.bits_per_second/8/1048576).toFixed(0))}catch{}})')
+  [ -n "$out" ] && iperf_runs+=("$out") && echo "rep $rep iperf3 loopback: $out MiB/s" >&2
+  return 0
+}
 for rep in $(seq "$reps"); do
+  iperf_once
   for w in "${workloads[@]}"; do
     IFS='|' read -r name args which inner <<< "$w"
     if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then continue; fi
@@ -162,6 +182,7 @@ for rep in $(seq "$reps"); do
     fi
     for tool in "${ttools[@]}"; do
       if [ "$which" = native ] && [[ $tool == tcp || $tool == tls || $tool == node-* ]]; then continue; fi
+      if [ "$which" = pmd ] && [[ $tool != uniws-* && $tool != node-ws ]]; then continue; fi
       s0=$(ticks); t0=$(date +%s%N)
       # Node verifies with NODE_EXTRA_CA_CERTS; the C clients with --ca.
       targs=("${tls_args[@]}")
@@ -182,3 +203,7 @@ done
 
 cmd="bench/run.sh${orig_args:+ $orig_args}"
 node "$root/bench/table.mjs" "$runs" "$cmd" | tee "$results/latest.md"
+if [ ${#iperf_runs[@]} -gt 0 ]; then
+  echo "
+iperf3 loopback TCP in the same run (one stream, 3 s, server core 0, client core 1): median $(printf '%s\n' "${iperf_runs[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}') MiB/s (runs: ${iperf_runs[*]})." | tee -a "$results/latest.md"
+fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_smoke.sh — ctest bench.run_sh: runs bench/run.sh on a tiny workload
-# (--quick, three workloads, ws and wss) against an existing build and checks
+# (--quick, four workloads, ws and wss) against an existing build and checks
 # that each transport's table came out with a column for every expected
 # client (on wss, tls, TLS over TCP, stands in for tcp) and no failed run.
 # The plumbing of the side-by-side script, not a measurement.
@@ -13,7 +13,7 @@ out=$2
 shift 2
 mkdir -p "$out"
 if ! bash "$here/run.sh" --quick --no-build --build "$build" --out "$out" \
-    --only small,rtt,conn --transport ws,wss > "$out/run.log" 2>&1; then
+    --only small,rtt,conn,pmd-4k --transport ws,wss > "$out/run.log" 2>&1; then
   cat "$out/run.log"
   echo "run_smoke: bench/run.sh failed" >&2
   exit 1

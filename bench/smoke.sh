@@ -77,6 +77,9 @@ for b in "${backends[@]}"; do
   if [ "$b" != loopback ]; then
     expect 0 "uniws bench --backend $b (in-process server)" 100 "$bench" --backend "$b" --size 1000 --count 100 --window 4
     expect 3 "uniws bench --backend $b flags a corrupted echo" 0 "$bench" --backend "$b" "${badurl[@]}" --size 100 --count 50 --window 4
+    # permessage-deflate: the bench server accepts it and echoes compressed frames
+    expect 0 "uniws bench --backend $b --deflate (4 KiB text)" 200 "$bench" --backend "$b" "${url[@]}" --size 4K --count 200 --window 16 --text --deflate
+    expect 0 "uniws bench --backend $b --deflate (200000-byte text)" 4 "$bench" --backend "$b" "${url[@]}" --size 200000 --count 4 --window 2 --text --deflate
   fi
 done
 for c in "${raws[@]}"; do

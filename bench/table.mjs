@@ -42,6 +42,8 @@ const rows = [
   { w: '16m', name: '16 MiB, one at a time (MiB/s)', f: (r) => r.run.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
   { w: 'conn', name: 'RSS per connection (KiB), N connections', f: (r) => r.run.rss_per_conn_kib, up: false, fmt: (v) => v.toFixed(1) },
   { w: 'conn', name: 'open + one echo each, N connections (ms)', f: (r) => r.run.open_ms + r.run.echo_ms, up: false, fmt: (v) => v.toFixed(0) },
+  { w: 'pmd-4k', name: '4 KiB text, permessage-deflate, 64 in flight (MiB/s)', f: (r) => r.run.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
+  { w: 'pmd-1m', name: '1 MiB text, permessage-deflate, 4 in flight (MiB/s)', f: (r) => r.run.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
   { w: 'idle', name: 'CPU % of an idle loop with 1,000 sockets', f: (r) => r.run.idle_cpu_pct, up: false, fmt: (v) => v.toFixed(2) },
 ].filter((r) => cells[r.w]);
 

@@ -82,6 +82,17 @@ int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char 
             cfg->text = 1;
             continue;
         }
+        if (strcmp(a, "--deflate") == 0) {
+            int ok = 0;
+            for (size_t k = 0; extra && extra[k]; k++)
+                ok |= strcmp(extra[k], "--deflate") == 0;
+            if (!ok) {
+                fprintf(stderr, "%s: --deflate is not supported by this client\n", tool);
+                return -1;
+            }
+            cfg->deflate = 1;
+            continue;
+        }
         if (strcmp(a, "--insecure") == 0) {
             cfg->insecure = 1;
             continue;

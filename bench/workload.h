@@ -28,6 +28,7 @@ typedef struct uniws__bench_cfg {
     int connections;     /* > 0: connection-scale mode (N sockets, one echo each) */
     int idle_ms;         /* connection mode: stay idle this long and measure CPU */
     int text;            /* send text messages instead of binary */
+    int deflate;         /* offer permessage-deflate (only tools that list --deflate) */
     int json;            /* one JSON line instead of the human table */
     int timeout_s;       /* give up after this long */
     /* wss:// only: verify the server with this PEM CA file instead of the
@@ -38,7 +39,8 @@ typedef struct uniws__bench_cfg {
 
 /* Parses the common options into cfg (which holds the defaults on entry).
  * `extra` names options this tool also accepts with a value ("--backend"),
- * NULL-terminated; their values land in extra_val[i]. argv[0] is the tool's
+ * NULL-terminated; their values land in extra_val[i]. A tool that lists
+ * "--deflate" there takes it as a flag (cfg->deflate) instead. argv[0] is the tool's
  * name. Returns 0, 1 when help was printed, or -1 after a usage error. */
 int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char *const *extra,
                        const char **extra_val);

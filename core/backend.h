@@ -123,6 +123,31 @@ size_t uniws__stream_out_peekv(uniws_socket *s, uniws__out_run *runs, size_t max
 enum { UNIWS__WRITE_IDLE, UNIWS__WRITE_MORE, UNIWS__WRITE_FULL, UNIWS__WRITE_ERROR };
 int uniws__stream_write_fd(uniws_socket *s, uniws__fd fd);
 
+/* Receive-into (core/rxinto.c): while a big data frame is arriving, its
+ * payload may be read from the socket straight into the message buffer.
+ * uniws__stream_recv_room() gives where and how many bytes at most (0: no
+ * such frame now, read the usual way and call uniws__stream_recv); after
+ * reading n (1..that many) bytes there, uniws__stream_recv_into() hands them
+ * over, with the same return values as uniws__stream_recv. Nothing else may
+ * be read from the stream in between. */
+size_t uniws__stream_recv_room(uniws_socket *s, uint8_t **p);
+int uniws__stream_recv_into(uniws_socket *s, size_t n);
+/* When no room is offered: how many bytes the next ordinary read should take
+ * at most (SIZE_MAX: no limit). Right after a big data frame it is one frame
+ * header's worth, so that the next big frame's payload can be read into
+ * place too. */
+size_t uniws__stream_recv_limit(uniws_socket *s);
+/* One recv() on a non-blocking socket (platforms/<name>/sockread.c): into
+ * the message buffer while a big frame arrives, a frame header's worth when
+ * uniws__stream_recv_limit() asks for it, else into buf (cap bytes) for
+ * uniws__stream_recv, or, with buf NULL, nothing (UNIWS__READ_NONE: read
+ * the usual way). Returns _NONE, _MORE (bytes went in; the socket may hold
+ * more), _AGAIN (nothing to read now), _END (end of stream or an error:
+ * leave it to the library's own read, which sees it again and reports it),
+ * or _DONE (the core wants no more input: stop reading). */
+enum { UNIWS__READ_NONE, UNIWS__READ_MORE, UNIWS__READ_AGAIN, UNIWS__READ_END, UNIWS__READ_DONE };
+int uniws__stream_read_fd(uniws_socket *s, uniws__fd fd, uint8_t *buf, size_t cap);
+
 /* ---- connect timings (uniws_stats, lifecycle) ---- */
 /* Connect phases a backend sees end (loop thread): the first mark of each
  * per attempt counts; stats get each phase's own duration. The upgrade is

@@ -184,6 +184,10 @@ void uniws__rxbuf_trim_later(uniws_socket *s);
 /* Frees the receive buffer now. */
 void uniws__rxbuf_release(uniws_socket *s);
 void uniws__rxbuf_cleanup(uniws_socket *s);
+/* wsproto.c: n payload bytes of the data frame being received were put at
+ * s->msg + s->msg_len (core/rxinto.c); checks and counts them, and finishes
+ * the frame when they end it. Returns 0, or -1 once the socket is done. */
+int uniws__ws_rx_stored(uniws_socket *s, size_t n);
 /* wsproto.c: drops a drained big output chunk kept for reuse. */
 void uniws__ws_trim_output(uniws_socket *s);
 

@@ -987,6 +987,27 @@ static int frame_done(uniws_socket *s)
     return uniws__sock_done(s) ? -1 : 0;
 }
 
+/* n payload bytes of the current data frame now sit at s->msg + msg_len
+ * (copied there by rx_frames, or read there by the backend: rxinto.c). */
+static int payload_stored(uniws_socket *s, size_t n)
+{
+    if (s->frag_op == UNIWS__OP_TEXT && !s->frag_compressed &&
+        uniws__utf8_feed(&s->utf8, s->msg + s->msg_len, n) < 0)
+        return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
+    s->msg_len += n;
+    return 0;
+}
+
+int uniws__ws_rx_stored(uniws_socket *s, size_t n)
+{
+    if (payload_stored(s, n) < 0)
+        return -1;
+    s->remaining -= n;
+    if (s->remaining == 0 && frame_done(s) < 0)
+        return -1;
+    return uniws__sock_done(s) ? -1 : 0;
+}
+
 static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
 {
     while (len > 0) {
@@ -1069,10 +1090,8 @@ static int rx_frames(uniws_socket *s, const uint8_t *p, size_t len)
             if (uniws__rxbuf_room(s, take, s->remaining, s->fh.fin) < 0)
                 return fail_protocol(s, 1011, UNIWS_ENOMEM, "out of memory for a message");
             memcpy(s->msg + s->msg_len, p, take);
-            if (s->frag_op == UNIWS__OP_TEXT && !s->frag_compressed &&
-                uniws__utf8_feed(&s->utf8, p, take) < 0)
-                return fail_protocol(s, 1007, UNIWS_EUTF8, "text message is not valid UTF-8");
-            s->msg_len += take;
+            if (payload_stored(s, take) < 0)
+                return -1;
         }
         p += take;
         len -= take;

@@ -3,7 +3,8 @@
  * server bytes. A socket on the "loopback" backend connects to
  * ws://f/script/silent, a peer that takes the request and never answers; the
  * target then plays that server itself, pushing bytes through
- * uniws__stream_recv() split at input-chosen points, with loop turns (and,
+ * uniws__stream_recv() split at input-chosen points (or, while a big frame
+ * arrives, through the receive-into calls), with loop turns (and,
  * if the input asks, sends, pings, closes and frees) in between.
  *
  * Input: 4 bytes of settings, then the server's byte stream.
@@ -300,7 +301,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t k = x % 4 == 0 ? n - at : 1 + (x >> 8) % ((size_t)1 << (x >> 4) % 10);
         if (k > n - at)
             k = n - at;
-        int rc = uniws__stream_recv(s, stream + at, k);
+        uint8_t *room_p = NULL;
+        size_t room = x & 0x200000 ? uniws__stream_recv_room(s, &room_p) : 0;
+        int rc;
+        if (room) {
+            /* Receive-into (core/rxinto.c): the bytes land in the message
+             * buffer, as a backend's recv() would put them there. */
+            if (k > room)
+                k = room;
+            memcpy(room_p, stream + at, k);
+            rc = uniws__stream_recv_into(s, k);
+        } else {
+            rc = uniws__stream_recv(s, stream + at, k);
+        }
         at += k;
         if (rc < 0) {
             /* The core only refuses data once it closed, or was freed. */

@@ -52,7 +52,7 @@ bpo_before=$(from_backports)
 
 NEED_UPDATE=0
 add_backports
-base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks clang libclang-rt-14-dev)
+base=(build-essential cmake pkg-config git openssl libssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev zlib1g-dev tinyproxy-bin microsocks iperf3 clang libclang-rt-14-dev)
 [ "$want_web" = 1 ] && base+=(emscripten chromium fonts-liberation)
 [ "$want_valgrind" = 1 ] && base+=(valgrind)
 [ "$want_windows" = 1 ] && base+=(mingw-w64 wine64 wine libz-mingw-w64-dev)

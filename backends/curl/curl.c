@@ -743,14 +743,23 @@ static int direct_read(cws_sock *k, uniws__fd fd)
     cws_multi *m = k->m;
     if (!m->rxbuf && !(m->rxbuf = uniws__malloc(RX_BUF)))
         return 0; /* curl reads it, as it does without the direct path */
+    /* The rest of a big frame goes straight into the core's message buffer
+     * (receive-into, core/rxinto.c), and right after one the next read takes
+     * a frame header's worth only, so the next big frame's payload does too. */
+    uint8_t *into = NULL;
+    size_t room = k->rx_closed ? 0 : uniws__stream_recv_room(k->s, &into);
+    size_t cap = room ? room : k->rx_closed ? RX_BUF : uniws__stream_recv_limit(k->s);
+    unsigned char *dst = room ? into : m->rxbuf;
+    if (cap > RX_BUF && !room)
+        cap = RX_BUF;
     long n;
 #ifdef _WIN32
-    n = recv(fd, (char *)m->rxbuf, (int)RX_BUF, 0);
+    n = recv(fd, (char *)dst, cap > (1u << 30) ? 1 << 30 : (int)cap, 0);
     int e = n < 0 ? WSAGetLastError() : 0;
     int again = e == WSAEWOULDBLOCK, reset = e == WSAECONNRESET;
 #else
     do
-        n = (long)recv(fd, m->rxbuf, RX_BUF, 0);
+        n = (long)recv(fd, dst, cap, 0);
     while (n < 0 && errno == EINTR);
     int e = n < 0 ? errno : 0;
     int again = e == EAGAIN || e == EWOULDBLOCK, reset = e == ECONNRESET;
@@ -764,6 +773,13 @@ static int direct_read(cws_sock *k, uniws__fd fd)
         snprintf(msg, sizeof msg, "read failed (error %d)", e);
         send_failed(k, reset ? UNIWS_ERESET : UNIWS_EIO, msg);
         return 0;
+    }
+    if (room) {
+        if (uniws__stream_recv_into(k->s, (size_t)n) < 0)
+            k->rx_closed = 1; /* as in on_write: input after that is dropped */
+        if (k->m && !k->finished)
+            direct_flush(k); /* what the core answered, in one write */
+        return 1;
     }
     /* k is zeroed if the core lets go of the socket in a callback. */
     for (size_t off = 0; off < (size_t)n && k->m && !k->finished;) {

@@ -62,6 +62,7 @@ enum peer_cmd_kind {
     /* after the handshake */
     C_TEXT,
     C_TEXTN,
+    C_TEXTBAD,
     C_BIN,
     C_FRAG,
     C_FRAGBIN,
@@ -126,6 +127,7 @@ static const struct peer_cmd_def {
     {"slow-head", C_SLOW_HEAD, A_NUM, PEER_MAX_SLEEP_MS},
     {"text", C_TEXT, A_STR, 0},
     {"textn", C_TEXTN, A_NUM, PEER_MAX_MESSAGE},
+    {"textbad", C_TEXTBAD, A_NUM_NUM, PEER_MAX_MESSAGE},
     {"bin", C_BIN, A_NUM, PEER_MAX_MESSAGE},
     {"frag", C_FRAG, A_NUM_STR, PEER_MAX_COUNT},
     {"fragbin", C_FRAGBIN, A_NUM_NUM, PEER_MAX_COUNT},
@@ -838,6 +840,17 @@ static void run_cmd(uniws__peer *p)
             fill_text(d, c->n, 0);
         else if (d)
             fill_bin(d, c->n, 0);
+        break;
+    }
+    case C_TEXTBAD: {
+        /* Text that turns invalid at byte m: late in a big frame, where a
+         * client may be reading straight into its message buffer. */
+        uint8_t *d = out_frame_space(p, 1, UNIWS__OP_TEXT, c->n);
+        if (d) {
+            fill_text(d, c->n, 0);
+            if (c->m < c->n)
+                d[c->m] = 0xff;
+        }
         break;
     }
     case C_FRAG:

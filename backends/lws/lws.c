@@ -658,6 +658,32 @@ static void want_output(lws_sock *p)
  * writes straight from the core's queue, and writable callbacks (wss, a
  * full socket) still come through libuv. */
 #if defined(LWS_WITH_LIBUV)
+/* The rest of a big frame on ws:// goes from the socket straight into the
+ * core's message buffer (core/rxinto.c): lws would read it into its own
+ * buffer for the core to copy. lws keeps no state about what a RAW socket
+ * reads, so reading here is invisible to it; the end of the stream and
+ * errors are left to lws_service_fd(), which reads again and sees them.
+ * Returns 1 when the readiness was used here. */
+static int write_plain(lws_sock *p, struct lws *wsi);
+
+static int read_into(lws_sock *p)
+{
+    struct lws *wsi = p->wsi;
+    int fd = wsi ? lws_get_socket_fd(wsi) : -1;
+    if (fd < 0 || p->tls || !p->open || p->rx_done)
+        return 0;
+    int r = uniws__stream_read_fd(p->s, fd, NULL, 0);
+    if (r == UNIWS__READ_NONE || r == UNIWS__READ_END)
+        return 0;
+    if (p->wsi != wsi)
+        return 1; /* the core let go of the socket */
+    if (r == UNIWS__READ_DONE)
+        p->rx_done = 1;
+    if (r != UNIWS__READ_AGAIN)
+        write_plain(p, wsi); /* what the core answered leaves now, as after RAW_RX */
+    return 1;
+}
+
 static void on_sock_io(uniws_loop *loop, uniws__io *io, unsigned revents)
 {
     lws_sock *p = io->data;
@@ -671,6 +697,8 @@ static void on_sock_io(uniws_loop *loop, uniws__io *io, unsigned revents)
         pfd.revents |= LWS_POLLIN;
     if (revents & UNIWS__IO_ERROR)
         pfd.revents |= LWS_POLLHUP;
+    if ((revents & (UNIWS__IO_READ | UNIWS__IO_ERROR)) == UNIWS__IO_READ && read_into(p))
+        return;
     /* RAW_RX from here changes no uv watcher; anything else lws does
      * (a close, a writable request) still marks the uv loop dirty. */
     ll->depth++;

@@ -85,6 +85,7 @@ void case_pong_during_large_send(cx *c, const conf_case *k);
 void case_utf8_recv_valid(cx *c, const conf_case *k);
 void case_utf8_send_valid(cx *c, const conf_case *k);
 void case_utf8_recv_invalid(cx *c, const conf_case *k);
+void case_utf8_big_multibyte(cx *c, const conf_case *k);
 void case_utf8_send_invalid(cx *c, const conf_case *k);
 void case_utf8_close_reason(cx *c, const conf_case *k);
 

@@ -54,6 +54,28 @@ void case_utf8_recv_invalid(cx *c, const conf_case *k)
     CHECK(c, r->n_msg == 0, "%zu messages delivered; the invalid text must not be", r->n_msg);
 }
 
+/* arg bytes of U+1F600 (4 bytes each) sent as one text message and echoed:
+ * big enough that a backend reads most of it straight into the message
+ * buffer (core/rxinto.c), in reads that end inside characters. */
+void case_utf8_big_multibyte(cx *c, const conf_case *k)
+{
+    size_t n = (size_t)k->arg & ~(size_t)3;
+    unsigned char *buf = cx_malloc(c, n);
+    TRY(buf);
+    for (size_t i = 0; i < n; i += 4)
+        memcpy(buf + i, "\xf0\x9f\x98\x80", 4);
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.max_message_size = n;
+    rec *r = cx_connect(c, "/echo", &o);
+    TRY(r);
+    TRY(rec_wait_open(r));
+    CHECK_RC(c, uniws_send_text(r->s, (const char *)buf, n), 0);
+    TRY(rec_wait_msgs(r, 1));
+    TRY(expect_msg(r, 0, UNIWS_TEXT, buf, n));
+    TRY(close_and_wait(r));
+}
+
 /* send_text refuses invalid UTF-8 and sends nothing: the report peer counts
  * only the one valid message sent afterwards. */
 void case_utf8_send_invalid(cx *c, const conf_case *k)
