@@ -64,6 +64,18 @@ typedef struct uniws__backend {
     /* STREAM: the core has bytes to write; when the transport is writable,
      * take them with uniws__stream_out_peek/_consume. */
     void (*want_write)(uniws_socket *s);
+    /* STREAM, reframes_output, optional: a big data frame (fin, opcode,
+     * len payload bytes) is being queued while nothing is queued before it,
+     * on the loop thread with s's lock held (make no calls into the core).
+     * The backend may write the frame at once straight from data, as far as
+     * the transport takes it without blocking, so the payload is not copied
+     * into the queue first. Returns 0 when it did not start the frame (the
+     * core queues it whole, as without this hook), or 1 when it did: *sent
+     * is the payload bytes written, and the core queues the rest of the
+     * payload (no header), which the backend sends as the rest of that
+     * frame. */
+    int (*send_now)(uniws_socket *s, int fin, int opcode, const uint8_t *data, size_t len,
+                    size_t *sent);
 
     /* MESSAGE: hand over one whole message / start the close handshake /
      * report bytes not yet sent / send a ping. */

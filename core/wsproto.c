@@ -114,6 +114,43 @@ static void frame_head_put(const frame_head *f, uint8_t *dst, const uint8_t *dat
         memcpy(dst + f->hl, data, len);
 }
 
+/* A big plain data frame with nothing queued before it, on a backend that
+ * frames again (curl through TLS), sent from the loop thread: the backend
+ * may write it straight from the caller's buffer (backend.h, send_now), so
+ * only the part the transport did not take is copied, into c (the frame's
+ * own chunk, already allocated: running out of memory after the frame was
+ * started is impossible). Returns 1 when the frame is taken care of. */
+static int send_now(uniws_socket *s, uniws__chunk *c, const frame_head *f, int fin, int rsv,
+                    int opcode, const uint8_t *data, size_t len, size_t counted)
+{
+    if (!s->reframed || !s->backend->send_now || rsv || opcode >= 8 || counted != len ||
+        c->len != 0 || s->destroyed || !uniws__loop_on_thread(s->loop))
+        return 0;
+    for (const uniws__chunk *h = s->out_head; h != c; h = h->next)
+        if (!h || h->off != h->len)
+            return 0; /* something is queued before it: order first */
+    size_t sent = 0;
+    if (!s->backend->send_now(s, fin, opcode, data, len, &sent))
+        return 0;
+    if (sent > len)
+        sent = len;
+    size_t rest = len - sent;
+    if (rest)
+        memcpy(c->data, data + sent, rest);
+    c->hdr = 0; /* payload only: every byte counts out of buffered_amount */
+    c->off = 0;
+    c->len = rest;
+    c->payload = rest;
+    s->buffered += rest;
+    s->out_queued += f->hl + len; /* as if queued whole and written up to here */
+    s->out_written += f->hl + sent;
+    uniws__life_frame_sent(s);
+    uniws__life_tx(s, f->hl + sent);
+    if (!rest)
+        uniws__rxbuf_trim_later(s); /* the kept chunk goes if no big frame follows */
+    return 1;
+}
+
 /* counted: the application bytes this frame stands for in buffered_amount
  * (what send() was given, even when the payload is compressed). */
 static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const uint8_t *data,
@@ -125,6 +162,8 @@ static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const 
     uniws__chunk *c = chunk_for(s, f.hl + len, single);
     if (!c)
         return UNIWS_ENOMEM;
+    if (single && send_now(s, c, &f, fin, rsv, opcode, data, len, counted))
+        return 0;
     frame_head_put(&f, c->data + c->len, data, len);
     if (single)
         c->hdr = f.hl;

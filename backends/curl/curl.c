@@ -931,6 +931,71 @@ static int tx_push(cws_sock *k)
     }
 }
 
+/* send_now (core/backend.h): uniws_send() of a big frame with nothing
+ * queued, on the loop thread outside curl. The frame goes to curl_ws_send()
+ * straight from the application's buffer, as tx_push() would send it from
+ * the queue (curl copies and masks it into its own buffer either way), so
+ * the core copies only what the socket did not take. Inside a curl callback
+ * (on_open, on_message) curl_ws_send() would block until every byte is
+ * out: there the frame is queued as before. Partial sends: curl reports
+ * only payload that left the socket; what it holds encoded but unsent it
+ * skips when the same bytes are handed again, which the core's copy of the
+ * rest does (libcurl 8.14.1 lib/ws.c). */
+static int cws_send_now(uniws_socket *s, int fin, int opcode, const uint8_t *data, size_t len,
+                        size_t *sent)
+{
+    cws_sock *k = uniws__sock_priv(s);
+    cws_tx *t = &k->tx;
+    *sent = 0;
+    if (!k->m || k->m->in_curl || !k->upgraded || k->finished || k->direct || k->oom || t->active ||
+        len == 0)
+        return 0;
+    uniws__frame_hdr h;
+    memset(&h, 0, sizeof h);
+    h.fin = fin;
+    h.opcode = opcode;
+    h.len = len;
+    unsigned msg_type = t->msg_type, flags = 0;
+    if (frame_flags(t, &h, &flags) != 0)
+        return 0; /* tx_begin() reports it */
+    size_t done = 0;
+    for (int first = 1;; first = 0) {
+        size_t win = len - done < TX_WINDOW ? len - done : TX_WINDOW;
+        unsigned f = first ? flags : 0;
+        curl_off_t total = 0;
+        if (first && win < len) {
+            f |= CURLWS_OFFSET;
+            total = (curl_off_t)len;
+        }
+        size_t n = 0;
+        CURLcode r = ws_send(k, data + done, win, total, f, &n);
+        if (r != CURLE_OK && r != CURLE_AGAIN) {
+            if (first) {
+                t->msg_type = msg_type; /* queued whole: tx_push() meets the error */
+                return 0;
+            }
+            break; /* the next tx_push() meets it and fails the socket */
+        }
+        if (n > win)
+            n = win;
+        done += n;
+        if (r == CURLE_OK && done == len) {
+            *sent = len;
+            return 1;
+        }
+        if (r == CURLE_AGAIN || n < win)
+            break; /* the socket is full */
+    }
+    t->h = h;
+    t->flags = flags;
+    t->hdr_pending = 0; /* the core queues no header for the rest */
+    t->sent = done;
+    t->started = 1;
+    t->active = 1;
+    *sent = done;
+    return 1;
+}
+
 static void flush_out(cws_sock *k)
 {
     if (!k->upgraded || k->finished)
@@ -1212,4 +1277,5 @@ const uniws__backend uniws__backend_curl = {
     .connect = cws_connect,
     .destroy = cws_destroy,
     .want_write = cws_want_write,
+    .send_now = cws_send_now,
 };

@@ -3,7 +3,12 @@
  *   mixed: one loop drives curl, lws (when compiled) and loopback sockets at
  *          the same time, all echoing concurrently;
  *   scale: 200 curl sockets on one loop and one thread, each echoing once,
- *          without a thread per socket.
+ *          without a thread per socket;
+ *   send_now: big messages sent where curl frames (UNIWS_CURL_DIRECT=0, as
+ *          through TLS) from outside curl's callbacks go to curl_ws_send()
+ *          straight from the caller's buffer (core/backend.h send_now),
+ *          the rest queued behind, in order, with buffered_amount and the
+ *          frame counters as when queued whole.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -160,6 +165,135 @@ static void scale(void **state)
     assert_true(g_max_threads <= 4);
 }
 
+enum { SN_COUNT = 12, SN_SIZE = 1 << 20 };
+
+typedef struct sn_state {
+    uint8_t *buf;
+    int sent, received, closed, clean, mismatch;
+    int direct_tries; /* sends made outside curl (on_buffered_amount_low) */
+    int direct_part;  /* of those, sends whose buffered_amount was below the size at once */
+    int bad_buffered; /* buffered_amount above what was given */
+    size_t uncopied;  /* payload bytes that left without a copy into the queue */
+} sn_state;
+
+static void sn_fill(uint8_t *p, int i, size_t len)
+{
+    for (size_t j = 0; j < len; j++)
+        p[j] = (uint8_t)((j * 131u + (unsigned)i * 7u) >> 3);
+}
+
+/* Message i, then a small one behind it: they must come back in order. */
+static void sn_send(uniws_socket *s, sn_state *st)
+{
+    int i = st->sent++;
+    size_t before = uniws_buffered_amount(s);
+    sn_fill(st->buf, i, SN_SIZE);
+    assert_int_equal(uniws_send_binary(s, st->buf, SN_SIZE), 0);
+    size_t after = uniws_buffered_amount(s);
+    memset(st->buf, 0xee, SN_SIZE); /* the buffer is ours again */
+    if (after > before + SN_SIZE)
+        st->bad_buffered = 1;
+    if (after < before + SN_SIZE) {
+        st->direct_part++;
+        st->uncopied += before + SN_SIZE - after;
+    }
+    char tag[32];
+    snprintf(tag, sizeof tag, "after %d", i);
+    assert_int_equal(uniws_send_text(s, tag, strlen(tag)), 0);
+}
+
+static void sn_open(uniws_socket *s, void *u)
+{
+    sn_send(s, u); /* inside curl's header callback: queued whole */
+}
+
+static void sn_low(uniws_socket *s, void *u)
+{
+    sn_state *st = u;
+    if (st->sent < SN_COUNT) {
+        st->direct_tries++;
+        sn_send(s, st);
+    }
+}
+
+static void sn_message(uniws_socket *s, const uniws_message *m, void *u)
+{
+    sn_state *st = u;
+    int i = st->received / 2;
+    if (st->received % 2 == 0) {
+        uint8_t *want = malloc(SN_SIZE);
+        assert_non_null(want);
+        sn_fill(want, i, SN_SIZE);
+        if (m->type != UNIWS_BINARY || m->len != SN_SIZE || memcmp(m->data, want, SN_SIZE) != 0)
+            st->mismatch = 1;
+        free(want);
+    } else {
+        char tag[32];
+        snprintf(tag, sizeof tag, "after %d", i);
+        if (m->type != UNIWS_TEXT || m->len != strlen(tag) || memcmp(m->data, tag, m->len) != 0)
+            st->mismatch = 1;
+    }
+    st->received++;
+    if (st->received == 2 * SN_COUNT)
+        uniws_close(s, 1000, "done");
+    else if (st->received == 2 * st->sent && st->sent < SN_COUNT)
+        sn_send(s, st); /* nothing in flight: inside curl, queued whole */
+}
+
+static void sn_close(uniws_socket *s, const uniws_close_event *ev, void *u)
+{
+    sn_state *st = u;
+    (void)s;
+    st->closed = 1;
+    st->clean = ev->was_clean && ev->code == 1000;
+}
+
+static void send_now(void **state)
+{
+    (void)state;
+    sn_state st;
+    memset(&st, 0, sizeof st);
+    st.buf = malloc(SN_SIZE);
+    assert_non_null(st.buf);
+    setenv("UNIWS_CURL_DIRECT", "0", 1); /* curl frames, as through TLS */
+    uniws_loop *loop;
+    uniws_socket *s;
+    uniws_options o;
+    memset(&o, 0, sizeof o);
+    o.backend = "curl";
+    o.user_data = &st;
+    o.callbacks.on_open = sn_open;
+    o.callbacks.on_message = sn_message;
+    o.callbacks.on_close = sn_close;
+    o.callbacks.on_buffered_amount_low = sn_low; /* threshold 0: the queue drained */
+    assert_int_equal(uniws_loop_new(&loop), 0);
+    assert_int_equal(uniws_connect(loop, g_url, &o, &s), 0);
+    for (int n = 0; n < 3000 && !st.closed; n++)
+        uniws_loop_run_once(loop, 10);
+    uniws_stats ss;
+    assert_int_equal(uniws_get_stats(s, &ss), 0);
+    assert_int_equal(uniws_buffered_amount(s), 0);
+    uniws_free(s);
+    assert_int_equal(uniws_loop_free(loop), 0);
+    unsetenv("UNIWS_CURL_DIRECT");
+    free(st.buf);
+    print_message("curl.send_now: %d of %d sends outside curl, %d of all sends written at once "
+                  "(in part or whole; %zu KiB of %d KiB never copied into the queue)\n",
+                  st.direct_tries, SN_COUNT, st.direct_part, st.uncopied / 1024,
+                  SN_COUNT * (SN_SIZE / 1024));
+    assert_true(st.closed && st.clean);
+    assert_int_equal(st.received, 2 * SN_COUNT);
+    assert_false(st.mismatch);
+    assert_false(st.bad_buffered);
+    /* Every frame counted once: two messages per round and the close. */
+    assert_int_equal(ss.frames_sent, 2 * SN_COUNT + 1);
+    assert_int_equal(ss.bytes_sent, (uint64_t)SN_COUNT * SN_SIZE + 7 * 10 + 8 * 2);
+    assert_true(ss.wire_bytes_sent >= ss.bytes_sent + 2 * SN_COUNT * 2 + 2);
+    /* Sent outside curl with nothing queued, some of a message left at once. */
+    assert_true(st.direct_tries > 0);
+    assert_true(st.direct_part > 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest mixed[] = {
@@ -169,6 +303,9 @@ int main(int argc, char **argv)
         return cmocka_run_group_tests(mixed, NULL, NULL);
     if (argc > 1 && strcmp(argv[1], "scale") == 0)
         return cmocka_run_group_tests(big, NULL, NULL);
-    fprintf(stderr, "usage: %s mixed|scale\n", argv[0]);
+    const struct CMUnitTest now[] = {cmocka_unit_test_setup_teardown(send_now, setup, teardown)};
+    if (argc > 1 && strcmp(argv[1], "send_now") == 0)
+        return cmocka_run_group_tests(now, NULL, NULL);
+    fprintf(stderr, "usage: %s mixed|scale|send_now\n", argv[0]);
     return 2;
 }
