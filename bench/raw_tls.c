@@ -180,19 +180,21 @@ int main(int argc, char **argv)
         return UNIWS__BENCH_EXIT_FAILED;
     uniws__bench_verify_init(&v, &pl, 0);
     uint64_t deadline = uniws__bench_now_ns() + (uint64_t)cfg.timeout_s * 1000000000u;
+    int fd = -1;
+    SSL *ssl = NULL;
     SSL_CTX *ctx = make_ctx(&cfg);
     if (!ctx) {
         tls_fail(cfg.ca_file ? "loading --ca" : "TLS context");
         fprintf(stderr, "raw-tls: %s\n", v.first_error);
-        return UNIWS__BENCH_EXIT_FAILED;
+        goto failed;
     }
-    int fd = dial(host, port);
+    fd = dial(host, port);
     if (fd < 0)
-        return UNIWS__BENCH_EXIT_FAILED;
-    SSL *ssl = start_tls(ctx, fd, host, deadline);
+        goto failed;
+    ssl = start_tls(ctx, fd, host, deadline);
     if (!ssl) {
         fprintf(stderr, "raw-tls: %s\n", v.first_error);
-        return UNIWS__BENCH_EXIT_FAILED;
+        goto failed;
     }
     char tlsdesc[128];
     snprintf(tlsdesc, sizeof tlsdesc, "%s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
@@ -321,4 +323,14 @@ int main(int argc, char **argv)
         return UNIWS__BENCH_EXIT_OK;
     return strncmp(v.first_error, "echo ", 5) == 0 ? UNIWS__BENCH_EXIT_VERIFY
                                                    : UNIWS__BENCH_EXIT_FAILED;
+
+failed: /* before the first message: nothing to report */
+    SSL_CTX_free(ctx);
+    if (fd >= 0)
+        close(fd);
+    free(rbuf);
+    free(msg);
+    uniws__bench_rtt_free(&rtt);
+    uniws__bench_payload_free(&pl);
+    return UNIWS__BENCH_EXIT_FAILED;
 }
