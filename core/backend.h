@@ -137,16 +137,42 @@ int uniws__stream_recv_into(uniws_socket *s, size_t n);
  * header's worth, so that the next big frame's payload can be read into
  * place too. */
 size_t uniws__stream_recv_limit(uniws_socket *s);
-/* One recv() on a non-blocking socket (platforms/<name>/sockread.c): into
- * the message buffer while a big frame arrives, a frame header's worth when
- * uniws__stream_recv_limit() asks for it, else into buf (cap bytes) for
- * uniws__stream_recv, or, with buf NULL, nothing (UNIWS__READ_NONE: read
- * the usual way). Returns _NONE, _MORE (bytes went in; the socket may hold
- * more), _AGAIN (nothing to read now), _END (end of stream or an error:
- * leave it to the library's own read, which sees it again and reports it),
- * or _DONE (the core wants no more input: stop reading). */
-enum { UNIWS__READ_NONE, UNIWS__READ_MORE, UNIWS__READ_AGAIN, UNIWS__READ_END, UNIWS__READ_DONE };
-int uniws__stream_read_fd(uniws_socket *s, uniws__fd fd, uint8_t *buf, size_t cap);
+/* Reads a stream socket into the core (core/stream_read.c, where the
+ * platform has sockets): one recv() per call on the non-blocking socket fd,
+ * into the message buffer while a big frame arrives (receive-into), a frame
+ * header's worth when uniws__stream_recv_limit() asks for it, else into the
+ * backend's buffer. What went into the buffer is handed to the core in
+ * slices, the first one small (1 KiB) and then 64 KiB at a time, and after
+ * each slice answer() writes what the core queued: the first answers leave
+ * while the rest is handled, and the peer has work meanwhile instead of
+ * waiting for all of a big read's answers in one write. */
+typedef struct uniws__stream_reader {
+    uint8_t *buf; /* the backend's read buffer, cap bytes (owned by the backend) */
+    size_t cap;
+    int drop; /* the core wants no more input: read into buf and discard it */
+    /* After each slice (refused: the core refused it and wants no more
+     * input; the rest of the read is dropped): write what the core queued.
+     * Returns 0 to go on, nonzero when the socket is no longer the
+     * backend's to use (it failed, or the core let go of it): s and fd are
+     * not touched again. */
+    int (*answer)(void *ctx, int refused);
+    void *ctx;
+} uniws__stream_reader;
+/* Returns UNIWS__READ_MORE (bytes went in, each slice was answered; the
+ * socket may hold more), _STOP (answer() said stop), _AGAIN (nothing to read
+ * now), _END (the peer ended the stream), _RESET or _ERROR (the read failed;
+ * *err has the system's error code for a message). On _END, _RESET and
+ * _ERROR nothing reached the core: the backend reports the end itself or
+ * leaves it to its library, which sees it on its own read. */
+enum {
+    UNIWS__READ_MORE,
+    UNIWS__READ_STOP,
+    UNIWS__READ_AGAIN,
+    UNIWS__READ_END,
+    UNIWS__READ_RESET,
+    UNIWS__READ_ERROR
+};
+int uniws__stream_read(uniws_socket *s, uniws__fd fd, const uniws__stream_reader *r, int *err);
 
 /* ---- connect timings (uniws_stats, lifecycle) ---- */
 /* Connect phases a backend sees end (loop thread): the first mark of each

@@ -20,6 +20,15 @@ typedef int uniws__fd;
 #define UNIWS__FD_VALID(fd) ((fd) >= 0)
 #endif
 
+/* One recv() of at most cap bytes on a non-blocking stream socket
+ * (platforms/<name>/sockread.c; not on the web, which has no sockets).
+ * Returns UNIWS__RECV_OK (*got bytes, at least 1), _AGAIN (nothing to read
+ * now), _END (the peer ended the stream), _RESET (the connection was reset)
+ * or _ERROR; *err is the system's error code (errno, or the Winsock error)
+ * for a message, 0 when there was none. Interrupted calls are retried. */
+enum { UNIWS__RECV_OK, UNIWS__RECV_AGAIN, UNIWS__RECV_END, UNIWS__RECV_RESET, UNIWS__RECV_ERROR };
+int uniws__sock_recv(uniws__fd fd, void *buf, size_t cap, size_t *got, int *err);
+
 /* The platform's name for uniws_platform(), e.g. "linux-epoll". */
 const char *uniws__plat_name(void);
 

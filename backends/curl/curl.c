@@ -73,15 +73,8 @@
 #define TX_WINDOW (256u * 1024u)
 /* One read from a direct connection (see direct_read); the buffer belongs to
  * the multi handle, like curl's own (CURLOPT_BUFFERSIZE). The core gets it
- * in slices, each answered by one write: first RX_FIRST bytes, so that what
- * the core answers to the first frames leaves at once and the peer has work
- * while the rest is handled, then RX_SLICE at a time. Unsliced, 256 KiB of
- * 4 KiB echoes became 256 KiB of output chunks freed together after one
- * write, and glibc gave that back to the kernel and took it again on every
- * read (two brk() calls per read; a third of the CPU time in TLB flushes). */
-#define RX_BUF   (256u * 1024u)
-#define RX_SLICE (64u * 1024u)
-#define RX_FIRST 1024u
+ * in slices, each answered by one write (core/stream_read.c). */
+#define RX_BUF (256u * 1024u)
 
 typedef struct cws_multi cws_multi;
 typedef struct cws_sock cws_sock;
@@ -734,7 +727,23 @@ static int reads_direct(const cws_sock *k, uniws__fd fd)
     return k->m && k->direct && k->upgraded && !k->finished && k->direct_fd == fd;
 }
 
-/* Reads once from the connection into the core. Returns 1 when the input
+/* After each slice of a direct read (core/stream_read.c): what the core
+ * answered leaves in one write. Returns nonzero once k is no longer ours
+ * (it is zeroed if the core lets go of the socket in a callback). */
+static int direct_answer(void *ctx, int refused)
+{
+    cws_sock *k = ctx;
+    if (refused)
+        k->rx_closed = 1; /* as in on_write: input after that is dropped */
+    if (!k->m || k->finished)
+        return 1;
+    direct_flush(k);
+    return !k->m || k->finished;
+}
+
+/* Reads once from the connection into the core (core/stream_read.c: the
+ * rest of a big frame straight into the message buffer, else into the
+ * multi handle's buffer, handed over in slices). Returns 1 when the input
  * was taken (or there was none), 0 when curl must look at the socket: the
  * stream ended or failed (a failure is reported here first), or there is no
  * buffer to read into. */
@@ -743,54 +752,16 @@ static int direct_read(cws_sock *k, uniws__fd fd)
     cws_multi *m = k->m;
     if (!m->rxbuf && !(m->rxbuf = uniws__malloc(RX_BUF)))
         return 0; /* curl reads it, as it does without the direct path */
-    /* The rest of a big frame goes straight into the core's message buffer
-     * (receive-into, core/rxinto.c), and right after one the next read takes
-     * a frame header's worth only, so the next big frame's payload does too. */
-    uint8_t *into = NULL;
-    size_t room = k->rx_closed ? 0 : uniws__stream_recv_room(k->s, &into);
-    size_t cap = room ? room : k->rx_closed ? RX_BUF : uniws__stream_recv_limit(k->s);
-    unsigned char *dst = room ? into : m->rxbuf;
-    if (cap > RX_BUF && !room)
-        cap = RX_BUF;
-    long n;
-#ifdef _WIN32
-    n = recv(fd, (char *)dst, cap > (1u << 30) ? 1 << 30 : (int)cap, 0);
-    int e = n < 0 ? WSAGetLastError() : 0;
-    int again = e == WSAEWOULDBLOCK, reset = e == WSAECONNRESET;
-#else
-    do
-        n = (long)recv(fd, dst, cap, 0);
-    while (n < 0 && errno == EINTR);
-    int e = n < 0 ? errno : 0;
-    int again = e == EAGAIN || e == EWOULDBLOCK, reset = e == ECONNRESET;
-#endif
-    if (n == 0)
+    uniws__stream_reader r = {
+        .buf = m->rxbuf, .cap = RX_BUF, .drop = k->rx_closed, .answer = direct_answer, .ctx = k};
+    int e = 0, rc = uniws__stream_read(k->s, fd, &r, &e);
+    if (rc == UNIWS__READ_END)
         return 0; /* curl reads the end too and ends the transfer */
-    if (n < 0) {
-        if (again)
-            return 1;
+    if (rc == UNIWS__READ_RESET || rc == UNIWS__READ_ERROR) {
         char msg[128];
         snprintf(msg, sizeof msg, "read failed (error %d)", e);
-        send_failed(k, reset ? UNIWS_ERESET : UNIWS_EIO, msg);
+        send_failed(k, rc == UNIWS__READ_RESET ? UNIWS_ERESET : UNIWS_EIO, msg);
         return 0;
-    }
-    if (room) {
-        if (uniws__stream_recv_into(k->s, (size_t)n) < 0)
-            k->rx_closed = 1; /* as in on_write: input after that is dropped */
-        if (k->m && !k->finished)
-            direct_flush(k); /* what the core answered, in one write */
-        return 1;
-    }
-    /* k is zeroed if the core lets go of the socket in a callback. */
-    for (size_t off = 0; off < (size_t)n && k->m && !k->finished;) {
-        size_t len = (size_t)n - off, max = off ? RX_SLICE : RX_FIRST;
-        if (len > max)
-            len = max;
-        if (!k->rx_closed && uniws__stream_recv(k->s, m->rxbuf + off, len) < 0)
-            k->rx_closed = 1; /* as in on_write: input after that is dropped */
-        off += len;
-        if (k->m && !k->finished)
-            direct_flush(k); /* what the core answered, in one write */
     }
     return 1;
 }

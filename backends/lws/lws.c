@@ -88,8 +88,9 @@
 #endif
 
 #define PROTO_NAME "uniws-raw"
-/* lws's per-thread read buffer (one recv() per RAW_RX at most this big),
- * and the largest TLS write handed to lws at once. */
+/* lws's per-thread read buffer (one recv() per RAW_RX at most this big: wss),
+ * the loop's own ws:// read buffer (read_plain), and the largest TLS write
+ * handed to lws at once. */
 #define CHUNK (256 * 1024)
 /* The connection ended before the upgrade answer after the server asked for
  * a client certificate that was not given (TLS 1.3 refuses it only then). */
@@ -150,6 +151,7 @@ typedef struct lws_loop {
     struct lws_sock *wait_head, *wait_tail; /* connects waiting for a slot, in order */
     uniws__job pump;                        /* starts waiting connects as slots free */
     uniws__lwstls_cache *tls_cache;
+    unsigned char *rxbuf;                /* ws:// input (CHUNK bytes), made on first use */
     unsigned char rbuf[16384];           /* decrypted bytes on their way to the core */
     unsigned char wbuf[LWS_PRE + CHUNK]; /* bytes on their way to lws_write */
 } lws_loop;
@@ -465,6 +467,7 @@ static void lws_loop_free(uniws_loop *loop, void *state)
     uniws__timer_stop(loop, &ll->timer);
     uniws__job_cancel(loop, &ll->pump);
     uniws__lwstls_cache_free(ll->tls_cache);
+    uniws__free(ll->rxbuf);
     engine_park(ll->eng);
     uniws__free(ll);
 }
@@ -658,30 +661,51 @@ static void want_output(lws_sock *p)
  * writes straight from the core's queue, and writable callbacks (wss, a
  * full socket) still come through libuv. */
 #if defined(LWS_WITH_LIBUV)
-/* The rest of a big frame on ws:// goes from the socket straight into the
- * core's message buffer (core/rxinto.c): lws would read it into its own
- * buffer for the core to copy. lws keeps no state about what a RAW socket
- * reads, so reading here is invisible to it; the end of the stream and
- * errors are left to lws_service_fd(), which reads again and sees them.
- * Returns 1 when the readiness was used here. */
+/* ws:// input is read here, not by lws (core/stream_read.c): the rest of a
+ * big frame straight into the core's message buffer (lws would read it into
+ * its own buffer for the core to copy), anything else into the loop's read
+ * buffer, handed to the core in slices with what the core answered written
+ * after each one. lws read 256 KiB and called RAW_RX once with all of it, so
+ * the answers to 64 small messages in flight left in one write after all of
+ * them were handled, and client and peer took turns instead of working at
+ * once. lws keeps no state about what a RAW socket reads, so reading here
+ * is invisible to it; the end of the stream and errors are left to
+ * lws_service_fd(), which reads again and sees them. */
 static int write_plain(lws_sock *p, struct lws *wsi);
 
-static int read_into(lws_sock *p)
+typedef struct plain_read {
+    lws_sock *p;
+    struct lws *wsi;
+} plain_read;
+
+/* After each slice: what the core answered leaves now, as after RAW_RX.
+ * Returns nonzero once the socket is gone (the core let go of it, or the
+ * write failed). */
+static int plain_answer(void *ctx, int refused)
+{
+    plain_read *c = ctx;
+    lws_sock *p = c->p;
+    if (p->wsi != c->wsi)
+        return 1; /* the core let go of the socket */
+    if (refused)
+        p->rx_done = 1;
+    return write_plain(p, c->wsi) < 0 || p->wsi != c->wsi;
+}
+
+/* Returns 1 when the readiness was used here. */
+static int read_plain(lws_sock *p)
 {
     struct lws *wsi = p->wsi;
+    lws_loop *ll = p->ll;
     int fd = wsi ? lws_get_socket_fd(wsi) : -1;
     if (fd < 0 || p->tls || !p->open || p->rx_done)
         return 0;
-    int r = uniws__stream_read_fd(p->s, fd, NULL, 0);
-    if (r == UNIWS__READ_NONE || r == UNIWS__READ_END)
-        return 0;
-    if (p->wsi != wsi)
-        return 1; /* the core let go of the socket */
-    if (r == UNIWS__READ_DONE)
-        p->rx_done = 1;
-    if (r != UNIWS__READ_AGAIN)
-        write_plain(p, wsi); /* what the core answered leaves now, as after RAW_RX */
-    return 1;
+    if (!ll->rxbuf && !(ll->rxbuf = uniws__malloc(CHUNK)))
+        return 0; /* lws reads it, into its own buffer */
+    plain_read c = {p, wsi};
+    uniws__stream_reader r = {.buf = ll->rxbuf, .cap = CHUNK, .answer = plain_answer, .ctx = &c};
+    int e = 0, rc = uniws__stream_read(p->s, fd, &r, &e);
+    return rc == UNIWS__READ_MORE || rc == UNIWS__READ_STOP || rc == UNIWS__READ_AGAIN;
 }
 
 static void on_sock_io(uniws_loop *loop, uniws__io *io, unsigned revents)
@@ -697,7 +721,7 @@ static void on_sock_io(uniws_loop *loop, uniws__io *io, unsigned revents)
         pfd.revents |= LWS_POLLIN;
     if (revents & UNIWS__IO_ERROR)
         pfd.revents |= LWS_POLLHUP;
-    if ((revents & (UNIWS__IO_READ | UNIWS__IO_ERROR)) == UNIWS__IO_READ && read_into(p))
+    if ((revents & (UNIWS__IO_READ | UNIWS__IO_ERROR)) == UNIWS__IO_READ && read_plain(p))
         return;
     /* RAW_RX from here changes no uv watcher; anything else lws does
      * (a close, a writable request) still marks the uv loop dirty. */

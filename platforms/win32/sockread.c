@@ -1,36 +1,25 @@
 /*
- * sockread.c — one recv() of a stream socket's input on a non-blocking
- * Winsock socket (the Windows twin of platforms/posix/sockread.c): a big
- * frame's payload straight into the message buffer the core offers
- * (core/rxinto.c), anything else into the caller's buffer.
+ * sockread.c — one recv() on a non-blocking Winsock stream socket (the
+ * Windows twin of platforms/posix/sockread.c), its outcome mapped to the
+ * few cases the core's read path (core/stream_read.c) tells apart.
  */
 #include <winsock2.h>
-#include "core/backend.h"
-#include "core/frame.h"
+#include "core/platform.h"
 
-int uniws__stream_read_fd(uniws_socket *s, uniws__fd fd, uint8_t *buf, size_t cap)
+int uniws__sock_recv(uniws__fd fd, void *buf, size_t cap, size_t *got, int *err)
 {
-    uint8_t *p, hdr[UNIWS__FRAME_MAX_HEADER];
-    size_t room = uniws__stream_recv_room(s, &p);
-    int into = room > 0;
-    if (!into) {
-        size_t limit = uniws__stream_recv_limit(s);
-        if (limit <= sizeof hdr) {
-            p = hdr; /* the next big frame's header alone */
-            room = limit;
-        } else if (buf) {
-            p = buf;
-            room = cap;
-        } else {
-            return UNIWS__READ_NONE;
-        }
+    int n = cap > (1u << 30) ? 1 << 30 : (int)cap;
+    int r = recv((SOCKET)fd, (char *)buf, n, 0);
+    *got = 0;
+    *err = 0;
+    if (r > 0) {
+        *got = (size_t)r;
+        return UNIWS__RECV_OK;
     }
-    int n = room > (1u << 30) ? 1 << 30 : (int)room;
-    int r = recv((SOCKET)fd, (char *)p, n, 0);
-    if (r == SOCKET_ERROR && WSAGetLastError() == WSAEWOULDBLOCK)
-        return UNIWS__READ_AGAIN;
-    if (r <= 0)
-        return UNIWS__READ_END;
-    int rc = into ? uniws__stream_recv_into(s, (size_t)r) : uniws__stream_recv(s, p, (size_t)r);
-    return rc < 0 ? UNIWS__READ_DONE : UNIWS__READ_MORE;
+    if (r == 0)
+        return UNIWS__RECV_END;
+    *err = WSAGetLastError();
+    if (*err == WSAEWOULDBLOCK)
+        return UNIWS__RECV_AGAIN;
+    return *err == WSAECONNRESET ? UNIWS__RECV_RESET : UNIWS__RECV_ERROR;
 }
