@@ -43,12 +43,14 @@ struct uniws__lwsfds {
     uniws_loop *loop;
     struct lws_context *ctx;
     int *depth;
+    int (*read)(struct lws *wsi);
     watch **w;
     size_t n, cap;
     int connect_err; /* SO_ERROR of the last socket dropped while connecting */
 };
 
-int uniws__lwsfds_new(uniws__lwsfds **out, uniws_loop *loop, struct lws_context *ctx, int *depth)
+int uniws__lwsfds_new(uniws__lwsfds **out, uniws_loop *loop, struct lws_context *ctx, int *depth,
+                      int (*read)(struct lws *wsi))
 {
     uniws__lwsfds *f = uniws__calloc(1, sizeof *f);
     if (!f)
@@ -56,6 +58,7 @@ int uniws__lwsfds_new(uniws__lwsfds **out, uniws_loop *loop, struct lws_context 
     f->loop = loop;
     f->ctx = ctx;
     f->depth = depth;
+    f->read = read;
     *out = f;
     return 0;
 }
@@ -128,7 +131,8 @@ static void on_io(uniws_loop *loop, uniws__io *io, unsigned revents)
         return;
     /* lws may call DEL_POLL_FD and free w from in here: w is not used after. */
     (*f->depth)++;
-    lws_service_fd(f->ctx, &pfd);
+    if (pfd.revents != LWS_POLLIN || !f->read || !f->read(w->wsi))
+        lws_service_fd(f->ctx, &pfd);
     (*f->depth)--;
 }
 

@@ -15,8 +15,12 @@
 typedef struct uniws__lwsfds uniws__lwsfds;
 
 /* depth: the backend's "lws code is on the stack" counter, raised around
- * every lws_service_fd() call. Returns 0 or UNIWS_ENOMEM. */
-int uniws__lwsfds_new(uniws__lwsfds **out, uniws_loop *loop, struct lws_context *ctx, int *depth);
+ * every lws_service_fd() and read() call. read: offered a socket's plain
+ * readability first; returns 1 when it read the input itself (lws is then
+ * not serviced), 0 to leave it to lws_service_fd(). Returns 0 or
+ * UNIWS_ENOMEM. */
+int uniws__lwsfds_new(uniws__lwsfds **out, uniws_loop *loop, struct lws_context *ctx, int *depth,
+                      int (*read)(struct lws *wsi));
 /* Stops every watcher. */
 void uniws__lwsfds_free(uniws__lwsfds *f);
 /* Handles the poll-fd callbacks (LWS_CALLBACK_ADD_POLL_FD, _DEL_POLL_FD,

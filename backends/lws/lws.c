@@ -319,6 +319,9 @@ static engine *pool;
 static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                         size_t len);
 static void on_pump(uniws_loop *loop, uniws__job *job);
+#if !defined(LWS_WITH_LIBUV)
+static int read_wsi(struct lws *wsi);
+#endif
 
 static const struct lws_protocols protocols[] = {
     {PROTO_NAME, on_lws_event, 0, 0, 0, NULL, 0},
@@ -429,7 +432,7 @@ static int lws_loop_init(uniws_loop *loop, void **state)
         return rc == UNIWS_ENOMEM ? rc : UNIWS_EIO; /* the poll layer allocates */
     }
 #else
-    if (uniws__lwsfds_new(&ll->fds, loop, e->ctx, &ll->depth) != 0) {
+    if (uniws__lwsfds_new(&ll->fds, loop, e->ctx, &ll->depth, read_wsi) != 0) {
         engine_park(e);
         uniws__free(ll);
         return UNIWS_ENOMEM;
@@ -660,7 +663,6 @@ static void want_output(lws_sock *p)
  * a third of a small message's round trip. Output stays as it was: ws://
  * writes straight from the core's queue, and writable callbacks (wss, a
  * full socket) still come through libuv. */
-#if defined(LWS_WITH_LIBUV)
 /* ws:// input is read here, not by lws (core/stream_read.c): the rest of a
  * big frame straight into the core's message buffer (lws would read it into
  * its own buffer for the core to copy), anything else into the loop's read
@@ -697,8 +699,8 @@ static int read_plain(lws_sock *p)
 {
     struct lws *wsi = p->wsi;
     lws_loop *ll = p->ll;
-    int fd = wsi ? lws_get_socket_fd(wsi) : -1;
-    if (fd < 0 || p->tls || !p->open || p->rx_done)
+    uniws__fd fd = wsi ? (uniws__fd)lws_get_socket_fd(wsi) : (uniws__fd)-1;
+    if (!UNIWS__FD_VALID(fd) || p->tls || !p->open || p->rx_done)
         return 0;
     if (!ll->rxbuf && !(ll->rxbuf = uniws__malloc(CHUNK)))
         return 0; /* lws reads it, into its own buffer */
@@ -708,6 +710,7 @@ static int read_plain(lws_sock *p)
     return rc == UNIWS__READ_MORE || rc == UNIWS__READ_STOP || rc == UNIWS__READ_AGAIN;
 }
 
+#if defined(LWS_WITH_LIBUV)
 static void on_sock_io(uniws_loop *loop, uniws__io *io, unsigned revents)
 {
     lws_sock *p = io->data;
@@ -732,9 +735,20 @@ static void on_sock_io(uniws_loop *loop, uniws__io *io, unsigned revents)
     ll->depth--;
 }
 
+#else
+/* External poll (extpoll.c): readability of one of lws's sockets. Returns 1
+ * when it was a ws:// connection's input, read here. */
+static int read_wsi(struct lws *wsi)
+{
+    lws_sock *p = lws_wsi_user(wsi);
+    if (!p || p->tag != TAG_SOCK || p->wsi != wsi)
+        return 0;
+    return read_plain(p);
+}
+#endif
+
 /* Moves the connection's input from the uv loop to the uniws loop. If the
  * fd cannot be watched, input simply keeps coming through libuv. */
-#endif
 
 static void direct_input(lws_sock *p)
 {
