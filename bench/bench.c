@@ -175,7 +175,9 @@ static void tp_timed_out(run *r)
 
 static void tp_result(run *r, uniws__bench_result *res)
 {
-    if (r->t1) {
+    /* t0 is taken when the socket opens; a run stopped before that (say,
+     * the server refused permessage-deflate) has a stop time but no start. */
+    if (r->t0 && r->t1) {
         res->secs = (double)(r->t1 - r->t0) / 1e9;
         res->cpu_secs = (double)(r->cpu1 - r->cpu0) / 1e9;
     }

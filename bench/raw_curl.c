@@ -137,8 +137,10 @@ static int tp_msg(const uint8_t *m, size_t len, int text, void *ctx)
         uniws__bench_verify_fail(&v, "more echoes than messages sent");
         return -1;
     }
-    t->got++;
-    return uniws__bench_verify_echo(&v, m, len, text, t->got == cfg.count);
+    if (uniws__bench_verify_echo(&v, m, len, text, t->got + 1 == cfg.count))
+        return -1;
+    t->got++; /* a verified echo */
+    return 0;
 }
 
 static int throughput(CURL *c, uniws__bench_result *res)

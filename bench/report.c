@@ -144,9 +144,17 @@ static void json_str(const char *s)
     }
 }
 
+/* The measured part runs from the first send to the last echo: a run with no
+ * echo has none, whatever time its client took before it gave up. */
+static double measured_secs(const uniws__bench_result *r)
+{
+    return r->echoes > 0 && r->secs > 0 ? r->secs : 0;
+}
+
 static void print_json(const uniws__bench_result *r)
 {
     const uniws__bench_cfg *c = r->cfg;
+    double secs = measured_secs(r);
     printf("{\"tool\":\"");
     json_str(c->tool);
     printf("\",\"backend\":\"");
@@ -162,11 +170,11 @@ static void print_json(const uniws__bench_result *r)
                c->connections, r->opened, r->open_ms, r->echo_ms, r->rss_per_conn_kib, c->idle_ms,
                r->idle_cpu_pct);
     } else {
-        double msgs = r->secs > 0 ? (double)r->echoes / r->secs : 0;
+        double msgs = secs > 0 ? (double)r->echoes / secs : 0;
         printf(",\"count\":%ld,\"window\":%d,\"secs\":%.4f,\"msgs_per_s\":%.0f,"
                "\"mib_per_s\":%.1f,\"rtt_p50_us\":%.1f,\"rtt_p99_us\":%.1f,\"cpu_pct\":%.1f",
-               c->count, c->window, r->secs, msgs, msgs * (double)c->size / 1048576.0, r->p50_us,
-               r->p99_us, r->secs > 0 ? 100.0 * r->cpu_secs / r->secs : 0);
+               c->count, c->window, secs, msgs, msgs * (double)c->size / 1048576.0, r->p50_us,
+               r->p99_us, secs > 0 ? 100.0 * r->cpu_secs / secs : 0);
     }
     printf(",\"peak_rss_kib\":%ld,\"echoes\":%ld,\"full_checks\":%ld,\"ok\":%s,\"error\":\"",
            r->peak_rss_kib, r->echoes, r->full_checks, r->ok ? "true" : "false");
@@ -177,6 +185,7 @@ static void print_json(const uniws__bench_result *r)
 static void print_table(const uniws__bench_result *r)
 {
     const uniws__bench_cfg *c = r->cfg;
+    double secs = measured_secs(r);
     printf("%s on %s: %s, %zu-byte %s messages\n", c->tool, r->backend ? r->backend : "?",
            c->url ? c->url : "", c->size, c->text ? "text" : "binary");
     if (r->tls)
@@ -187,12 +196,12 @@ static void print_table(const uniws__bench_result *r)
         printf("  %-12ld %10.1f %10.1f %14.2f %7ld MiB %14.2f\n", r->opened, r->open_ms, r->echo_ms,
                r->rss_per_conn_kib, r->peak_rss_kib / 1024, r->idle_cpu_pct);
     } else {
-        double msgs = r->secs > 0 ? (double)r->echoes / r->secs : 0;
+        double msgs = secs > 0 ? (double)r->echoes / secs : 0;
         printf("  %-8s %-7s %12s %10s %11s %11s %7s %10s\n", "count", "window", "msgs/s", "MiB/s",
                "RTT p50 us", "RTT p99 us", "CPU %", "peak RSS");
         printf("  %-8ld %-7d %12.0f %10.1f %11.1f %11.1f %7.1f %6ld MiB\n", c->count, c->window,
                msgs, msgs * (double)c->size / 1048576.0, r->p50_us, r->p99_us,
-               r->secs > 0 ? 100.0 * r->cpu_secs / r->secs : 0, r->peak_rss_kib / 1024);
+               secs > 0 ? 100.0 * r->cpu_secs / secs : 0, r->peak_rss_kib / 1024);
     }
     if (r->ok)
         printf("  verified: %ld echoes (size, type, sequence; %ld compared in full)\n", r->echoes,

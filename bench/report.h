@@ -55,7 +55,7 @@ typedef struct uniws__bench_result {
     long echoes;         /* echoes verified */
     long full_checks;    /* of which compared in full */
     /* throughput mode */
-    double secs; /* first send to last echo */
+    double secs; /* first send to last echo; printed as 0 when no echo completed */
     double p50_us, p99_us;
     /* connection mode */
     double open_ms, echo_ms, rss_per_conn_kib, idle_cpu_pct;

@@ -1,6 +1,6 @@
 /*
  * workload.h — what every benchmark client (uniws bench, raw_lws, raw_curl,
- * raw_tcp) shares about a run: its options, the payload each message carries
+ * raw_tcp, raw_tls) shares about a run: its options, the payload each message carries
  * and how an echo is checked. One definition, so the clients measure the same
  * work and verify it the same way.
  */

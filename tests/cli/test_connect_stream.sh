@@ -7,22 +7,8 @@
 # Usage: test_connect_stream.sh UNIWS
 set -eu
 uniws=$1
-dir=$(mktemp -d)
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-"$uniws" serve --port 0 >"$dir/serve.log" 2>&1 &
-server_pid=$!
-i=0
-while ! grep -q listening "$dir/serve.log" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -gt 100 ] && { echo "server did not start" >&2; exit 1; }
-    sleep 0.1
-done
-port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$dir/serve.log" | head -n 1)
+. "$(dirname "$0")/serve.sh"
+start_serve "$uniws" serve --port 0
 head -c 20000000 /dev/urandom >"$dir/in.bin"
 tested=0
 for b in lws curl; do

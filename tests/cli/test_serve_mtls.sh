@@ -10,27 +10,13 @@ c=$2
 for f in ca.pem server.pem server.key client.pem client.key; do
     [ -f "$c/$f" ] || { echo "no $c/$f (openssl CLI?)" >&2; exit 77; }
 done
-dir=$(mktemp -d)
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/serve.sh"
 if "$uniws" serve --tls-client-ca "$c/ca.pem" >/dev/null 2>&1; then
     echo "--tls-client-ca without --tls-cert was accepted" >&2
     exit 1
 fi
-"$uniws" serve --port 0 --tls-cert "$c/server.pem" --tls-key "$c/server.key" \
-    --tls-client-ca "$c/ca.pem" >"$dir/serve.log" 2>&1 &
-server_pid=$!
-i=0
-while ! grep -q listening "$dir/serve.log" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -gt 100 ] && { echo "server did not start" >&2; exit 1; }
-    sleep 0.1
-done
-port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$dir/serve.log" | head -n 1)
+start_serve "$uniws" serve --port 0 --tls-cert "$c/server.pem" --tls-key "$c/server.key" \
+    --tls-client-ca "$c/ca.pem"
 url="wss://127.0.0.1:$port/echo"
 if echo hi | "$uniws" connect --ca "$c/ca.pem" "$url" >"$dir/none.out" 2>&1; then
     echo "a client without a certificate was let in:" >&2

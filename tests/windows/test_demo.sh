@@ -9,11 +9,7 @@
 set -u
 exe=$1
 shift
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-fail() { echo "  FAIL  $*"; failed=1; }
-ok() { echo "  ok    $*"; }
+. "$(dirname "$0")/lib.sh"
 
 wine "$exe" demo </dev/null >"$tmp/demo.raw" 2>"$tmp/demo.err"
 rc=$?

@@ -16,53 +16,25 @@ set -u
 native=$1
 exe=$2
 shift 2
-tmp=$(mktemp -d)
-failed=0
-fail() { echo "  FAIL  $*"; failed=1; }
-ok() { echo "  ok    $*"; }
+. "$(dirname "$0")/lib.sh"
 
 mkdir -p "$tmp/www"
 printf '<p>static from wine</p>\n' >"$tmp/www/index.html"
 head -c 70000 /dev/urandom >"$tmp/www/blob.bin"
 www=$(winepath -w "$tmp/www" 2>/dev/null)
 
-wine "$exe" serve --port 0 --static "$www" </dev/null >"$tmp/serve.out" 2>"$tmp/serve.err" &
-srv=$!
-cleanup() { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-url=""
-for _ in $(seq 1 300); do
-  # (the Windows C runtime ends the line with CRLF)
-  url=$(tr -d '\r' <"$tmp/serve.out" | sed -n 's/^listening on \(ws:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p')
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "  FAIL  uniws.exe serve did not start"; cat "$tmp/serve.err"; exit 1; }
+start_server serve 300 wine "$exe" serve --port 0 --static "$www"
+srv=$server_pid
+url=$server_url
 
-printf 'hello to wine\n\n\xc3\xa9t\xc3\xa9 \xe2\x9c\x93\nline %s\nlast' 4 >"$tmp/in.txt"
-printf 'hello to wine\n\n\xc3\xa9t\xc3\xa9 \xe2\x9c\x93\nline 4\nlast\n' >"$tmp/want.txt"
-head -c 3000 /dev/urandom | tr '\n' ' ' >"$tmp/bin1.dat"
-{ cat "$tmp/bin1.dat"; printf '\n'; } >"$tmp/bwant.dat"
+echo_inputs 'hello to wine'
 
 for b in "$@"; do
   "$native" connect "$url/echo" --backend "$b" --wait 500 <"$tmp/in.txt" >"$tmp/out.txt" 2>"$tmp/err.txt"
-  rc=$?
-  if [ "$rc" = 0 ] && cmp -s "$tmp/out.txt" "$tmp/want.txt"; then
-    ok "$b -> uniws.exe serve: 5 lines echoed in order, clean close (exit 0)"
-  else
-    fail "$b -> uniws.exe serve: text round trip: exit $rc"
-    diff "$tmp/want.txt" "$tmp/out.txt" | head -10
-    head -5 "$tmp/err.txt"
-  fi
+  check_text "$b -> uniws.exe serve" $?
   "$native" connect "$url/echo" --backend "$b" --binary --wait 500 <"$tmp/bin1.dat" \
     >"$tmp/bout.dat" 2>"$tmp/err.txt"
-  rc=$?
-  if [ "$rc" = 0 ] && cmp -s "$tmp/bout.dat" "$tmp/bwant.dat"; then
-    ok "$b -> uniws.exe serve: 3000-byte binary message echoed byte for byte"
-  else
-    fail "$b -> uniws.exe serve: binary round trip: exit $rc, $(wc -c <"$tmp/bout.dat") bytes back"
-    head -5 "$tmp/err.txt"
-  fi
+  check_binary "$b -> uniws.exe serve" $?
   # A scripted path: the peer engine's fragments and its own close code.
   "$native" connect "$url/script/frag:3:hello-in-parts/close:4000:bye" --backend "$b" -n --jsonl \
     </dev/null >"$tmp/out.jsonl" 2>"$tmp/err.txt"
