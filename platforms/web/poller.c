@@ -120,11 +120,16 @@ EM_JS(void, uniws__web_soon_init, (void), {
         for (var n = s.due.length; n > 0 && s.due.length; n--)
             run(s.due.shift());
     };
+    /* A turn that throws (an uncaught error in a callback) still leaves the
+     * others a task. */
     var task = function() {
         s.posted = false;
-        runDue();
-        if (s.due.length)
-            s.post();
+        try {
+            runDue();
+        } finally {
+            if (s.due.length)
+                s.post();
+        }
     };
     if (typeof setImmediate === 'function') {
         s.postTask = function() { setImmediate(task); };
@@ -154,10 +159,13 @@ EM_JS(void, uniws__web_soon_init, (void), {
     s.release = function() {
         if (--s.held > 0 || !s.due.length)
             return;
-        if (!s.running && !(typeof Asyncify === 'object' && Asyncify && Asyncify.currData))
-            runDue();
-        if (s.due.length)
-            s.post();
+        try {
+            if (!s.running && !(typeof Asyncify === 'object' && Asyncify && Asyncify.currData))
+                runDue();
+        } finally {
+            if (s.due.length)
+                s.post();
+        }
     };
 });
 EM_JS(void, uniws__web_soon, (void *p), {
