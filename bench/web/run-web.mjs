@@ -19,8 +19,9 @@
 // third client, interleaved with the others, and adds a table new / old.
 // --check exits 1 unless every client produced a verified line on every
 // workload, and (with --server) unless every client in every engine flags
-// the bad echo of a server started with --corrupt-every 7 (ctest
-// wasm.bench_web); no timing is ever asserted.
+// the bad echo of a server started with --corrupt-every 7, and unless uniws
+// in Node.js posts far fewer engine tasks than it receives echoes
+// (count_tasks.cjs) (ctest wasm.bench_web); no timing is ever asserted.
 // Pinning (default with 2+ cores and taskset): the server on core 0, this
 // script and every client (Node.js, Chromium's processes) on core 1.
 import { spawn, spawnSync } from 'node:child_process';
@@ -53,7 +54,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--chromium') o.chromium = v();
   else if (a === '--ab') o.ab = path.resolve(v());
   else if (a === '-h' || a === '--help') {
-    console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 24)
+    console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 26)
       .map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
     process.exit(0);
   } else { console.error(`run-web: unknown option ${a}`); process.exit(1); }
@@ -134,10 +135,10 @@ function startPages() {
 const TIMEOUT_S = 300;
 const jsonLine = (lines) => lines.filter((l) => l.startsWith('{"tool"')).pop();
 
-function runNode(client, args) {
+function runNode(client, args, nodeArgs = []) {
   const script = { uniws: o.wasm, old: o.ab, js: path.join(here, 'js_node.mjs') }[client];
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--experimental-websocket', '--no-warnings', script, ...args],
+    const p = spawn(process.execPath, ['--experimental-websocket', '--no-warnings', ...nodeArgs, script, ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -145,7 +146,10 @@ function runNode(client, args) {
     p.stderr.on('data', (d) => { err += d; });
     p.on('exit', (code, sig) => {
       const line = jsonLine(out.split('\n'));
-      resolve(line ? JSON.parse(line) : { ok: false, error: `no output (${sig || `exit ${code}`}): ${err.trim().slice(-200)}` });
+      const tasks = /^@@tasks (\d+)$/m.exec(err);
+      const run = line ? JSON.parse(line) : { ok: false, error: `no output (${sig || `exit ${code}`}): ${err.trim().slice(-200)}` };
+      if (tasks) run.engine_tasks = Number(tasks[1]);
+      resolve(run);
     });
   });
 }
@@ -321,6 +325,20 @@ try {
     if (missing.length) {
       console.error(`run-web: --check: no verified line from ${missing.join(', ')}`);
       status = 1;
+    }
+    // A received message is dispatched in the engine task that brought it and
+    // posts none of its own (platforms/web/poller.c, hold / release): one at a
+    // time, so each echo arrives in a task of its own, uniws in Node.js may
+    // post far fewer setImmediate tasks than it gets echoes (it posted one
+    // per echo before).
+    if (engines.includes('node')) {
+      const n = 2000;
+      const args = ['--url', url, '--size', '64', '--count', String(n), '--window', '1', '--timeout', '60', '--json'];
+      const run = await runNode('uniws', args, ['--require', path.join(here, 'count_tasks.cjs')]);
+      const fine = run.ok && Number.isFinite(run.engine_tasks) && run.engine_tasks < n / 10;
+      console.error(`run-web: --check: uniws in node, ${n} echoes one at a time: ` +
+        `${run.ok ? `${run.engine_tasks} setImmediate task(s)` : run.error}${fine ? '' : ' — FAILED (needs < ' + n / 10 + ')'}`);
+      if (!fine) status = 1;
     }
     // The checks must be able to fail: every client flags a corrupted echo.
     if (o.server) {
