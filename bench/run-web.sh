@@ -9,7 +9,7 @@
 #
 #   bench/run-web.sh [--build DIR] [--no-build] [run-web.mjs options:
 #                    --quick --reps N --only small,rtt,4k,1m,16m --engines node,chromium
-#                    --out DIR --no-pin ...]
+#                    --out DIR --no-pin --ab OLD_uniws-bench.js ...]
 #
 # Needs emscripten, node (20+) and chromium (scripts/bootstrap.sh --web) and
 # playwright-core in tests/node.

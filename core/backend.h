@@ -214,6 +214,11 @@ void uniws__stream_writes_frames(uniws_socket *s);
 
 void uniws__msg_opened(uniws_socket *s, const char *protocol, const char *extensions);
 void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data, size_t len);
+/* The same, for an engine that fails the connection itself on invalid UTF-8
+ * in a text message (a browser's WebSocket): data must be NUL-terminated at
+ * data[len] and text is taken as valid, so it is handed out without a
+ * second check or a copy. */
+void uniws__msg_received_valid(uniws_socket *s, uniws_msg_type type, const char *data, size_t len);
 /* An error (err, http_status may be 0); a close event must follow. */
 void uniws__msg_error(uniws_socket *s, int err, int http_status, const char *msg);
 void uniws__msg_closed(uniws_socket *s, int code, const char *reason, size_t reason_len,

@@ -296,7 +296,10 @@ void uniws__msg_opened(uniws_socket *s, const char *protocol, const char *extens
     uniws__sock_emit_open(s);
 }
 
-void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data, size_t len)
+/* valid: text is known to be UTF-8 and NUL-terminated at data[len]
+ * (uniws__msg_received_valid). */
+static void msg_received(uniws_socket *s, uniws_msg_type type, const void *data, size_t len,
+                         int valid)
 {
     if (uniws__sock_done(s))
         return;
@@ -310,7 +313,7 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
         uniws__sock_fail(s, UNIWS_ETOO_BIG, 0, "received message exceeds max_message_size");
         return;
     }
-    if (type == UNIWS_TEXT) {
+    if (type == UNIWS_TEXT && !valid) {
         if (!uniws__utf8_valid(data, len)) {
             if (s->backend->msg_close)
                 s->backend->msg_close(s, UNIWS_CLOSE_INVALID_DATA, "invalid UTF-8", 13);
@@ -322,7 +325,7 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
         uniws__parts_whole(s, type, data, len);
         return;
     }
-    if (type == UNIWS_TEXT) {
+    if (type == UNIWS_TEXT && !valid) {
         /* Text is handed out NUL-terminated. */
         char *copy = uniws__malloc(len + 1);
         if (!copy) {
@@ -337,6 +340,16 @@ void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data,
         return;
     }
     uniws__sock_emit_message(s, type, data, len);
+}
+
+void uniws__msg_received(uniws_socket *s, uniws_msg_type type, const void *data, size_t len)
+{
+    msg_received(s, type, data, len, 0);
+}
+
+void uniws__msg_received_valid(uniws_socket *s, uniws_msg_type type, const char *data, size_t len)
+{
+    msg_received(s, type, data, len, 1);
 }
 
 void uniws__msg_error(uniws_socket *s, int err, int http_status, const char *msg)

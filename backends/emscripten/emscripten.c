@@ -260,21 +260,27 @@ void *uniws__em_message(int id, uint32_t len, int is_text)
 /* Installs the message handler: one copy, from the engine's ArrayBuffer (or
  * the text's UTF-8) straight into the queued event. Emscripten 3.1.6's
  * onmessage callback copies into a buffer of its own first (and encodes
- * text in a JavaScript loop), then the backend had to copy again. */
+ * text in a JavaScript loop), then the backend had to copy again. The
+ * loop's turn that the event queues runs at the end of the handler
+ * (platforms/web/poller.c: hold / release), as a JavaScript handler would,
+ * instead of one engine task later. */
 /* clang-format off */
 EM_JS(void, uniws__em_listen, (int id), {
     var ws = WS.sockets[id];
     var enc = Module['uniwsTextEncoder'] || (Module['uniwsTextEncoder'] = new TextEncoder());
+    var soon = Module['uniwsSoon'];
     ws.onmessage = function(ev) {
-        var bytes = typeof ev.data === 'string' ? enc.encode(ev.data) : new Uint8Array(ev.data);
-        var at = _uniws__em_message(id, bytes.length, typeof ev.data === 'string' ? 1 : 0);
-        if (!at)
-            return;
-        HEAPU8.set(bytes, at); /* after the call: malloc may have grown the heap */
-        /* Dispatch in this task (platforms/web/poller.c), as a JavaScript
-         * handler would run, instead of one task later. */
-        if (Module['uniwsRunSoon'])
-            Module['uniwsRunSoon']();
+        var d = ev.data;
+        var text = typeof d === 'string';
+        var bytes = text ? enc.encode(d) : new Uint8Array(d);
+        soon.hold();
+        try {
+            var at = _uniws__em_message(id, bytes.length, text ? 1 : 0);
+            if (at)
+                HEAPU8.set(bytes, at); /* after the call: malloc may have grown the heap */
+        } finally {
+            soon.release();
+        }
     };
 });
 /* clang-format on */
@@ -333,7 +339,14 @@ static void deliver(em_sock *e, em_event *ev)
         uniws__msg_opened(s, ev->data, ev->data + ev->len + 1);
         break;
     case EV_MESSAGE:
-        uniws__msg_received(s, ev->binary ? UNIWS_BINARY : UNIWS_TEXT, ev->data, ev->len);
+        /* Text is valid UTF-8 by construction, so the core neither checks nor
+         * copies it again: the engine fails a connection on invalid UTF-8 in a
+         * text message (the WHATWG rule; Chromium, undici), and the UTF-8 here
+         * is TextEncoder's encoding of the string it delivered, which is
+         * well-formed even for a string with lone surrogates (TextEncoder
+         * writes U+FFFD for those; a string decoded from valid UTF-8 has
+         * none). data[len] is the event's NUL. */
+        uniws__msg_received_valid(s, ev->binary ? UNIWS_BINARY : UNIWS_TEXT, ev->data, ev->len);
         break;
     case EV_ERROR:
         /* Browsers tell scripts nothing about a failure (on purpose). */

@@ -11,14 +11,17 @@
 //   node bench/web/run-web.mjs --wasm BUILD/bench/web/uniws-bench.js
 //        (--server NATIVE/bench/uniws-bench-server | --url ws://127.0.0.1:PORT/)
 //        [--engines node,chromium] [--quick] [--reps N] [--only small,rtt,4k,1m,16m]
-//        [--out DIR] [--check] [--no-pin] [--chromium PATH] [--scale N]
+//        [--out DIR] [--check] [--no-pin] [--chromium PATH] [--scale N] [--ab OLD.js]
 //
 // --quick divides every count by 10 and runs once (plumbing, not data);
 // --scale N divides every count by N (with or without --quick).
+// --ab OLD.js runs a second uniws-bench.js (e.g. a build before a change) as a
+// third client, interleaved with the others, and adds a table new / old.
 // --check exits 1 unless every client produced a verified line on every
 // workload, and (with --server) unless every client in every engine flags
-// the bad echo of a server started with --corrupt-every 7 (ctest
-// wasm.bench_web); no timing is ever asserted.
+// the bad echo of a server started with --corrupt-every 7, and unless uniws
+// in Node.js posts far fewer engine tasks than it receives echoes
+// (count_tasks.cjs) (ctest wasm.bench_web); no timing is ever asserted.
 // Pinning (default with 2+ cores and taskset): the server on core 0, this
 // script and every client (Node.js, Chromium's processes) on core 1.
 import { spawn, spawnSync } from 'node:child_process';
@@ -49,8 +52,9 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--check') o.check = true;
   else if (a === '--no-pin') o.pin = false;
   else if (a === '--chromium') o.chromium = v();
+  else if (a === '--ab') o.ab = path.resolve(v());
   else if (a === '-h' || a === '--help') {
-    console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 22)
+    console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 26)
       .map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
     process.exit(0);
   } else { console.error(`run-web: unknown option ${a}`); process.exit(1); }
@@ -60,7 +64,10 @@ if (!o.url && !(o.server && fs.existsSync(o.server))) {
   console.error('run-web: --server PATH (uniws-bench-server) or --url is required');
   process.exit(1);
 }
+if (o.ab && !fs.existsSync(o.ab)) { console.error(`run-web: --ab ${o.ab}: no such file`); process.exit(1); }
 const engines = o.engines.split(',').filter(Boolean);
+const clients = o.ab ? ['uniws', 'old', 'js'] : ['uniws', 'js'];
+const labelOf = (client, e) => `${{ uniws: 'uniws', old: 'uniws-old', js: 'runtime' }[client]}-wasm-${e}`;
 
 const div = (n) => Math.ceil(n / (o.scale || (o.quick ? 10 : 1)));
 // The workloads of bench/run.sh that a browser can run (no conn/idle).
@@ -113,6 +120,7 @@ function startPages() {
   const files = { '/bench.html': [path.join(here, 'bench.html'), 'text/html'],
     '/js_bench.mjs': [path.join(here, 'js_bench.mjs'), 'text/javascript'],
     '/uniws-bench.js': [o.wasm, 'text/javascript'] };
+  if (o.ab) files['/uniws-old.js'] = [o.ab, 'text/javascript'];
   const srv = http.createServer((req, res) => {
     const f = files[new URL(req.url, 'http://x').pathname];
     if (!f) { res.writeHead(404); res.end(); return; }
@@ -127,10 +135,10 @@ function startPages() {
 const TIMEOUT_S = 300;
 const jsonLine = (lines) => lines.filter((l) => l.startsWith('{"tool"')).pop();
 
-function runNode(client, args) {
-  const script = client === 'uniws' ? o.wasm : path.join(here, 'js_node.mjs');
+function runNode(client, args, nodeArgs = []) {
+  const script = { uniws: o.wasm, old: o.ab, js: path.join(here, 'js_node.mjs') }[client];
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--experimental-websocket', '--no-warnings', script, ...args],
+    const p = spawn(process.execPath, ['--experimental-websocket', '--no-warnings', ...nodeArgs, script, ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -138,7 +146,10 @@ function runNode(client, args) {
     p.stderr.on('data', (d) => { err += d; });
     p.on('exit', (code, sig) => {
       const line = jsonLine(out.split('\n'));
-      resolve(line ? JSON.parse(line) : { ok: false, error: `no output (${sig || `exit ${code}`}): ${err.trim().slice(-200)}` });
+      const tasks = /^@@tasks (\d+)$/m.exec(err);
+      const run = line ? JSON.parse(line) : { ok: false, error: `no output (${sig || `exit ${code}`}): ${err.trim().slice(-200)}` };
+      if (tasks) run.engine_tasks = Number(tasks[1]);
+      resolve(run);
     });
   });
 }
@@ -198,6 +209,20 @@ function table(runs, cmd) {
         Number.isFinite(u) && Number.isFinite(j) && u > 0 && j > 0 ? `${(w.up ? u / j : j / u).toFixed(2)}×` : '—');
     }
     lines.push(`| ${cells.join(' | ')} |`);
+  }
+  if (o.ab) {
+    const abHead = ['workload', ...engines.flatMap((e) => [`uniws wasm-${e}`, `old uniws wasm-${e}`, `new / old (${e})`])];
+    lines.push('', `| ${abHead.join(' | ')} |`, `|${abHead.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
+    for (const w of workloads) {
+      const cells = [w.row];
+      for (const e of engines) {
+        const u = get(w.name, `uniws-wasm-${e}`, w.f);
+        const old = get(w.name, `uniws-old-wasm-${e}`, w.f);
+        cells.push(Number.isFinite(u) ? w.fmt(u) : '—', Number.isFinite(old) ? w.fmt(old) : '—',
+          Number.isFinite(u) && Number.isFinite(old) && u > 0 && old > 0 ? `${(w.up ? u / old : old / u).toFixed(2)}×` : '—');
+      }
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
   }
   const cpuHead = ['workload', ...engines.flatMap((e) => [`uniws wasm-${e}`, `runtime wasm-${e}`])];
   const cpu = ['', `| ${cpuHead.map((h, i) => (i ? `${h} client / server CPU %` : h)).join(' | ')} |`,
@@ -269,8 +294,8 @@ try {
         '--timeout', String(TIMEOUT_S), '--json'];
       for (let k = 0; k < (o.quick ? 1 : (w.inner || 1)); k++) {
         for (const e of engines) {
-          for (const client of ['uniws', 'js']) {
-            const label = `${client === 'uniws' ? 'uniws' : 'runtime'}-wasm-${e}`;
+          for (const client of clients) {
+            const label = labelOf(client, e);
             const s0 = serverTicks();
             const t0 = process.hrtime.bigint();
             const run = e === 'node' ? await runNode(client, args) : await runChromium(client, args);
@@ -300,6 +325,20 @@ try {
     if (missing.length) {
       console.error(`run-web: --check: no verified line from ${missing.join(', ')}`);
       status = 1;
+    }
+    // A received message is dispatched in the engine task that brought it and
+    // posts none of its own (platforms/web/poller.c, hold / release): one at a
+    // time, so each echo arrives in a task of its own, uniws in Node.js may
+    // post far fewer setImmediate tasks than it gets echoes (it posted one
+    // per echo before).
+    if (engines.includes('node')) {
+      const n = 2000;
+      const args = ['--url', url, '--size', '64', '--count', String(n), '--window', '1', '--timeout', '60', '--json'];
+      const run = await runNode('uniws', args, ['--require', path.join(here, 'count_tasks.cjs')]);
+      const fine = run.ok && Number.isFinite(run.engine_tasks) && run.engine_tasks < n / 10;
+      console.error(`run-web: --check: uniws in node, ${n} echoes one at a time: ` +
+        `${run.ok ? `${run.engine_tasks} setImmediate task(s)` : run.error}${fine ? '' : ' — FAILED (needs < ' + n / 10 + ')'}`);
+      if (!fine) status = 1;
     }
     // The checks must be able to fail: every client flags a corrupted echo.
     if (o.server) {

@@ -27,6 +27,7 @@ struct uniws__poller {
     int (*step)(void *ctx);
     void *ctx;
     int now_pending; /* a turn is queued with uniws__web_soon */
+    int waiting;     /* suspended in uniws__web_wait (Asyncify) */
     long timer_id;   /* a pending turn for the next due timer, 0 when none */
 };
 
@@ -71,63 +72,107 @@ EM_JS(void, uniws__web_wake_waiter, (void *p), {
 });
 /* clang-format on */
 
-/* Runs uniws__web_soon_run(p) in a task of its own as soon as the engine is
- * done with the current one: setImmediate (Node.js) or a MessageChannel
- * message (browsers, workers), never setTimeout(0), which Node.js stretches to
- * 1 ms and browsers clamp to 4 ms once nested — every message's trip through
- * the loop would wait that long. Not a microtask: a loop that keeps finding
- * work must let the engine deliver events in between. Emscripten 3.1.6's
- * emscripten_set_immediate() would do, but its Node.js id table grows by one
- * slot per call. uniws__web_soon_cancel(p) drops p's pending run (p is about
- * to be freed); the queued task then finds nothing to do. A backend may run
- * the pending turns sooner, from the end of an engine event handler, through
- * Module.uniwsRunSoon() (backends/emscripten: a message's round trip then
- * costs no extra task). */
+/* The engine tasks that run the handed-over loop's turns, one scheduler per
+ * page (Module.uniwsSoon), set up with the first poller. add(p) queues a
+ * turn of poller p and makes sure one engine task is posted: setImmediate
+ * (Node.js) or a MessageChannel message (browsers, workers), never
+ * setTimeout(0), which Node.js stretches to 1 ms and browsers clamp to 4 ms
+ * once nested — every message's trip through the loop would wait that long.
+ * Not a microtask: a loop that keeps finding work must let the engine deliver
+ * events in between. Emscripten 3.1.6's emscripten_set_immediate() would do,
+ * but its Node.js id table grows by one slot per call. One posted task serves
+ * every turn queued before it runs. cancel(p) drops p's queued turn (p is
+ * about to be freed).
+ *
+ * hold() / release() bracket an engine event handler of a backend
+ * (backends/emscripten's onmessage): turns queued in between post no task;
+ * release() runs them at once, at the end of the handler, with no C code on
+ * the stack, so the event is dispatched in the engine task that brought it,
+ * as a JavaScript handler would be — and a message's round trip costs no
+ * engine task at all. Turns that cannot run there (Asyncify has a C stack
+ * suspended, or a turn is already running further up the stack) get the
+ * posted task instead. */
 /* clang-format off */
-EM_JS(void, uniws__web_soon, (void *p), {
-    var s = Module['uniwsSoon'];
-    if (!s) {
-        s = Module['uniwsSoon'] = { pending: {}, queue: [] };
-        var run = function(q) {
-            if (!s.pending[q] || ABORT)
-                return;
-            delete s.pending[q];
-            try {
-                _uniws__web_soon_run(q);
-            } catch (e) {
-                /* emscripten_force_exit() inside a callback ends the runtime */
-                if (!(e instanceof ExitStatus) && e !== 'unwind')
-                    throw e;
-            }
-        };
-        /* Runs the queued turns now: for a backend, at the end of an engine
-         * event handler (no C code on the stack), so the event is dispatched
-         * in the task that brought it, as a JavaScript handler would be. Not
-         * while Asyncify has a C stack suspended (its loop is running). */
-        Module['uniwsRunSoon'] = function() {
-            if (typeof Asyncify === 'object' && Asyncify && Asyncify.currData)
-                return;
-            var ks = Object.keys(s.pending);
-            for (var i = 0; i < ks.length; i++)
-                run(+ks[i]);
-        };
-        if (typeof setImmediate === 'function') {
-            s.post = function(q) { setImmediate(run, q); };
-        } else if (typeof MessageChannel === 'function') {
-            var ch = new MessageChannel();
-            ch.port1.onmessage = function() { run(s.queue.shift()); };
-            s.post = function(q) { s.queue.push(q); ch.port2.postMessage(0); };
-        } else {
-            s.post = function(q) { setTimeout(run, 0, q); };
+EM_JS(void, uniws__web_soon_init, (void), {
+    if (Module['uniwsSoon'])
+        return;
+    var s = Module['uniwsSoon'] = {
+        pending: new Set(), due: [], posted: false, held: 0, running: false
+    };
+    var run = function(q) {
+        if (!s.pending.has(q) || ABORT)
+            return;
+        s.pending.delete(q);
+        s.running = true;
+        try {
+            _uniws__web_soon_run(q);
+        } catch (e) {
+            /* emscripten_force_exit() inside a callback ends the runtime */
+            if (!(e instanceof ExitStatus) && e !== 'unwind')
+                throw e;
+        } finally {
+            s.running = false;
         }
+    };
+    /* The turns queued now; a turn that queues its poller again (the loop
+     * found more work) waits for the next task. */
+    var runDue = function() {
+        for (var n = s.due.length; n > 0 && s.due.length; n--)
+            run(s.due.shift());
+    };
+    /* A turn that throws (an uncaught error in a callback) still leaves the
+     * others a task. */
+    var task = function() {
+        s.posted = false;
+        try {
+            runDue();
+        } finally {
+            if (s.due.length)
+                s.post();
+        }
+    };
+    if (typeof setImmediate === 'function') {
+        s.postTask = function() { setImmediate(task); };
+    } else if (typeof MessageChannel === 'function') {
+        var ch = new MessageChannel();
+        ch.port1.onmessage = task;
+        s.postTask = function() { ch.port2.postMessage(0); };
+    } else {
+        s.postTask = function() { setTimeout(task, 0); };
     }
-    s.pending[p] = 1;
-    s.post(p);
+    s.post = function() {
+        if (!s.posted) {
+            s.posted = true;
+            s.postTask();
+        }
+    };
+    s.add = function(p) {
+        if (!s.pending.has(p)) {
+            s.pending.add(p);
+            s.due.push(p);
+        }
+        if (!s.held)
+            s.post();
+    };
+    s.cancel = function(p) { s.pending.delete(p); };
+    s.hold = function() { s.held++; };
+    s.release = function() {
+        if (--s.held > 0 || !s.due.length)
+            return;
+        try {
+            if (!s.running && !(typeof Asyncify === 'object' && Asyncify && Asyncify.currData))
+                runDue();
+        } finally {
+            if (s.due.length)
+                s.post();
+        }
+    };
+});
+EM_JS(void, uniws__web_soon, (void *p), {
+    Module['uniwsSoon'].add(p);
 });
 EM_JS(void, uniws__web_soon_cancel, (void *p), {
-    var s = Module['uniwsSoon'];
-    if (s)
-        delete s.pending[p];
+    Module['uniwsSoon'].cancel(p);
 });
 /* clang-format on */
 
@@ -136,6 +181,7 @@ int uniws__poller_new(uniws__poller **out)
     uniws__poller *p = uniws__calloc(1, sizeof *p);
     if (!p)
         return UNIWS_ENOMEM;
+    uniws__web_soon_init();
     *out = p;
     return 0;
 }
@@ -184,8 +230,11 @@ void uniws__poller_del(uniws__poller *p, int fd)
 int uniws__poller_wait(uniws__poller *p, uniws__poll_event *ev, int max, int timeout_ms)
 {
     (void)ev, (void)max;
-    if (!p->woken && timeout_ms != 0 && uniws__web_can_sleep())
+    if (!p->woken && timeout_ms != 0 && uniws__web_can_sleep()) {
+        p->waiting = 1;
         uniws__web_wait(p, timeout_ms);
+        p->waiting = 0;
+    }
     p->woken = 0;
     return 0;
 }
@@ -256,7 +305,10 @@ void uniws__poller_wake(uniws__poller *p)
     p->woken = 1;
     if (p->driving)
         schedule_now(p);
-    uniws__web_wake_waiter(p);
+    /* Only a suspended wait has a waiter: a wake-up per received message
+     * costs no call into JavaScript otherwise. */
+    if (p->waiting)
+        uniws__web_wake_waiter(p);
 }
 
 const char *uniws__plat_name(void)
