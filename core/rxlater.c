@@ -79,9 +79,15 @@ int uniws__stream_recv_deferred(uniws_socket *s, const void *data, size_t len)
             return 0;
     }
     /* Before the upgrade is reported nothing can be parsed yet: the frames
-     * that came with the 101 (one curl pass at most) are all kept. */
+     * that came with the answer (one pass of the library at most) are all
+     * kept. */
     if ((!s->hs_done || len <= LATER_MAX - s->later_len) && keep(s, p, len) == 0)
         return 1;
+    if (!s->hs_done) {
+        /* The upgrade has not been reported: nothing can be parsed yet. */
+        uniws__sock_fail(s, UNIWS_ENOMEM, 0, "out of memory keeping the frames after the 101");
+        return -1;
+    }
     /* Too much, or no memory to keep it: hand everything over now, in
      * order, with the events inside the library as they used to fire. */
     int r = uniws__stream_recv_resume(s);
