@@ -1010,8 +1010,9 @@ static int tx_push(cws_sock *k)
  * straight from the application's buffer, as tx_push() would send it from
  * the queue (curl copies and masks it into its own buffer either way), so
  * the core copies only what the socket did not take. Inside a curl callback
- * (on_open, on_message) curl_ws_send() would block until every byte is
- * out: there the frame is queued as before. Partial sends: curl reports
+ * curl_ws_send() would block until every byte is out: there the frame is
+ * queued as before (on this path on_open and on_message run after curl
+ * returned: later_run). Partial sends: curl reports
  * only payload that left the socket; what it holds encoded but unsent it
  * skips when the same bytes are handed again, which the core's copy of the
  * rest does (libcurl 8.14.1 lib/ws.c). */
