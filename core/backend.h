@@ -96,6 +96,17 @@ void uniws__stream_connected(uniws_socket *s);
  * core no longer wants data for s (it failed or closed; the core will call
  * destroy() later from a safe point). */
 int uniws__stream_recv(uniws_socket *s, const void *data, size_t len);
+/* Bytes arrived inside a callback of the backend's library, where an event
+ * would run inside the library too (and a send from it could not go to the
+ * library at once). The core takes now what fires no event and keeps a copy
+ * of the rest (core/rxlater.c). Returns 0 (all taken), 1 (bytes were kept:
+ * call uniws__stream_recv_resume() once the library has returned, before
+ * any later input or the end of the transport is reported), or a negative
+ * value as uniws__stream_recv. */
+int uniws__stream_recv_deferred(uniws_socket *s, const void *data, size_t len);
+/* Outside the library: parses the kept bytes now (their events fire here).
+ * Returns as uniws__stream_recv. */
+int uniws__stream_recv_resume(uniws_socket *s);
 /* The transport ended: err is UNIWS_EDNS, UNIWS_EREFUSED, UNIWS_ETLS,
  * UNIWS_EPROXY, UNIWS_EIO, UNIWS_ETIMEOUT, or UNIWS_ERESET for an orderly
  * end of stream. msg may be NULL. */

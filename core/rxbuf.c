@@ -4,7 +4,8 @@
  * reserves nothing by itself), and a big one is let go once the socket has
  * had no big message for a short while (reused while big messages keep
  * coming, never kept by an idle socket until uniws_free). The same timer
- * lets go of a drained big output chunk that wsproto.c keeps for reuse.
+ * lets go of a drained big output chunk that wsproto.c keeps for reuse, and
+ * of rxlater.c's empty buffer for kept input.
  */
 #include <string.h>
 #include "core/alloc.h"
@@ -23,6 +24,7 @@ static void trim_fire(uniws_loop *loop, uniws__timer *t)
     if (s->msg_cap > RXBUF_KEEP && !s->frag_op)
         uniws__rxbuf_release(s);
     uniws__ws_trim_output(s);
+    uniws__rxlater_trim(s);
 }
 
 void uniws__rxbuf_init(uniws_socket *s)

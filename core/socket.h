@@ -85,6 +85,9 @@ struct uniws_socket {
     uniws__utf8 utf8;
     uint8_t ctrl[125];
     size_t ctrl_len;
+    /* core/rxlater.c: input kept until the backend's library has returned */
+    uint8_t *later;
+    size_t later_len, later_cap;
     int close_received, close_sent, close_after_flush;
     int peer_code;
     char peer_reason[124];
@@ -188,6 +191,10 @@ void uniws__rxbuf_cleanup(uniws_socket *s);
  * s->msg + s->msg_len (core/rxinto.c); checks and counts them, and finishes
  * the frame when they end it. Returns 0, or -1 once the socket is done. */
 int uniws__ws_rx_stored(uniws_socket *s, size_t n);
+/* rxlater.c: lets go of the kept-input buffer when it is empty (trim
+ * timer) / at once (cleanup). */
+void uniws__rxlater_trim(uniws_socket *s);
+void uniws__rxlater_release(uniws_socket *s);
 /* wsproto.c: drops a drained big output chunk kept for reuse. */
 void uniws__ws_trim_output(uniws_socket *s);
 

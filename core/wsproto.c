@@ -533,6 +533,7 @@ void uniws__ws_cleanup(uniws_socket *s)
     s->out_head = s->out_tail = NULL;
     uniws__free(s->hsbuf);
     uniws__rxbuf_cleanup(s);
+    uniws__rxlater_release(s);
     uniws__free(s->upgrade_store);
     uniws__free(s->upgrade_lines);
     s->hsbuf = NULL;

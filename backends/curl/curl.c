@@ -97,6 +97,7 @@ struct cws_multi {
     CURL **graveyard; /* easy handles destroyed while in_curl */
     size_t ngrave, capgrave;
     unsigned char *rxbuf; /* RX_BUF bytes for direct reads, made on first use */
+    cws_sock *later;      /* sockets whose input the core kept during this pass */
 };
 
 /* The frame being re-sent through curl_ws_send(). */
@@ -133,6 +134,11 @@ struct cws_sock {
     cws_tx tx;
     char errbuf[CURL_ERROR_SIZE];
     int oom; /* a watcher for its socket could not be allocated */
+    /* The core kept input in on_write (uniws__stream_recv_deferred): in
+     * m->later until the pass that read it has returned. */
+    int later_queued;
+    int upgrade_due; /* the 101 came: report it from later_run */
+    cws_sock *later_next;
 };
 
 static cws_sock *sock_of(CURL *easy)
@@ -149,6 +155,18 @@ static void direct_flush(cws_sock *k);
 static int reads_direct(const cws_sock *k, uniws__fd fd);
 static int direct_read(cws_sock *k, uniws__fd fd);
 static void process_done(cws_multi *m);
+static void later_run(cws_multi *m);
+static int report_upgrade(cws_sock *k, int status);
+
+/* k has kept input or a 101 to report once the current curl pass returns. */
+static void later_queue(cws_sock *k)
+{
+    if (k->later_queued)
+        return;
+    k->later_queued = 1;
+    k->later_next = k->m->later;
+    k->m->later = k;
+}
 
 /* ---- the multi handle: sockets, timer, actions ---------------------------- */
 
@@ -170,6 +188,7 @@ static void socket_action(cws_multi *m, curl_socket_t fd, int bits)
     m->in_curl--;
     if (m->in_curl == 0) {
         bury_graveyard(m);
+        later_run(m); /* before process_done: input first, then the end of it */
         process_done(m);
     }
 }
@@ -433,6 +452,14 @@ static size_t on_header(char *buf, size_t size, size_t n, void *userp)
     k->upgraded = 1;
     take_output(k);
     uniws__stream_connected(k->s);
+    if (!k->direct) {
+        /* Through TLS the open fires once curl has returned (later_run), so
+         * that what on_open sends can go to curl_ws_send() at once; the
+         * frames that came with the 101 are kept until then. */
+        k->upgrade_due = 1;
+        later_queue(k);
+        return len;
+    }
     if (report_upgrade(k, 101) != 0)
         k->rx_closed = 1;
     else if (k->want_out)
@@ -446,6 +473,17 @@ static size_t on_write(char *buf, size_t size, size_t n, void *userp)
     size_t len = size * n;
     if (!k || !k->upgraded || k->rx_closed || k->finished)
         return len;
+    if (!k->direct) {
+        /* Through TLS: the events of this input fire once curl has returned
+         * (later_run), where what on_message sends can go to curl_ws_send()
+         * at once (cws_send_now) instead of being copied into the queue. */
+        int r = uniws__stream_recv_deferred(k->s, buf, len);
+        if (r < 0)
+            k->rx_closed = 1; /* keep the transport: the core may still flush a close */
+        else if (r > 0)
+            later_queue(k);
+        return len;
+    }
     if (uniws__stream_recv(k->s, buf, len) < 0)
         k->rx_closed = 1; /* keep the transport: the core may still flush a close */
     /* What the core answered to the first frame of a curl pass (an echo, a
@@ -580,6 +618,42 @@ static void process_done(cws_multi *m)
         else
             curl_multi_remove_handle(m->multi, e);
     }
+}
+
+/* Hands the core what it kept during the pass that just returned (outside
+ * curl: events fire here, sends may call curl_ws_send()). A socket's kept
+ * input always goes before the end of its transfer (process_done) and before
+ * its next input (on_write keeps appending until then). */
+static void later_run(cws_multi *m)
+{
+    cws_sock *k;
+    while ((k = m->later) != NULL) {
+        m->later = k->later_next;
+        k->later_next = NULL;
+        k->later_queued = 0;
+        if (k->upgrade_due) {
+            k->upgrade_due = 0;
+            if (report_upgrade(k, 101) != 0) {
+                k->rx_closed = 1;
+                continue;
+            }
+            if (k->want_out && k->m)
+                uniws__job_post(m->loop, &k->job);
+        }
+        if (k->m && !k->rx_closed && !k->finished && uniws__stream_recv_resume(k->s) < 0)
+            k->rx_closed = 1;
+    }
+}
+
+static void later_unlink(cws_sock *k)
+{
+    for (cws_sock **pp = &k->m->later; *pp; pp = &(*pp)->later_next)
+        if (*pp == k) {
+            *pp = k->later_next;
+            break;
+        }
+    k->later_next = NULL;
+    k->later_queued = 0;
 }
 
 /* ---- output: the core's frames through curl_ws_send() -------------------- */
@@ -907,8 +981,9 @@ static int tx_push(cws_sock *k)
  * straight from the application's buffer, as tx_push() would send it from
  * the queue (curl copies and masks it into its own buffer either way), so
  * the core copies only what the socket did not take. Inside a curl callback
- * (on_open, on_message) curl_ws_send() would block until every byte is
- * out: there the frame is queued as before. Partial sends: curl reports
+ * curl_ws_send() would block until every byte is out: there the frame is
+ * queued as before (on this path on_open and on_message run after curl
+ * returned: later_run). Partial sends: curl reports
  * only payload that left the socket; what it holds encoded but unsent it
  * skips when the same bytes are handed again, which the core's copy of the
  * rest does (libcurl 8.14.1 lib/ws.c). */
@@ -1159,6 +1234,8 @@ static void cws_destroy(uniws_socket *s)
         return; /* connect() failed before anything was set up */
     cws_multi *m = k->m;
     uniws__job_cancel(m->loop, &k->job);
+    if (k->later_queued)
+        later_unlink(k);
     if (k->easy) {
         if (k->fd) {
             k->fd->owner = NULL;

@@ -8,7 +8,11 @@
  *          through TLS) from outside curl's callbacks go to curl_ws_send()
  *          straight from the caller's buffer (core/backend.h send_now),
  *          the rest queued behind, in order, with buffered_amount and the
- *          frame counters as when queued whole.
+ *          frame counters as when queued whole;
+ *   send_now_echo: the same, sent only from on_open and on_message (as an
+ *          echo client does): those events fire once curl has returned
+ *          (core/rxlater.c), so every message leaves from the caller's
+ *          buffer too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -170,6 +174,7 @@ enum { SN_COUNT = 12, SN_SIZE = 1 << 20 };
 typedef struct sn_state {
     uint8_t *buf;
     int sent, received, closed, clean, mismatch;
+    int echo;         /* send_now_echo: no on_buffered_amount_low */
     int direct_tries; /* sends made outside curl (on_buffered_amount_low) */
     int direct_part;  /* of those, sends whose buffered_amount was below the size at once */
     int bad_buffered; /* buffered_amount above what was given */
@@ -204,7 +209,7 @@ static void sn_send(uniws_socket *s, sn_state *st)
 
 static void sn_open(uniws_socket *s, void *u)
 {
-    sn_send(s, u); /* inside curl's header callback: queued whole */
+    sn_send(s, u); /* fired once curl returned from the pass that read the 101 */
 }
 
 static void sn_low(uniws_socket *s, void *u)
@@ -237,7 +242,7 @@ static void sn_message(uniws_socket *s, const uniws_message *m, void *u)
     if (st->received == 2 * SN_COUNT)
         uniws_close(s, 1000, "done");
     else if (st->received == 2 * st->sent && st->sent < SN_COUNT)
-        sn_send(s, st); /* nothing in flight: inside curl, queued whole */
+        sn_send(s, st); /* nothing in flight (in send_now, only when no low event sent it) */
 }
 
 static void sn_close(uniws_socket *s, const uniws_close_event *ev, void *u)
@@ -248,11 +253,11 @@ static void sn_close(uniws_socket *s, const uniws_close_event *ev, void *u)
     st->clean = ev->was_clean && ev->code == 1000;
 }
 
-static void send_now(void **state)
+static void send_now_run(int echo)
 {
-    (void)state;
     sn_state st;
     memset(&st, 0, sizeof st);
+    st.echo = echo;
     st.buf = malloc(SN_SIZE);
     assert_non_null(st.buf);
     setenv("UNIWS_CURL_DIRECT", "0", 1); /* curl frames, as through TLS */
@@ -265,7 +270,8 @@ static void send_now(void **state)
     o.callbacks.on_open = sn_open;
     o.callbacks.on_message = sn_message;
     o.callbacks.on_close = sn_close;
-    o.callbacks.on_buffered_amount_low = sn_low; /* threshold 0: the queue drained */
+    if (!echo)
+        o.callbacks.on_buffered_amount_low = sn_low; /* threshold 0: the queue drained */
     assert_int_equal(uniws_loop_new(&loop), 0);
     assert_int_equal(uniws_connect(loop, g_url, &o, &s), 0);
     for (int n = 0; n < 3000 && !st.closed; n++)
@@ -277,10 +283,11 @@ static void send_now(void **state)
     assert_int_equal(uniws_loop_free(loop), 0);
     unsetenv("UNIWS_CURL_DIRECT");
     free(st.buf);
-    print_message("curl.send_now: %d of %d sends outside curl, %d of all sends written at once "
-                  "(in part or whole; %zu KiB of %d KiB never copied into the queue)\n",
-                  st.direct_tries, SN_COUNT, st.direct_part, st.uncopied / 1024,
-                  SN_COUNT * (SN_SIZE / 1024));
+    print_message("curl.send_now%s: %d of %d sends from on_buffered_amount_low, %d of all sends "
+                  "written at once (in part or whole; %zu KiB of %d KiB never copied into the "
+                  "queue)\n",
+                  echo ? "_echo" : "", st.direct_tries, SN_COUNT, st.direct_part,
+                  st.uncopied / 1024, SN_COUNT * (SN_SIZE / 1024));
     assert_true(st.closed && st.clean);
     assert_int_equal(st.received, 2 * SN_COUNT);
     assert_false(st.mismatch);
@@ -289,9 +296,28 @@ static void send_now(void **state)
     assert_int_equal(ss.frames_sent, 2 * SN_COUNT + 1);
     assert_int_equal(ss.bytes_sent, (uint64_t)SN_COUNT * SN_SIZE + 7 * 10 + 8 * 2);
     assert_true(ss.wire_bytes_sent >= ss.bytes_sent + 2 * SN_COUNT * 2 + 2);
+    if (echo) {
+        /* Each send had nothing queued before it (the last round came back
+         * whole) and ran outside curl: each started at once. */
+        assert_int_equal(st.direct_tries, 0);
+        assert_int_equal(st.direct_part, SN_COUNT);
+        return;
+    }
     /* Sent outside curl with nothing queued, some of a message left at once. */
     assert_true(st.direct_tries > 0);
     assert_true(st.direct_part > 0);
+}
+
+static void send_now(void **state)
+{
+    (void)state;
+    send_now_run(0);
+}
+
+static void send_now_echo(void **state)
+{
+    (void)state;
+    send_now_run(1);
 }
 
 int main(int argc, char **argv)
@@ -306,6 +332,10 @@ int main(int argc, char **argv)
     const struct CMUnitTest now[] = {cmocka_unit_test_setup_teardown(send_now, setup, teardown)};
     if (argc > 1 && strcmp(argv[1], "send_now") == 0)
         return cmocka_run_group_tests(now, NULL, NULL);
-    fprintf(stderr, "usage: %s mixed|scale|send_now\n", argv[0]);
+    const struct CMUnitTest echo[] = {
+        cmocka_unit_test_setup_teardown(send_now_echo, setup, teardown)};
+    if (argc > 1 && strcmp(argv[1], "send_now_echo") == 0)
+        return cmocka_run_group_tests(echo, NULL, NULL);
+    fprintf(stderr, "usage: %s mixed|scale|send_now|send_now_echo\n", argv[0]);
     return 2;
 }
