@@ -112,8 +112,10 @@ struct uniws_socket {
     int flow_poll_req; /* MESSAGE backends: start polling msg_buffered */
     unsigned flow_poll_ms;
     uniws__timer flow_timer;
-    /* core/rxbuf.c: big buffers an idle socket lets go of (loop thread) */
+    /* core/rxbuf.c: big buffers an idle socket lets go of (loop thread);
+     * trim_last: loop time of the last use that keeps them */
     uniws__timer trim_timer;
+    uint64_t trim_last;
     /* core/fragment.c: the fragmented message being sent (mu) */
     int tx_frag_op; /* opcode of its first frame; 0 when none is open */
     /* core/txsplit.c: memory ran out after some frames of a message were
