@@ -190,6 +190,13 @@ void uniws__rxbuf_cleanup(uniws_socket *s);
  * s->msg + s->msg_len (core/rxinto.c); checks and counts them, and finishes
  * the frame when they end it. Returns 0, or -1 once the socket is done. */
 int uniws__ws_rx_stored(uniws_socket *s, size_t n);
+/* txdirect.c: writes a big masked frame (hl header bytes, then len payload
+ * bytes masked with mask) through backend->write_now a slice at a time while
+ * the socket takes it (loop thread, mu held, nothing queued before it).
+ * Returns the frame's bytes written (0 when it could not start); the caller
+ * queues the rest. */
+size_t uniws__tx_direct(uniws_socket *s, const uint8_t *hdr, size_t hl, const uint8_t mask[4],
+                        const uint8_t *data, size_t len);
 /* wsproto.c: drops a drained big output chunk kept for reuse. */
 void uniws__ws_trim_output(uniws_socket *s);
 
