@@ -1,6 +1,6 @@
 /*
- * txdirect.c — write-through of a big frame: when uniws_send() queues a big
- * masked frame with nothing queued before it, on the loop thread, and the
+ * txdirect.c — write-through of a big frame: when uniws_send() queues a
+ * masked frame of 1 MiB or more with nothing queued before it, on the loop thread, and the
  * backend can write the core's frames to its socket at once (write_now,
  * core/backend.h), the frame is masked a slice at a time into a scratch
  * buffer the size of a core's cache and each slice written at once, for as
@@ -21,11 +21,15 @@
 /* Bytes masked and written per write: well inside a core's L2 cache, and big
  * enough that a 16 MiB frame takes 64 writes. */
 #define SLICE (256u * 1024)
+/* Smaller frames are queued: one send per frame cost more than the copy it
+ * saved when several are in flight (64 KiB x 16: more client CPU per message
+ * than masking into the queue and writing many frames in one sendmsg). */
+#define DIRECT_MIN (1024u * 1024)
 
 size_t uniws__tx_direct(uniws_socket *s, const uint8_t *hdr, size_t hl, const uint8_t mask[4],
                         const uint8_t *data, size_t len)
 {
-    if (!s->backend->write_now || !uniws__loop_on_thread(s->loop))
+    if (len < DIRECT_MIN || !s->backend->write_now || !uniws__loop_on_thread(s->loop))
         return 0;
     uniws_loop *l = s->loop;
     if (!l->tx_scratch) {

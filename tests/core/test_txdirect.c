@@ -2,7 +2,7 @@
  * write_through() in core/wsproto.c), on the loopback backend, whose
  * write_now takes part of a write at times (1, 5 or 13 bytes: less than a
  * frame header; 4 KiB, 64 KiB + 1, none, or all) in a fixed cycle. Messages
- * of sizes around each boundary (16-bit and 64-bit length headers, the
+ * of sizes around each boundary (1 MiB, where write-through starts; the
  * 256 KiB slice) are sent one after another from on_message, on the loop
  * thread, so each starts with nothing queued: every echo must come back
  * byte for byte, and right after each send bufferedAmount must be exactly
@@ -18,8 +18,12 @@
 #include <cmocka.h>
 #include "uniws/uniws.h"
 
-static const size_t sizes[] = {16384,  16385,  65535,  65536,  65537,   262130, 262131, 262144,
-                               262145, 300001, 524288, 524301, 1048579, 20000,  70000};
+#define MIB ((size_t)1 << 20)
+/* Frames of 1 MiB and more are written through (all with a 64-bit length
+ * header); the smaller ones are queued whole, between them. */
+static const size_t sizes[] = {MIB,           MIB + 1,           MIB - 1,           MIB + 262130,
+                               MIB + 262131,  MIB + 262144 - 14, MIB + 262144 - 13, 70000,
+                               2 * MIB + 333, 3 * MIB + 5,       MIB + 65537};
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 #define ROUNDS 3 /* each size several times: each meets other write sizes */
 
@@ -128,7 +132,7 @@ static void echo_every_size(void **state)
     (void)state;
     rec r;
     memset(&r, 0, sizeof r);
-    r.out = malloc(1048579);
+    r.out = malloc(3 * MIB + 5);
     assert_non_null(r.out);
     uniws_loop *loop;
     assert_int_equal(uniws_loop_new(&loop), 0);
