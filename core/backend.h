@@ -76,6 +76,15 @@ typedef struct uniws__backend {
      * frame. */
     int (*send_now)(uniws_socket *s, int fin, int opcode, const uint8_t *data, size_t len,
                     size_t *sent);
+    /* STREAM, not reframing, optional: writes n bytes of the core's frames
+     * to the transport at once, as far as it takes them without blocking.
+     * Called on the loop thread with s's lock held (make no calls into the
+     * core) when nothing is queued, for a big frame being queued (core/
+     * txdirect.c). Returns the bytes taken: 0 when the transport is full,
+     * cannot be written to directly now, or failed (the queue's own write
+     * meets the failure and reports it); the core queues what was not
+     * taken, and the backend writes it as usual. */
+    size_t (*write_now)(uniws_socket *s, const uint8_t *p, size_t n);
 
     /* MESSAGE: hand over one whole message / start the close handshake /
      * report bytes not yet sent / send a ping. */
@@ -133,6 +142,10 @@ size_t uniws__stream_out_peekv(uniws_socket *s, uniws__out_run *runs, size_t max
  * from the Winsock error). */
 enum { UNIWS__WRITE_IDLE, UNIWS__WRITE_MORE, UNIWS__WRITE_FULL, UNIWS__WRITE_ERROR };
 int uniws__stream_write_fd(uniws_socket *s, uniws__fd fd);
+/* One send() of n bytes to the non-blocking socket fd, for write_now:
+ * returns the bytes the kernel took, 0 when it took none (full, or an error:
+ * the next uniws__stream_write_fd meets it again and says why). */
+size_t uniws__stream_send_fd(uniws__fd fd, const uint8_t *p, size_t n);
 
 /* Receive-into (core/rxinto.c): while a big data frame is arriving, its
  * payload may be read from the socket straight into the message buffer.

@@ -38,7 +38,8 @@ int uniws__frame_parse(const uint8_t *buf, size_t n, uniws__frame_hdr *h);
 size_t uniws__frame_header(uint8_t *out, int fin, int rsv, int opcode, uint64_t len,
                            const uint8_t *mask);
 /* XORs n bytes at p with mask, where p sits at byte `offset` of the payload
- * (so a payload can be (un)masked in pieces). 32 bytes at a time, any alignment. */
+ * (so a payload can be (un)masked in pieces), any alignment: 16-byte vectors
+ * (32-byte AVX2 where the x86 CPU has it) from a 32-byte aligned dst. */
 void uniws__mask(uint8_t *p, size_t n, const uint8_t mask[4], uint64_t offset);
 /* Copies and masks at once (dst and src must not overlap). */
 void uniws__mask_copy(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t mask[4],

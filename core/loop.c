@@ -358,6 +358,7 @@ int uniws_loop_free(uniws_loop *l)
     uniws__mutex_free(l->mu);
     uniws__poller_free(l->poller);
     uniws__free(l->heap);
+    uniws__free(l->tx_scratch);
     uniws__free(l);
     return 0;
 }

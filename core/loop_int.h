@@ -34,6 +34,7 @@ struct uniws_loop {
         void *state;
     } backends[UNIWS__MAX_BACKENDS];
     size_t nbackends;
+    uint8_t *tx_scratch; /* core/txdirect.c's slice buffer, once a big frame used it */
 };
 
 /* Runs every queued job (used by uniws_loop_free to finish teardowns). */

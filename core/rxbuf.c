@@ -19,7 +19,12 @@
 static void trim_fire(uniws_loop *loop, uniws__timer *t)
 {
     uniws_socket *s = t->data;
-    (void)loop;
+    /* Used again since the timer was armed: wait out the rest. */
+    uint64_t now = uniws__loop_now(loop), due = s->trim_last + RXBUF_IDLE_MS;
+    if (now < due) {
+        uniws__timer_start(loop, t, due - now);
+        return;
+    }
     /* A message being reassembled still needs its bytes. */
     if (s->msg_cap > RXBUF_KEEP && !s->frag_op)
         uniws__rxbuf_release(s);
@@ -56,16 +61,29 @@ int uniws__rxbuf_room(uniws_socket *s, size_t extra, uint64_t frame_left, int fi
     return 0;
 }
 
+/* The trim is due RXBUF_IDLE_MS after the last use. Each use only notes the
+ * loop's time and arms the timer if it is not armed yet; the timer, when it
+ * fires early, waits out the rest. Re-arming it at every use cost a clock
+ * read and two timer heap updates per write of a big frame's chunk (and per
+ * write that drained a full burst chunk). */
+static void trim_touch(uniws_socket *s)
+{
+    if (uniws__sock_done(s))
+        return;
+    s->trim_last = uniws__loop_now(s->loop);
+    if (!uniws__timer_active(&s->trim_timer))
+        uniws__timer_start(s->loop, &s->trim_timer, RXBUF_IDLE_MS);
+}
+
 void uniws__rxbuf_idle(uniws_socket *s)
 {
-    if (s->msg_cap > RXBUF_KEEP && !uniws__sock_done(s))
-        uniws__timer_start(s->loop, &s->trim_timer, RXBUF_IDLE_MS);
+    if (s->msg_cap > RXBUF_KEEP)
+        trim_touch(s);
 }
 
 void uniws__rxbuf_trim_later(uniws_socket *s)
 {
-    if (!uniws__sock_done(s))
-        uniws__timer_start(s->loop, &s->trim_timer, RXBUF_IDLE_MS);
+    trim_touch(s);
 }
 
 void uniws__rxbuf_release(uniws_socket *s)

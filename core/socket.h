@@ -115,8 +115,10 @@ struct uniws_socket {
     int flow_poll_req; /* MESSAGE backends: start polling msg_buffered */
     unsigned flow_poll_ms;
     uniws__timer flow_timer;
-    /* core/rxbuf.c: big buffers an idle socket lets go of (loop thread) */
+    /* core/rxbuf.c: big buffers an idle socket lets go of (loop thread);
+     * trim_last: loop time of the last use that keeps them */
     uniws__timer trim_timer;
+    uint64_t trim_last;
     /* core/fragment.c: the fragmented message being sent (mu) */
     int tx_frag_op; /* opcode of its first frame; 0 when none is open */
     /* core/txsplit.c: memory ran out after some frames of a message were
@@ -195,6 +197,13 @@ int uniws__ws_rx_stored(uniws_socket *s, size_t n);
  * timer) / at once (cleanup). */
 void uniws__rxlater_trim(uniws_socket *s);
 void uniws__rxlater_release(uniws_socket *s);
+/* txdirect.c: writes a big masked frame (hl header bytes, then len payload
+ * bytes masked with mask) through backend->write_now a slice at a time while
+ * the socket takes it (loop thread, mu held, nothing queued before it).
+ * Returns the frame's bytes written (0 when it could not start); the caller
+ * queues the rest. */
+size_t uniws__tx_direct(uniws_socket *s, const uint8_t *hdr, size_t hl, const uint8_t mask[4],
+                        const uint8_t *data, size_t len);
 /* wsproto.c: drops a drained big output chunk kept for reuse. */
 void uniws__ws_trim_output(uniws_socket *s);
 

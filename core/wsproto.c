@@ -151,6 +151,42 @@ static int send_now(uniws_socket *s, uniws__chunk *c, const frame_head *f, int f
     return 1;
 }
 
+/* A big masked data frame with nothing queued before it, on a backend that
+ * can write the core's frames at once (write_now): it is masked a slice at a
+ * time and written as far as the socket takes it (core/txdirect.c); only the
+ * rest is masked into c, the frame's own chunk, already allocated so that
+ * running out of memory after the frame was started is impossible. Returns
+ * 1 when the frame is taken care of. */
+static int write_through(uniws_socket *s, uniws__chunk *c, const frame_head *f, int opcode,
+                         const uint8_t *data, size_t len, size_t counted)
+{
+    if (!f->masked || !s->backend->write_now || opcode >= 8 || counted != len || c->len != 0 ||
+        s->destroyed || !s->transport_up)
+        return 0;
+    for (const uniws__chunk *h = s->out_head; h != c; h = h->next)
+        if (!h || h->off != h->len)
+            return 0; /* something is queued before it: order first */
+    size_t sent = uniws__tx_direct(s, f->hdr, f->hl, f->mask, data, len);
+    if (sent == 0)
+        return 0;
+    size_t total = f->hl + len, hrest = sent < f->hl ? f->hl - sent : 0;
+    size_t p0 = sent > f->hl ? sent - f->hl : 0; /* payload bytes written */
+    memcpy(c->data, f->hdr + (f->hl - hrest), hrest);
+    uniws__mask_copy(c->data + hrest, data + p0, len - p0, f->mask, p0);
+    c->hdr = hrest; /* the rest of the frame: payload counts out byte by byte */
+    c->off = 0;
+    c->len = total - sent;
+    c->payload = len - p0;
+    s->buffered += len - p0;
+    s->out_queued += total; /* as if queued whole and written up to here */
+    s->out_written += sent;
+    uniws__life_frame_sent(s);
+    uniws__life_tx(s, sent);
+    if (sent == total)
+        uniws__rxbuf_trim_later(s); /* the kept chunk goes if no big frame follows */
+    return 1;
+}
+
 /* counted: the application bytes this frame stands for in buffered_amount
  * (what send() was given, even when the payload is compressed). */
 static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const uint8_t *data,
@@ -162,7 +198,8 @@ static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const 
     uniws__chunk *c = chunk_for(s, f.hl + len, single);
     if (!c)
         return UNIWS_ENOMEM;
-    if (single && send_now(s, c, &f, fin, rsv, opcode, data, len, counted))
+    if (single && (send_now(s, c, &f, fin, rsv, opcode, data, len, counted) ||
+                   write_through(s, c, &f, opcode, data, len, counted)))
         return 0;
     frame_head_put(&f, c->data + c->len, data, len);
     if (single)
@@ -177,10 +214,14 @@ static int queue_raw_frame(uniws_socket *s, int fin, int rsv, int opcode, const 
 
 /* With max_frame_size, a ping or pong does not wait behind every queued
  * frame: it goes in a chunk of its own right after the chunk being written.
- * Every chunk holds whole frames, so that is a frame boundary. */
+ * Every chunk holds whole frames (or, after a write-through, the rest of
+ * one), so that is a frame boundary. Drained chunks not dropped yet are
+ * skipped: the chunk after them may be the one being written. */
 static int queue_control_early(uniws_socket *s, int opcode, const uint8_t *data, size_t len)
 {
     uniws__chunk *h = s->out_head;
+    while (h && h->off == h->len && h->next)
+        h = h->next;
     if (!h || h == s->out_tail)
         return queue_raw_frame(s, 1, 0, opcode, data, len, 0);
     frame_head f;

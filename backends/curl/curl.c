@@ -1042,6 +1042,17 @@ static int cws_send_now(uniws_socket *s, int fin, int opcode, const uint8_t *dat
     return 1;
 }
 
+/* write_now (core/backend.h): on plain TCP a big frame's slices go to the
+ * socket at once, as direct_flush() would write them from the queue (no
+ * curl calls: inside curl callbacks too). */
+static size_t cws_write_now(uniws_socket *s, const uint8_t *d, size_t n)
+{
+    cws_sock *k = uniws__sock_priv(s);
+    if (!k->m || !k->direct || !k->upgraded || k->finished || !UNIWS__FD_VALID(k->direct_fd))
+        return 0;
+    return uniws__stream_send_fd(k->direct_fd, d, n);
+}
+
 static void flush_out(cws_sock *k)
 {
     if (!k->upgraded || k->finished)
@@ -1326,4 +1337,5 @@ const uniws__backend uniws__backend_curl = {
     .destroy = cws_destroy,
     .want_write = cws_want_write,
     .send_now = cws_send_now,
+    .write_now = cws_write_now,
 };

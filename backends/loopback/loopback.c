@@ -5,6 +5,7 @@
  * real sockets (handshake, framing, close rules) runs here too, with the
  * same URL-path scripts as the network test peer, and no sockets at all.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include "backends/loopback/peer.h"
 #include "core/backend.h"
@@ -16,6 +17,7 @@ typedef struct lb_sock {
     uniws__job pump;
     uniws__timer timer;
     int connected, sleeping, over;
+    size_t writes; /* write_now calls, for its cycle of sizes */
 } lb_sock;
 
 static void pump(uniws_loop *loop, uniws__job *job);
@@ -114,6 +116,27 @@ static void lb_want_write(uniws_socket *s)
     uniws__job_post(uniws__sock_loop(s), &lb->pump);
 }
 
+/* write_now (core/backend.h): the core's write-through of a big frame goes
+ * to the peer at once, as pump() would feed it from the queue. Like a
+ * socket, it takes part of a write at times: each call takes at most the
+ * next size of a fixed cycle (all, or a few bytes, or less than a frame
+ * header, ...), so the tests on this backend run the core's partial-write
+ * paths (the rest of a frame queued, header included) deterministically. */
+static size_t lb_write_now(uniws_socket *s, const uint8_t *p, size_t n)
+{
+    static const size_t cycle[] = {1, 5, 13, SIZE_MAX, 4096, 65537, 0};
+    lb_sock *lb = uniws__sock_priv(s);
+    if (lb->over || lb->sleeping || !lb->connected || !lb->peer || !uniws__peer_reading(lb->peer))
+        return 0;
+    size_t take = cycle[lb->writes++ % (sizeof cycle / sizeof cycle[0])];
+    if (take > n)
+        take = n;
+    if (take == 0 || uniws__peer_feed(lb->peer, p, take) != 0)
+        return 0; /* out of memory: the queue's own feed meets it again */
+    uniws__job_post(uniws__sock_loop(s), &lb->pump); /* the peer acts on it */
+    return take;
+}
+
 static void lb_destroy(uniws_socket *s)
 {
     lb_sock *lb = uniws__sock_priv(s);
@@ -149,4 +172,5 @@ const uniws__backend uniws__backend_loopback = {
     .connect = lb_connect,
     .destroy = lb_destroy,
     .want_write = lb_want_write,
+    .write_now = lb_write_now,
 };

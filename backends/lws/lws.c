@@ -1433,6 +1433,18 @@ static void lws_destroy(uniws_socket *s)
     p->ended = 1;
 }
 
+/* write_now (core/backend.h): a big frame's slices go to a ws:// socket
+ * at once, as write_plain() would write them from the queue (lws keeps no
+ * state about what a RAW socket writes). */
+static size_t lws_write_now(uniws_socket *s, const uint8_t *d, size_t n)
+{
+    lws_sock *p = uniws__sock_priv(s);
+    if (!p->ll || !p->wsi || !p->open || p->ended || p->tls || lws_partial_buffered(p->wsi))
+        return 0;
+    int fd = lws_get_socket_fd(p->wsi);
+    return fd < 0 ? 0 : uniws__stream_send_fd(fd, d, n);
+}
+
 static void lws_want_write(uniws_socket *s)
 {
     lws_sock *p = uniws__sock_priv(s);
@@ -1482,4 +1494,5 @@ const uniws__backend uniws__backend_lws = {
     .connect = lws_connect,
     .destroy = lws_destroy,
     .want_write = lws_want_write,
+    .write_now = lws_write_now,
 };

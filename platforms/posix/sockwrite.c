@@ -2,7 +2,8 @@
  * sockwrite.c — writes a stream socket's queued output to a non-blocking
  * socket with one gathering sendmsg() per call. Shared by the native stream
  * backends that put the core's frames on the wire themselves (lws on ws://,
- * curl on plain TCP).
+ * curl on plain TCP), and the single send() of a big frame's slice that
+ * core/txdirect.c writes through them.
  */
 #include <errno.h>
 #include <string.h>
@@ -40,4 +41,13 @@ int uniws__stream_write_fd(uniws_socket *s, int fd)
         return errno == EAGAIN || errno == EWOULDBLOCK ? UNIWS__WRITE_FULL : UNIWS__WRITE_ERROR;
     uniws__stream_out_consume(s, (size_t)w);
     return (size_t)w < n ? UNIWS__WRITE_FULL : UNIWS__WRITE_MORE;
+}
+
+size_t uniws__stream_send_fd(int fd, const uint8_t *p, size_t n)
+{
+    ssize_t w;
+    do
+        w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (w < 0 && errno == EINTR);
+    return w > 0 ? (size_t)w : 0;
 }

@@ -1,10 +1,12 @@
 /*
  * sockwrite.c — writes a stream socket's queued output to a non-blocking
  * Winsock socket with one gathering WSASend() per call (the Windows twin of
- * platforms/posix/sockwrite.c).
+ * platforms/posix/sockwrite.c), and the single send() of a big frame's
+ * slice that core/txdirect.c writes through them.
  */
 #include <winsock2.h>
 #include <errno.h>
+#include <limits.h>
 #include "core/backend.h"
 
 /* One write: at most this many queue chunks and bytes (the socket takes what
@@ -53,4 +55,12 @@ int uniws__stream_write_fd(uniws_socket *s, uniws__fd fd)
     }
     uniws__stream_out_consume(s, (size_t)sent);
     return (size_t)sent < n ? UNIWS__WRITE_FULL : UNIWS__WRITE_MORE;
+}
+
+size_t uniws__stream_send_fd(uniws__fd fd, const uint8_t *p, size_t n)
+{
+    /* One send() takes an int length; a short count is a partial write. */
+    int len = n > (size_t)INT_MAX ? INT_MAX : (int)n;
+    int w = send((SOCKET)fd, (const char *)p, len, 0);
+    return w > 0 ? (size_t)w : 0;
 }

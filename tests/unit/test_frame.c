@@ -314,6 +314,61 @@ static void test_mask_copy(void **state)
     }
 }
 
+/* The wide paths (from 128 bytes: a byte-wise head up to dst's 32-byte
+ * alignment, 128-byte AVX2 steps where the CPU has them, 64-byte vector
+ * steps, words, a byte-wise tail): every length 0..600 crosses every
+ * boundary between them, at every dst alignment within 32 bytes, several
+ * src alignments (src and dst apart), every mask phase and an offset past
+ * 32 bits, in place and copying; compared with the byte-wise reference,
+ * with guard bytes on both sides of dst. */
+static void test_mask_wide(void **state)
+{
+    enum { MAXN = 600, PAD = 64 };
+    static const uint8_t mask[4] = {0x5A, 0xC3, 0x0F, 0x96};
+    static const size_t src_align[] = {0, 1, 3, 7, 8, 13, 31, 32, 45};
+    static const uint64_t offs[] = {0, 1, 2, 3, UINT64_C(0x100000002)};
+    uint8_t *src = malloc(MAXN + PAD), *want = malloc(MAXN), *dst = malloc(MAXN + 2 * PAD);
+    (void)state;
+    assert_non_null(src);
+    assert_non_null(want);
+    assert_non_null(dst);
+    /* dst's own alignment: the buffer's start rounded up to 32 bytes. */
+    uint8_t *dbase = dst + ((32 - ((uintptr_t)dst & 31)) & 31);
+    fill(src, MAXN + PAD, 1234);
+    for (size_t n = 0; n <= MAXN; n++) {
+        for (size_t oi = 0; oi < sizeof offs / sizeof offs[0]; oi++) {
+            for (size_t si = 0; si < sizeof src_align / sizeof src_align[0]; si++) {
+                const uint8_t *sp = src + src_align[si];
+                memcpy(want, sp, n);
+                ref_mask(want, n, mask, offs[oi]);
+                for (size_t da = 0; da < 32; da++) {
+                    memset(dst, 0xE7, MAXN + 2 * PAD);
+                    uint8_t *dp = dbase + da;
+                    uniws__mask_copy(dp, sp, n, mask, offs[oi]);
+                    if (n && memcmp(dp, want, n) != 0)
+                        print_message("copy n=%zu off=%zu sa=%zu da=%zu\n", n, oi, src_align[si],
+                                      da);
+                    if (n)
+                        assert_memory_equal(dp, want, n);
+                    for (uint8_t *q = dst; q < dst + MAXN + 2 * PAD; q++)
+                        if (q < dp || q >= dp + n)
+                            assert_int_equal(*q, 0xE7);
+                    if (si == 0) {
+                        /* In place, at this alignment. */
+                        memcpy(dp, sp, n);
+                        uniws__mask(dp, n, mask, offs[oi]);
+                        if (n)
+                            assert_memory_equal(dp, want, n);
+                    }
+                }
+            }
+        }
+    }
+    free(src);
+    free(want);
+    free(dst);
+}
+
 /* A whole frame: encode header, mask payload, parse back and unmask. */
 static void test_frame_roundtrip(void **state)
 {
@@ -348,7 +403,8 @@ int main(void)
         cmocka_unit_test(test_parse_fields),      cmocka_unit_test(test_parse_non_minimal),
         cmocka_unit_test(test_parse_partial),     cmocka_unit_test(test_mask_rfc_example),
         cmocka_unit_test(test_mask_split_points), cmocka_unit_test(test_mask_offsets),
-        cmocka_unit_test(test_mask_copy),         cmocka_unit_test(test_frame_roundtrip),
+        cmocka_unit_test(test_mask_copy),         cmocka_unit_test(test_mask_wide),
+        cmocka_unit_test(test_frame_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
