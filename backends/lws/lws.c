@@ -114,6 +114,9 @@
 /* TCP connects one loop has in progress at once; later ones wait their turn
  * (see start_connect). */
 #define MAX_CONNECTING 256
+/* How long a wss connection's grown TLS buffers wait for the next burst
+ * before they are let go (as core/rxbuf.c does for a big message buffer). */
+#define TLS_TRIM_MS 200
 
 /* A uv loop with an lws context on it (see "parked" above). */
 typedef struct engine {
@@ -196,6 +199,8 @@ typedef struct lws_sock {
     int waiting;            /* in the loop's wait list, to connect to wait_addr */
     struct lws_sock *wait_prev, *wait_next;
     const char *wait_addr; /* host or an entry of addr: both live as long as p */
+    uniws__timer tls_trim; /* lets go of tls's grown buffers once quiet */
+    uint64_t tls_used;     /* loop time of the last burst that grew them */
 } lws_sock;
 
 static const uniws__backend *self(void)
@@ -917,6 +922,29 @@ static int write_plain(lws_sock *p, struct lws *wsi)
     }
 }
 
+/* After a burst that left tls.c with big buffers: note when, and have
+ * on_tls_trim look TLS_TRIM_MS later (one timer start per quiet period, not
+ * per burst). */
+static void tls_touch(lws_sock *p)
+{
+    if (!uniws__lwstls_grown(p->tls))
+        return;
+    uniws_loop *loop = uniws__sock_loop(p->s);
+    p->tls_used = uniws__loop_now(loop);
+    if (!uniws__timer_active(&p->tls_trim))
+        uniws__timer_start(loop, &p->tls_trim, TLS_TRIM_MS);
+}
+
+static void on_tls_trim(uniws_loop *loop, uniws__timer *t)
+{
+    lws_sock *p = t->data;
+    uint64_t now = uniws__loop_now(loop), due = p->tls_used + TLS_TRIM_MS;
+    if (now < due)
+        uniws__timer_start(loop, t, due - now); /* used since: wait out the rest */
+    else if (uniws__lwstls_trim(p->tls))
+        uniws__timer_start(loop, t, TLS_TRIM_MS); /* output still queued: later */
+}
+
 /* wss:// output: encrypts the core's queue TLS_CHUNK at a time and writes
  * the records (up to CHUNK per lws_write) until the queue is empty or the
  * socket is full, as much as the socket takes in one go rather than one
@@ -957,6 +985,7 @@ static int write_tls(lws_sock *p, struct lws *wsi)
             return -1;
         }
     }
+    tls_touch(p);
     want_output(p);
     return 0;
 }
@@ -1382,6 +1411,7 @@ static int lws_connect(uniws_socket *s, const uniws__connect_req *req)
     p->port = u->port;
     p->host = u->host;
     uniws__job_init(&p->job, on_deferred, p);
+    uniws__timer_init(&p->tls_trim, on_tls_trim, p);
 
     if (u->tls) {
         int r = uniws__lwstls_new(&ll->tls_cache, req->opts, u->host, is_ip_literal(u), &p->tls,
@@ -1426,6 +1456,7 @@ static void lws_destroy(uniws_socket *s)
         linger_close(p->ll, wsi);
     else
         kill_wsi(p->ll, wsi);
+    uniws__timer_stop(uniws__sock_loop(s), &p->tls_trim);
     uniws__lwstls_free(p->tls);
     p->tls = NULL;
     uniws__free(p->addr);

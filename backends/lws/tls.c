@@ -28,9 +28,17 @@ struct uniws__lwstls_cache {
     ctx_entry *head;
 };
 
+/* A memory BIO's buffer never shrinks: one that held more than this (a big
+ * read from lws, or a big write's records) is replaced by an empty BIO once
+ * the connection is quiet (uniws__lwstls_trim), so an idle connection does
+ * not keep the largest burst it ever carried (up to ~0.6 MiB after 1 MiB
+ * messages). Small traffic never comes near it. */
+#define BIO_KEEP (16 * 1024)
+
 struct uniws__lwstls {
     SSL *ssl;
     int cert_asked; /* the server asked for a client certificate we do not have */
+    int grown;      /* a BIO held more than BIO_KEEP since the last trim */
     BIO *rbio;      /* network -> OpenSSL */
     BIO *wbio;      /* OpenSSL -> network */
 };
@@ -121,6 +129,11 @@ static int make_ctx(const char *ca, const char *cert, const char *key, SSL_CTX *
         return UNIWS_ENOMEM;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* OpenSSL's record buffers (about 17 KiB each way) are let go whenever
+     * they are empty, so an idle connection holds neither (lws's own TLS
+     * does the same); taking them again costs a malloc per record, lost in
+     * the record's encryption. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_default_passwd_cb(ctx, refuse_passphrase);
     static const unsigned char alpn[] = "\x08http/1.1";
@@ -318,6 +331,8 @@ int uniws__lwstls_put(uniws__lwstls *t, const void *data, size_t len)
         p += n;
         len -= (size_t)n;
     }
+    if (BIO_ctrl_pending(t->rbio) > BIO_KEEP)
+        t->grown = 1;
     return 0;
 }
 
@@ -378,8 +393,11 @@ long uniws__lwstls_write(uniws__lwstls *t, const void *data, size_t len, char *m
         return 0;
     ERR_clear_error();
     int n = SSL_write(t->ssl, data, len > (1u << 30) ? 1 << 30 : (int)len);
-    if (n > 0)
+    if (n > 0) {
+        if (BIO_ctrl_pending(t->wbio) > BIO_KEEP)
+            t->grown = 1;
         return n;
+    }
     int e = SSL_get_error(t->ssl, n);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
         /* A renegotiation is waiting for the peer; try again later. */
@@ -403,4 +421,44 @@ size_t uniws__lwstls_take(uniws__lwstls *t, void *buf, size_t cap)
         return 0;
     }
     return (size_t)n;
+}
+
+int uniws__lwstls_grown(const uniws__lwstls *t)
+{
+    return t && t->grown;
+}
+
+/* A fresh, empty memory BIO for *slot when the old one holds no bytes (the
+ * SSL frees the old one, and with it its buffer). 1 when it could not. */
+static int renew(uniws__lwstls *t, BIO **slot, int is_read)
+{
+    if (BIO_ctrl_pending(*slot) > 0)
+        return 1;
+    BIO *b = BIO_new(BIO_s_mem());
+    if (!b) {
+        ERR_clear_error();
+        return 1;
+    }
+    if (is_read) {
+        BIO_set_mem_eof_return(b, -1);
+        SSL_set0_rbio(t->ssl, b);
+    } else {
+        SSL_set0_wbio(t->ssl, b);
+    }
+    *slot = b;
+    return 0;
+}
+
+int uniws__lwstls_trim(uniws__lwstls *t)
+{
+    if (!t || !t->grown)
+        return 0;
+    /* Both BIOs are ours alone only once the handshake is over (OpenSSL
+     * puts a buffering BIO in front of the write side during it). */
+    if (!SSL_is_init_finished(t->ssl))
+        return 1;
+    int r = renew(t, &t->rbio, 1);
+    r |= renew(t, &t->wbio, 0);
+    t->grown = r;
+    return r;
 }

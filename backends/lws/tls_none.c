@@ -88,3 +88,15 @@ size_t uniws__lwstls_take(uniws__lwstls *t, void *buf, size_t cap)
     (void)cap;
     return 0;
 }
+
+int uniws__lwstls_grown(const uniws__lwstls *t)
+{
+    (void)t;
+    return 0;
+}
+
+int uniws__lwstls_trim(uniws__lwstls *t)
+{
+    (void)t;
+    return 0;
+}
