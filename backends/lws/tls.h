@@ -52,13 +52,14 @@ long uniws__lwstls_read(uniws__lwstls *t, void *buf, size_t cap, char *msg, size
 long uniws__lwstls_write(uniws__lwstls *t, const void *data, size_t len, char *msg,
                          size_t msg_size);
 /* 1 when a read or write since the last trim went through more than a few
- * records at once, so the session holds big buffers (see
- * uniws__lwstls_trim). */
+ * records at once: the memory BIOs are big, and OpenSSL's record buffers
+ * are kept between records until uniws__lwstls_trim (otherwise they are let
+ * go whenever empty). */
 int uniws__lwstls_grown(const uniws__lwstls *t);
-/* Lets go of those buffers (call once the connection has been quiet for a
- * while: taking them again costs a page fault per 4 KiB). Returns 0 when
- * done, 1 when some could not go yet (bytes still in them, the handshake
- * not over, out of memory): try again later. */
+/* Lets go of those buffers, BIOs and record buffers (call once the
+ * connection has been quiet for a while: taking them again costs a page
+ * fault per 4 KiB). Returns 0 when done, 1 when some could not go yet (bytes
+ * still in them, the handshake not over, out of memory): try again later. */
 int uniws__lwstls_trim(uniws__lwstls *t);
 /* Ciphertext waiting for the network, and taking it. */
 size_t uniws__lwstls_pending(uniws__lwstls *t);
