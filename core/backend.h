@@ -85,6 +85,12 @@ typedef struct uniws__backend {
      * meets the failure and reports it); the core queues what was not
      * taken, and the backend writes it as usual. */
     size_t (*write_now)(uniws_socket *s, const uint8_t *p, size_t n);
+    /* STREAM, optional: lets go of buffers a burst grew, once the socket
+     * has been quiet for a while: the core's idle trim (core/rxbuf.c) calls
+     * it on the loop thread, 200 ms after the last
+     * uniws__stream_trim_later(). Returns nonzero when something could not
+     * go yet (it is called again after another quiet period). */
+    int (*trim)(uniws_socket *s);
 
     /* MESSAGE: hand over one whole message / start the close handshake /
      * report bytes not yet sent / send a ping. */
@@ -116,6 +122,10 @@ int uniws__stream_recv_deferred(uniws_socket *s, const void *data, size_t len);
 /* Outside the library: parses the kept bytes now (their events fire here).
  * Returns as uniws__stream_recv. */
 int uniws__stream_recv_resume(uniws_socket *s);
+/* A burst grew the backend's buffers: have backend->trim called once the
+ * socket is quiet (the core's per-socket idle timer; one clock read, and a
+ * timer start only when it is not armed). Loop thread. */
+void uniws__stream_trim_later(uniws_socket *s);
 /* The transport ended: err is UNIWS_EDNS, UNIWS_EREFUSED, UNIWS_ETLS,
  * UNIWS_EPROXY, UNIWS_EIO, UNIWS_ETIMEOUT, or UNIWS_ERESET for an orderly
  * end of stream. msg may be NULL. */

@@ -5,7 +5,8 @@
  * had no big message for a short while (reused while big messages keep
  * coming, never kept by an idle socket until uniws_free). The same timer
  * lets go of a drained big output chunk that wsproto.c keeps for reuse, and
- * of rxlater.c's empty buffer for kept input.
+ * of rxlater.c's empty buffer for kept input, and calls the backend's trim
+ * for buffers of its own (lws's TLS buffers).
  */
 #include <string.h>
 #include "core/alloc.h"
@@ -30,6 +31,12 @@ static void trim_fire(uniws_loop *loop, uniws__timer *t)
         uniws__rxbuf_release(s);
     uniws__ws_trim_output(s);
     uniws__rxlater_trim(s);
+    /* The backend's own grown buffers (lws's TLS buffers): what could not
+     * go yet waits for another quiet period. */
+    if (s->backend->trim && s->backend->trim(s)) {
+        s->trim_last = now;
+        uniws__timer_start(loop, t, RXBUF_IDLE_MS);
+    }
 }
 
 void uniws__rxbuf_init(uniws_socket *s)
@@ -82,6 +89,11 @@ void uniws__rxbuf_idle(uniws_socket *s)
 }
 
 void uniws__rxbuf_trim_later(uniws_socket *s)
+{
+    trim_touch(s);
+}
+
+void uniws__stream_trim_later(uniws_socket *s)
 {
     trim_touch(s);
 }

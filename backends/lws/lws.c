@@ -114,9 +114,6 @@
 /* TCP connects one loop has in progress at once; later ones wait their turn
  * (see start_connect). */
 #define MAX_CONNECTING 256
-/* How long a wss connection's grown TLS buffers wait for the next burst
- * before they are let go (as core/rxbuf.c does for a big message buffer). */
-#define TLS_TRIM_MS 200
 
 /* A uv loop with an lws context on it (see "parked" above). */
 typedef struct engine {
@@ -199,8 +196,6 @@ typedef struct lws_sock {
     int waiting;            /* in the loop's wait list, to connect to wait_addr */
     struct lws_sock *wait_prev, *wait_next;
     const char *wait_addr; /* host or an entry of addr: both live as long as p */
-    uniws__timer tls_trim; /* lets go of tls's grown buffers once quiet */
-    uint64_t tls_used;     /* loop time of the last burst that grew them */
 } lws_sock;
 
 static const uniws__backend *self(void)
@@ -922,27 +917,12 @@ static int write_plain(lws_sock *p, struct lws *wsi)
     }
 }
 
-/* After a burst that left tls.c with big buffers: note when, and have
- * on_tls_trim look TLS_TRIM_MS later (one timer start per quiet period, not
- * per burst). */
+/* After a burst that left tls.c with big buffers: the core's idle trim
+ * calls lws_trim once the connection has been quiet (core/rxbuf.c). */
 static void tls_touch(lws_sock *p)
 {
-    if (!uniws__lwstls_grown(p->tls))
-        return;
-    uniws_loop *loop = uniws__sock_loop(p->s);
-    p->tls_used = uniws__loop_now(loop);
-    if (!uniws__timer_active(&p->tls_trim))
-        uniws__timer_start(loop, &p->tls_trim, TLS_TRIM_MS);
-}
-
-static void on_tls_trim(uniws_loop *loop, uniws__timer *t)
-{
-    lws_sock *p = t->data;
-    uint64_t now = uniws__loop_now(loop), due = p->tls_used + TLS_TRIM_MS;
-    if (now < due)
-        uniws__timer_start(loop, t, due - now); /* used since: wait out the rest */
-    else if (uniws__lwstls_trim(p->tls))
-        uniws__timer_start(loop, t, TLS_TRIM_MS); /* output still queued: later */
+    if (uniws__lwstls_grown(p->tls))
+        uniws__stream_trim_later(p->s);
 }
 
 /* wss:// output: encrypts the core's queue TLS_CHUNK at a time and writes
@@ -1009,6 +989,8 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
         end(p, UNIWS_ENOMEM, "out of memory for TLS input");
         return -1;
     }
+    if (p->open)
+        tls_touch(p); /* a burst of input grows the buffers too */
     if (!p->open) {
         int r = uniws__lwstls_handshake(p->tls, msg, sizeof msg);
         if (r < 0) {
@@ -1411,7 +1393,6 @@ static int lws_connect(uniws_socket *s, const uniws__connect_req *req)
     p->port = u->port;
     p->host = u->host;
     uniws__job_init(&p->job, on_deferred, p);
-    uniws__timer_init(&p->tls_trim, on_tls_trim, p);
 
     if (u->tls) {
         int r = uniws__lwstls_new(&ll->tls_cache, req->opts, u->host, is_ip_literal(u), &p->tls,
@@ -1456,12 +1437,19 @@ static void lws_destroy(uniws_socket *s)
         linger_close(p->ll, wsi);
     else
         kill_wsi(p->ll, wsi);
-    uniws__timer_stop(uniws__sock_loop(s), &p->tls_trim);
     uniws__lwstls_free(p->tls);
     p->tls = NULL;
     uniws__free(p->addr);
     p->addr = NULL;
     p->ended = 1;
+}
+
+/* trim (core/backend.h): the connection has been quiet; lets go of the
+ * TLS buffers a burst grew. Nonzero while output is still queued in them. */
+static int lws_trim(uniws_socket *s)
+{
+    lws_sock *p = uniws__sock_priv(s);
+    return p->tls ? uniws__lwstls_trim(p->tls) : 0;
 }
 
 /* write_now (core/backend.h): a big frame's slices go to a ws:// socket
@@ -1526,4 +1514,5 @@ const uniws__backend uniws__backend_lws = {
     .destroy = lws_destroy,
     .want_write = lws_want_write,
     .write_now = lws_write_now,
+    .trim = lws_trim,
 };
