@@ -32,7 +32,7 @@
 /* Smallest --size: every message is read straight into the message buffer. */
 #define MIN_SIZE (64u * 1024)
 /* Payload bytes masked and written per write (core/txdirect.c's slice). */
-#define SLICE (1024u * 1024)
+#define SLICE (256u * 1024)
 
 typedef struct ws_io {
     int fd;
