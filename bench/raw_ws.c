@@ -15,7 +15,6 @@
  * the batched echo client's (echo_client.c).
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,8 +214,7 @@ static long ws_read(void *ctx, uint8_t *buf, size_t len)
 static void ws_wait(void *ctx, int write_blocked)
 {
     ws_io *w = ctx;
-    struct pollfd p = {.fd = w->fd, .events = POLLIN | (write_blocked ? POLLOUT : 0)};
-    poll(&p, 1, 100);
+    uniws__echo_wait_fd(w->fd, 1, write_blocked);
 }
 
 /* The upgrade request for host:port/path, and the accept value it expects. */
@@ -241,13 +239,9 @@ int main(int argc, char **argv)
 {
     uniws__bench_cfg cfg = {
         .tool = "raw-ws", .size = 1 << 20, .count = 100, .window = 1, .timeout_s = 120};
-    int pr = uniws__bench_parse(&cfg, argc, argv, NULL, NULL);
-    if (pr > 0) {
-        uniws__bench_usage("raw-ws", NULL);
-        return 0;
-    }
-    if (pr < 0)
-        return UNIWS__BENCH_EXIT_USAGE;
+    int st = uniws__bench_parse_baseline(&cfg, argc, argv);
+    if (st >= 0)
+        return st;
     char host[256], path[256];
     int port;
     if (!cfg.url || cfg.connections || cfg.size < MIN_SIZE || cfg.text || cfg.deflate) {
@@ -277,12 +271,8 @@ int main(int argc, char **argv)
     w.v = &c.v;
     uniws__echo_io io = {
         .ctx = &w, .write = ws_write, .read = ws_read, .wait = ws_wait, .direct_from = MIN_SIZE};
-    uint64_t deadline = uniws__bench_now_ns() + (uint64_t)cfg.timeout_s * 1000000000u;
-    uniws__bench_result res = {.cfg = &cfg, .backend = "ws"};
-    uniws__echo_client_run(&c, &io, deadline, &res);
+    int status = uniws__echo_client_main(&c, &io, "ws");
     close(fd);
     free(w.out);
-    int status = uniws__echo_client_report(&c, &res);
-    uniws__echo_client_free(&c);
     return status;
 }
