@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,22 @@ void uniws__echo_client_run(uniws__echo_client *c, const uniws__echo_io *io, uin
     res->full_checks = c->v.full;
     res->ok = c->v.errors == 0;
     res->error = c->v.first_error;
+}
+
+int uniws__echo_client_main(uniws__echo_client *c, const uniws__echo_io *io, const char *backend)
+{
+    uint64_t deadline = uniws__bench_now_ns() + (uint64_t)c->cfg->timeout_s * 1000000000u;
+    uniws__bench_result res = {.cfg = c->cfg, .backend = backend};
+    uniws__echo_client_run(c, io, deadline, &res);
+    int status = uniws__echo_client_report(c, &res);
+    uniws__echo_client_free(c);
+    return status;
+}
+
+void uniws__echo_wait_fd(int fd, int rd, int wr)
+{
+    struct pollfd p = {.fd = fd, .events = (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0))};
+    poll(&p, 1, 100);
 }
 
 int uniws__echo_client_report(const uniws__echo_client *c, const uniws__bench_result *res)

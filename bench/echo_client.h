@@ -62,6 +62,13 @@ int uniws__echo_dial(const char *tool, const char *host, int port, const char *g
 void uniws__echo_client_run(uniws__echo_client *c, const uniws__echo_io *io, uint64_t deadline,
                             uniws__bench_result *res);
 
+/* The whole run for a client whose io is ready: runs the workload (cfg's
+ * timeout from now), prints the result, frees c; returns the exit status. */
+int uniws__echo_client_main(uniws__echo_client *c, const uniws__echo_io *io, const char *backend);
+
+/* Waits up to 100 ms for fd to be readable (rd) and/or writable (wr). */
+void uniws__echo_wait_fd(int fd, int rd, int wr);
+
 /* Prints res and returns the exit status for it (0, 2, or 3 for a bad echo). */
 int uniws__echo_client_report(const uniws__echo_client *c, const uniws__bench_result *res);
 

@@ -336,13 +336,9 @@ int main(int argc, char **argv)
 {
     cfg = (uniws__bench_cfg){
         .tool = "raw-curl", .size = 64, .count = 10000, .window = 1, .timeout_s = 120};
-    int pr = uniws__bench_parse(&cfg, argc, argv, NULL, NULL);
-    if (pr > 0) {
-        uniws__bench_usage("raw-curl", NULL);
-        return 0;
-    }
-    if (pr < 0)
-        return UNIWS__BENCH_EXIT_USAGE;
+    int st = uniws__bench_parse_baseline(&cfg, argc, argv);
+    if (st >= 0)
+        return st;
     if (!cfg.url || (strncmp(cfg.url, "ws://", 5) != 0 && !uniws__bench_url_tls(cfg.url))) {
         fprintf(stderr, "raw-curl: needs --url ws://127.0.0.1:PORT/ (or wss://)\n");
         return UNIWS__BENCH_EXIT_USAGE;

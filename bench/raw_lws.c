@@ -269,13 +269,9 @@ int main(int argc, char **argv)
 {
     g.cfg = (uniws__bench_cfg){
         .tool = "raw-lws", .size = 64, .count = 10000, .window = 1, .timeout_s = 120};
-    int pr = uniws__bench_parse(&g.cfg, argc, argv, NULL, NULL);
-    if (pr > 0) {
-        uniws__bench_usage("raw-lws", NULL);
-        return 0;
-    }
-    if (pr < 0)
-        return UNIWS__BENCH_EXIT_USAGE;
+    int st = uniws__bench_parse_baseline(&g.cfg, argc, argv);
+    if (st >= 0)
+        return st;
     char host[256], path[512];
     int port;
     if (!g.cfg.url ||

@@ -10,7 +10,6 @@
  * (echo_client.c) over read() and write().
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,21 +53,16 @@ static long tcp_read(void *ctx, uint8_t *buf, size_t len)
 static void tcp_wait(void *ctx, int write_blocked)
 {
     tcp_io *t = ctx;
-    struct pollfd p = {.fd = t->fd, .events = POLLIN | (write_blocked ? POLLOUT : 0)};
-    poll(&p, 1, 100);
+    uniws__echo_wait_fd(t->fd, 1, write_blocked);
 }
 
 int main(int argc, char **argv)
 {
     uniws__bench_cfg cfg = {
         .tool = "raw-tcp", .size = 64, .count = 10000, .window = 1, .timeout_s = 120};
-    int pr = uniws__bench_parse(&cfg, argc, argv, NULL, NULL);
-    if (pr > 0) {
-        uniws__bench_usage("raw-tcp", NULL);
-        return 0;
-    }
-    if (pr < 0)
-        return UNIWS__BENCH_EXIT_USAGE;
+    int st = uniws__bench_parse_baseline(&cfg, argc, argv);
+    if (st >= 0)
+        return st;
     char host[256], path[256];
     int port;
     if (!cfg.url || cfg.connections || cfg.size == 0) {
@@ -93,11 +87,7 @@ int main(int argc, char **argv)
     tcp_io t = {.fd = fd, .v = &c.v};
     uniws__echo_io io = {
         .ctx = &t, .write = tcp_write, .read = tcp_read, .wait = tcp_wait, .direct_from = BIG};
-    uint64_t deadline = uniws__bench_now_ns() + (uint64_t)cfg.timeout_s * 1000000000u;
-    uniws__bench_result res = {.cfg = &cfg, .backend = "tcp"};
-    uniws__echo_client_run(&c, &io, deadline, &res);
+    int status = uniws__echo_client_main(&c, &io, "tcp");
     close(fd);
-    int status = uniws__echo_client_report(&c, &res);
-    uniws__echo_client_free(&c);
     return status;
 }

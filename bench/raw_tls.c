@@ -14,7 +14,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,13 +32,6 @@ static void tls_fail(uniws__bench_verify *v, const char *what)
         ERR_error_string_n(e, buf, sizeof buf);
     uniws__bench_verify_fail(v, "%s: %s", what, buf);
     ERR_clear_error();
-}
-
-/* Waits up to 100 ms for the socket to be readable and/or writable. */
-static void wait_fd(int fd, int rd, int wr)
-{
-    struct pollfd p = {.fd = fd, .events = (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0))};
-    poll(&p, 1, 100);
 }
 
 /* The client context: verification as the WebSocket clients do it. */
@@ -102,7 +94,7 @@ static SSL *start_tls(SSL_CTX *ctx, int fd, const char *host, uint64_t deadline,
             SSL_free(ssl);
             return NULL;
         }
-        wait_fd(fd, e == SSL_ERROR_WANT_READ, e == SSL_ERROR_WANT_WRITE);
+        uniws__echo_wait_fd(fd, e == SSL_ERROR_WANT_READ, e == SSL_ERROR_WANT_WRITE);
     }
     static const char magic[] = "RAWECHO\n";
     for (;;) {
@@ -115,7 +107,7 @@ static SSL *start_tls(SSL_CTX *ctx, int fd, const char *host, uint64_t deadline,
             SSL_free(ssl);
             return NULL;
         }
-        wait_fd(fd, e == SSL_ERROR_WANT_READ, e == SSL_ERROR_WANT_WRITE);
+        uniws__echo_wait_fd(fd, e == SSL_ERROR_WANT_READ, e == SSL_ERROR_WANT_WRITE);
     }
 }
 
@@ -161,20 +153,16 @@ static long tls_read(void *ctx, uint8_t *buf, size_t len)
 static void tls_wait(void *ctx, int write_blocked)
 {
     tls_io *t = ctx;
-    wait_fd(t->fd, 1, write_blocked && t->want_write);
+    uniws__echo_wait_fd(t->fd, 1, write_blocked && t->want_write);
 }
 
 int main(int argc, char **argv)
 {
     uniws__bench_cfg cfg = {
         .tool = "raw-tls", .size = 64, .count = 10000, .window = 1, .timeout_s = 120};
-    int pr = uniws__bench_parse(&cfg, argc, argv, NULL, NULL);
-    if (pr > 0) {
-        uniws__bench_usage("raw-tls", NULL);
-        return 0;
-    }
-    if (pr < 0)
-        return UNIWS__BENCH_EXIT_USAGE;
+    int st = uniws__bench_parse_baseline(&cfg, argc, argv);
+    if (st >= 0)
+        return st;
     char host[256], path[256];
     int port;
     if (!cfg.url || !uniws__bench_url_tls(cfg.url) || cfg.connections || cfg.size == 0 ||

@@ -2,8 +2,9 @@
 # run.sh — the side-by-side benchmark (issue 5): builds the Release benchmark
 # programs, starts the bench echo server pinned to core 0, and runs every
 # client pinned to core 1 — uniws on each native backend, the raw
-# libwebsockets and libcurl baselines, plain TCP, and Node.js (`ws`, and the
-# built-in undici WebSocket) — interleaved (A B C A B C ...), REPS times, then
+# libwebsockets and libcurl baselines, plain TCP, WebSocket with nothing else
+# (raw-ws, big messages only), and Node.js (`ws`, and the built-in undici
+# WebSocket) — interleaved (A B C A B C ...), REPS times, then
 # prints a markdown table of medians with ratios and writes it to
 # bench/results/latest.md (raw JSON lines in bench/results/runs.jsonl).
 #
@@ -50,7 +51,7 @@ if [ $do_build = 1 ]; then
   # Warnings are CI's business; -O3 finds a few -Werror builds would stop on.
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DUNIWS_BUILD_TESTS=OFF \
     -DUNIWS_WERROR=OFF >/dev/null
-  targets=(uniws-bench uniws-bench-server raw-tcp raw-tls)
+  targets=(uniws-bench uniws-bench-server raw-tcp raw-tls raw-ws)
   grep -q '^LWS_FOUND:INTERNAL=1' "$build/CMakeCache.txt" && targets+=(raw-lws)
   grep -q '^CURL_FOUND:INTERNAL=1' "$build/CMakeCache.txt" && targets+=(raw-curl)
   cmake --build "$build" -j2 --target "${targets[@]}" >/dev/null
@@ -102,6 +103,7 @@ fi
 tools=()
 has_backend() { "$bin/uniws-bench" --backend "$1" --url "$url" --size 1 --count 1 --json >/dev/null 2>&1; }
 tools+=(tcp)
+if [ -x "$bin/raw-ws" ]; then tools+=(raw-ws); fi
 if [ -x "$bin/raw-lws" ]; then tools+=(raw-lws); fi
 if has_backend lws; then tools+=(uniws-lws); fi
 if [ -x "$bin/raw-curl" ]; then tools+=(raw-curl); fi
@@ -110,16 +112,19 @@ if [ -d "$nodedir/node_modules/ws" ]; then tools+=(node-ws); fi
 if command -v node >/dev/null && node --experimental-websocket -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null; then
   tools+=(node-undici)
 fi
-# wss: the same clients, with raw-tls (TLS over TCP) in place of tcp.
+# wss: the same clients, with raw-tls (TLS over TCP) in place of tcp, and
+# without raw-ws (ws:// only).
 tools_wss=()
 for t in "${tools[@]}"; do
-  if [ "$t" = tcp ]; then [ -x "$bin/raw-tls" ] && tools_wss+=(tls); else tools_wss+=("$t"); fi
+  if [ "$t" = tcp ]; then [ -x "$bin/raw-tls" ] && tools_wss+=(tls)
+  elif [ "$t" != raw-ws ]; then tools_wss+=("$t"); fi
 done
 
 client() { # tool -> command line
   case $1 in
     tcp) echo "$bin/raw-tcp" ;;
     tls) echo "$bin/raw-tls" ;;
+    raw-ws) echo "$bin/raw-ws" ;;
     raw-lws) echo "$bin/raw-lws" ;;
     raw-curl) echo "$bin/raw-curl" ;;
     uniws-lws) echo "$bin/uniws-bench --backend lws" ;;
@@ -145,6 +150,9 @@ workloads=(
   "pmd-4k|--size 4K --count $(div 20000) --window 64 --text --deflate|pmd"
   "pmd-1m|--size 1M --count $(div 100) --window 4 --text --deflate|pmd"
 )
+# raw-ws (WebSocket with nothing else: the protocol's ceiling) takes big
+# binary messages only.
+raw_ws_workloads=" 1m 16m "
 
 ticks() { awk '{print $14 + $15}' "/proc/$spid/stat"; }
 hz=$(getconf CLK_TCK)
@@ -183,6 +191,7 @@ for rep in $(seq "$reps"); do
     for tool in "${ttools[@]}"; do
       if [ "$which" = native ] && [[ $tool == tcp || $tool == tls || $tool == node-* ]]; then continue; fi
       if [ "$which" = pmd ] && [[ $tool != uniws-* && $tool != node-ws ]]; then continue; fi
+      if [ "$tool" = raw-ws ] && [[ $raw_ws_workloads != *" $name "* ]]; then continue; fi
       s0=$(ticks); t0=$(date +%s%N)
       # Node verifies with NODE_EXTRA_CA_CERTS; the C clients with --ca.
       targs=("${tls_args[@]}")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_smoke.sh — ctest bench.run_sh: runs bench/run.sh on a tiny workload
-# (--quick, four workloads, ws and wss) against an existing build and checks
+# (--quick, five workloads, ws and wss) against an existing build and checks
 # that each transport's table came out with a column for every expected
 # client (on wss, tls, TLS over TCP, stands in for tcp) and no failed run.
 # The plumbing of the side-by-side script, not a measurement.
@@ -13,7 +13,7 @@ out=$2
 shift 2
 mkdir -p "$out"
 if ! bash "$here/run.sh" --quick --no-build --build "$build" --out "$out" \
-    --only small,rtt,conn,pmd-4k --transport ws,wss > "$out/run.log" 2>&1; then
+    --only small,rtt,1m,conn,pmd-4k --transport ws,wss > "$out/run.log" 2>&1; then
   cat "$out/run.log"
   echo "run_smoke: bench/run.sh failed" >&2
   exit 1
@@ -26,6 +26,7 @@ for t in ws wss; do
   head=$(awk -v t="### $t" 'index($0, t) == 1 {s = 1; next} s && /^\| workload \|/ {print; exit}' "$table")
   for c in "$@"; do
     [ $t = wss ] && [ "$c" = tcp ] && c=tls
+    [ $t = wss ] && [ "$c" = raw-ws ] && continue # ws:// only
     if [[ $head != *"| $c |"* ]]; then
       echo "run_smoke: no $t column for $c" >&2
       status=1

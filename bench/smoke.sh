@@ -97,6 +97,13 @@ done
 for c in "${raws[@]}"; do
   name=$(basename "$c")
   [ "$name" = raw-tls ] && continue # wss only, below
+  if [ "$name" = raw-ws ]; then # big binary messages, ws:// only
+    expect 0 "raw-ws --size 70000" 12 "$c" --url "ws://127.0.0.1:$good/" --size 70000 --count 12 --window 3
+    expect 0 "raw-ws --size 1M" 6 "$c" --url "ws://127.0.0.1:$good/" --size 1M --count 6 --window 2
+    expect 3 "raw-ws flags a corrupted echo" 0 "$c" --url "ws://127.0.0.1:$bad/" --size 70000 --count 20 --window 4
+    expect 1 "raw-ws refuses small messages" 0 "$c" --url "ws://127.0.0.1:$good/" --size 100 --count 5
+    continue
+  fi
   for w in "${workloads[@]}"; do
     args=${w%%:*}
     # plain TCP has no empty messages, no text, and no connection mode
@@ -119,7 +126,7 @@ for b in "${backends[@]}"; do
   [ -n "$b" ] && [ "$b" != loopback ] && wss+=("$bench --backend $b")
 done
 for c in "${raws[@]}"; do
-  [ "$(basename "$c")" = raw-tcp ] || wss+=("$c")
+  [[ "$(basename "$c")" == raw-tcp || "$(basename "$c")" == raw-ws ]] || wss+=("$c")
 done
 for cl in "${wss[@]}"; do
   read -r -a cmd <<< "$cl"

@@ -1,7 +1,8 @@
 // table.mjs — turns bench/run.sh's JSON lines into the markdown table:
 // the median of the repetitions per workload and client, and ratios
 // (uniws on backend X vs raw X; the best uniws vs node `ws` and plain TCP,
-// or TLS over TCP on wss). One table per transport (ws, wss) when the runs
+// or TLS over TCP on wss, and vs raw-ws, WebSocket with nothing else, where
+// it ran). One table per transport (ws, wss) when the runs
 // have more than one.
 //   node bench/table.mjs runs.jsonl "command that produced it"
 import fs from 'node:fs';
@@ -59,7 +60,8 @@ const conns = runs.find((r) => r.workload === 'conn')?.run.connections;
 const head = ['workload', ...labels,
   ...pairs.map(([u, raw]) => `${u} / ${raw}`),
   ...(uniws.length && labels.includes('node-ws') ? ['best uniws / node-ws'] : []),
-  ...(uniws.length && labels.includes(ceiling) ? [`best uniws / ${ceiling}`] : [])];
+  ...(uniws.length && labels.includes(ceiling) ? [`best uniws / ${ceiling}`] : []),
+  ...(uniws.length && labels.includes('raw-ws') ? ['best uniws / raw-ws'] : [])];
 const out = [];
 out.push(`| ${head.join(' | ')} |`);
 out.push(`|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
@@ -72,6 +74,7 @@ for (const row of rows) {
     ...pairs.map(([u, raw]) => ratio(get(row.w, u, row.f), get(row.w, raw, row.f), row.up))];
   if (uniws.length && labels.includes('node-ws')) line.push(ratio(best, get(row.w, 'node-ws', row.f), row.up));
   if (uniws.length && labels.includes(ceiling)) line.push(ratio(best, get(row.w, ceiling, row.f), row.up));
+  if (uniws.length && labels.includes('raw-ws')) line.push(ratio(best, get(row.w, 'raw-ws', row.f), row.up));
   out.push(`| ${line.join(' | ')} |`);
 }
 

@@ -65,6 +65,16 @@ static int parse_num(const char *s, long min, long max, long *out)
     return 0;
 }
 
+int uniws__bench_parse_baseline(uniws__bench_cfg *cfg, int argc, char **argv)
+{
+    int pr = uniws__bench_parse(cfg, argc, argv, NULL, NULL);
+    if (pr > 0) {
+        uniws__bench_usage(cfg->tool, NULL);
+        return 0;
+    }
+    return pr < 0 ? UNIWS__BENCH_EXIT_USAGE : -1;
+}
+
 int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char *const *extra,
                        const char **extra_val)
 {

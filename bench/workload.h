@@ -46,6 +46,10 @@ int uniws__bench_parse(uniws__bench_cfg *cfg, int argc, char **argv, const char 
                        const char **extra_val);
 /* Prints the common options' help to stdout. */
 void uniws__bench_usage(const char *tool, const char *extra_help);
+/* A baseline's command line (cfg->tool names it; no options of its own):
+ * -1 to go on, else the status to exit with (0 after --help's usage,
+ * UNIWS__BENCH_EXIT_USAGE for a bad option). */
+int uniws__bench_parse_baseline(uniws__bench_cfg *cfg, int argc, char **argv);
 /* Splits "ws://HOST:PORT/PATH" or "wss://..." into host, port (default 80
  * or 443) and path (default "/"). Returns 0 or -1. */
 int uniws__bench_split_url(const char *url, char *host, size_t host_size, int *port, char *path,
