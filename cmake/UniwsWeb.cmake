@@ -5,7 +5,7 @@
 # optimizer needs to find Debian's acorn when `node` is not Debian's own.
 #
 #   include(UniwsWeb)
-#   uniws_web_link(my_app [ASYNCIFY] [EXIT_RUNTIME])
+#   uniws_web_link(my_app [ASYNCIFY] [EXIT_RUNTIME] [INITIAL_MEMORY bytes])
 #
 # ASYNCIFY lets uniws_loop_run()/uniws_loop_run_once() wait exactly as they
 # do natively (docs/web.md); without it uniws_loop_run() hands the loop to
@@ -28,12 +28,15 @@ function(uniws_web_link target)
   if(NOT EMSCRIPTEN)
     return()
   endif()
-  cmake_parse_arguments(A "ASYNCIFY;EXIT_RUNTIME" "" "" ${ARGN})
+  cmake_parse_arguments(A "ASYNCIFY;EXIT_RUNTIME" "INITIAL_MEMORY" "" ${ARGN})
   target_link_options(${target} PRIVATE
     "-lwebsocket.js" "-sSINGLE_FILE=1" "-sALLOW_MEMORY_GROWTH=1")
   if(A_ASYNCIFY)
     # The conformance cases wait ~10 calls deep (case, helper, loop, poller).
     target_link_options(${target} PRIVATE "-sASYNCIFY=1" "-sASYNCIFY_STACK_SIZE=65536")
+  endif()
+  if(A_INITIAL_MEMORY)
+    target_link_options(${target} PRIVATE "-sINITIAL_MEMORY=${A_INITIAL_MEMORY}")
   endif()
   if(A_EXIT_RUNTIME)
     target_link_options(${target} PRIVATE "-sEXIT_RUNTIME=1")

@@ -96,13 +96,16 @@ EM_JS(void, uniws__web_wake_waiter, (void *p), {
 EM_JS(void, uniws__web_soon_init, (void), {
     if (Module['uniwsSoon'])
         return;
-    var s = Module['uniwsSoon'] = {
-        pending: new Set(), due: [], posted: false, held: 0, running: false
-    };
+    /* due: the queued turns, in order; a cancelled one is set to 0. An array
+     * of a few entries, not a Set: a Set that gains and loses its one entry
+     * on every message rehashes (a runtime call) each time. */
+    var s = Module['uniwsSoon'] = { due: [], posted: false, held: 0, running: false };
+    /* Looked up once: without -sASYNCIFY there is no such variable, and
+     * `typeof` of a missing one is a slow global lookup on every call. */
+    var asyncify = typeof Asyncify === 'object' && Asyncify ? Asyncify : null;
     var run = function(q) {
-        if (!s.pending.has(q) || ABORT)
+        if (!q || ABORT)
             return;
-        s.pending.delete(q);
         s.running = true;
         try {
             _uniws__web_soon_run(q);
@@ -147,20 +150,22 @@ EM_JS(void, uniws__web_soon_init, (void), {
         }
     };
     s.add = function(p) {
-        if (!s.pending.has(p)) {
-            s.pending.add(p);
+        if (s.due.indexOf(p) < 0)
             s.due.push(p);
-        }
         if (!s.held)
             s.post();
     };
-    s.cancel = function(p) { s.pending.delete(p); };
+    s.cancel = function(p) {
+        var i = s.due.indexOf(p);
+        if (i >= 0)
+            s.due[i] = 0;
+    };
     s.hold = function() { s.held++; };
     s.release = function() {
         if (--s.held > 0 || !s.due.length)
             return;
         try {
-            if (!s.running && !(typeof Asyncify === 'object' && Asyncify && Asyncify.currData))
+            if (!s.running && !(asyncify && asyncify.currData))
                 runDue();
         } finally {
             if (s.due.length)
