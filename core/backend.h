@@ -122,9 +122,10 @@ int uniws__stream_recv_deferred(uniws_socket *s, const void *data, size_t len);
 /* Outside the library: parses the kept bytes now (their events fire here).
  * Returns as uniws__stream_recv. */
 int uniws__stream_recv_resume(uniws_socket *s);
-/* A burst grew the backend's buffers: have backend->trim called once the
- * socket is quiet (the core's per-socket idle timer; one clock read, and a
- * timer start only when it is not armed). Loop thread. */
+/* A burst grew buffers (the backend's, or the core's kept rx / output
+ * chunks): let go of what is still unused, and call backend->trim, once the
+ * socket is quiet (the core's per-socket idle timer, core/rxbuf.c; one
+ * clock read, and a timer start only when it is not armed). Loop thread. */
 void uniws__stream_trim_later(uniws_socket *s);
 /* The transport ended: err is UNIWS_EDNS, UNIWS_EREFUSED, UNIWS_ETLS,
  * UNIWS_EPROXY, UNIWS_EIO, UNIWS_ETIMEOUT, or UNIWS_ERESET for an orderly

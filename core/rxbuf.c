@@ -73,7 +73,7 @@ int uniws__rxbuf_room(uniws_socket *s, size_t extra, uint64_t frame_left, int fi
  * fires early, waits out the rest. Re-arming it at every use cost a clock
  * read and two timer heap updates per write of a big frame's chunk (and per
  * write that drained a full burst chunk). */
-static void trim_touch(uniws_socket *s)
+void uniws__stream_trim_later(uniws_socket *s)
 {
     if (uniws__sock_done(s))
         return;
@@ -85,17 +85,7 @@ static void trim_touch(uniws_socket *s)
 void uniws__rxbuf_idle(uniws_socket *s)
 {
     if (s->msg_cap > RXBUF_KEEP)
-        trim_touch(s);
-}
-
-void uniws__rxbuf_trim_later(uniws_socket *s)
-{
-    trim_touch(s);
-}
-
-void uniws__stream_trim_later(uniws_socket *s)
-{
-    trim_touch(s);
+        uniws__stream_trim_later(s);
 }
 
 void uniws__rxbuf_release(uniws_socket *s)

@@ -112,7 +112,7 @@ int uniws__stream_recv_resume(uniws_socket *s)
         /* Kept for the next pass; an idle socket lets it go (rxbuf.c). */
         s->later = b;
         s->later_cap = cap;
-        uniws__rxbuf_trim_later(s);
+        uniws__stream_trim_later(s);
     } else {
         uniws__free(b);
     }

@@ -184,8 +184,6 @@ void uniws__rxbuf_init(uniws_socket *s);
 int uniws__rxbuf_room(uniws_socket *s, size_t extra, uint64_t frame_left, int fin);
 /* A message was delivered (or refused): a big buffer goes soon. */
 void uniws__rxbuf_idle(uniws_socket *s);
-/* Lets go of kept big buffers (rx and output) if still idle in a while. */
-void uniws__rxbuf_trim_later(uniws_socket *s);
 /* Frees the receive buffer now. */
 void uniws__rxbuf_release(uniws_socket *s);
 void uniws__rxbuf_cleanup(uniws_socket *s);

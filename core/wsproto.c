@@ -147,7 +147,7 @@ static int send_now(uniws_socket *s, uniws__chunk *c, const frame_head *f, int f
     uniws__life_frame_sent(s);
     uniws__life_tx(s, f->hl + sent);
     if (!rest)
-        uniws__rxbuf_trim_later(s); /* the kept chunk goes if no big frame follows */
+        uniws__stream_trim_later(s); /* the kept chunk goes if no big frame follows */
     return 1;
 }
 
@@ -183,7 +183,7 @@ static int write_through(uniws_socket *s, uniws__chunk *c, const frame_head *f, 
     uniws__life_frame_sent(s);
     uniws__life_tx(s, sent);
     if (sent == total)
-        uniws__rxbuf_trim_later(s); /* the kept chunk goes if no big frame follows */
+        uniws__stream_trim_later(s); /* the kept chunk goes if no big frame follows */
     return 1;
 }
 
@@ -440,7 +440,7 @@ void uniws__stream_out_consume(uniws_socket *s, size_t n)
     low = uniws__flow_drained(s);
     uniws__mutex_unlock(s->mu);
     if (trim)
-        uniws__rxbuf_trim_later(s); /* the kept chunk goes if no big frame follows */
+        uniws__stream_trim_later(s); /* the kept chunk goes if no big frame follows */
     if (low || more)
         uniws__sock_post(s);
     if (empty)
