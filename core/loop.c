@@ -116,11 +116,27 @@ int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
     return 0;
 }
 
+/* The iteration's time, read from the clock the first time it is needed:
+ * an iteration that needs none (no timers, no caller asking; on the web that
+ * is every message's turn) reads no clock, which is a call out to JavaScript
+ * there. Read later than the iteration's start, never earlier, so a timer
+ * still never fires early. */
+static uint64_t loop_now(uniws_loop *l)
+{
+    if (l->now_stale) {
+        l->now = uniws__plat_now_ms();
+        l->now_stale = 0;
+    }
+    return l->now;
+}
+
 static void run_timers(uniws_loop *l)
 {
+    if (l->heap_len == 0 && !l->spill)
+        return;
     /* Timers armed by callbacks for "now" run on the next iteration, so a
      * timer that re-arms itself with 0 cannot starve the poller. */
-    uint64_t now = l->now;
+    uint64_t now = loop_now(l);
     while (l->heap_len > 0 && l->heap[0]->due <= now) {
         uniws__timer *t = l->heap[0];
         uniws__timer_stop(l, t);
@@ -145,7 +161,7 @@ static void run_timers(uniws_loop *l)
 
 uint64_t uniws__loop_now(uniws_loop *l)
 {
-    return l->now;
+    return loop_now(l);
 }
 
 /* ---- fd watchers --------------------------------------------------------- */
@@ -423,7 +439,7 @@ int uniws_loop_run_once(uniws_loop *l, int timeout_ms)
         return UNIWS_EBUSY; /* re-entered from a callback */
     l->running = 1;
     l->thread = uniws__thread_self();
-    l->now = uniws__plat_now_ms();
+    l->now_stale = 1;
     /* Jobs first: teardowns and writes queued outside the loop. */
     uniws__loop_run_jobs(l);
     prepare(l);
@@ -433,7 +449,7 @@ int uniws_loop_run_once(uniws_loop *l, int timeout_ms)
     if (timeout_ms >= 0 && (t < 0 || timeout_ms < t))
         t = timeout_ms;
     int n = uniws__poller_wait(l->poller, l->events, 64, t);
-    l->now = uniws__plat_now_ms();
+    l->now_stale = 1; /* the wait may have taken a while */
     if (n > 0) {
         l->nevents = n;
         for (l->ievent = 0; l->ievent < l->nevents;) {

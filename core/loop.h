@@ -54,7 +54,7 @@ int uniws__timer_start(uniws_loop *loop, uniws__timer *t, uint64_t delay_ms);
 void uniws__timer_stop(uniws_loop *loop, uniws__timer *t);
 int uniws__timer_active(const uniws__timer *t);
 
-/* Monotonic milliseconds, cached once per loop iteration. */
+/* Monotonic milliseconds, read once per loop iteration, when first asked. */
 uint64_t uniws__loop_now(uniws_loop *loop);
 
 /* The backend's per-loop state (made by its loop_init on first use), or NULL. */

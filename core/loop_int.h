@@ -20,6 +20,7 @@ struct uniws_loop {
     size_t heap_len, heap_cap;
     uniws__timer *spill; /* timers the heap had no room for (out of memory) */
     uint64_t now;
+    int now_stale; /* `now` is from an earlier iteration: read the clock when asked */
     uniws__poll_event events[64];
     int nevents, ievent; /* the batch being dispatched */
     int stop;

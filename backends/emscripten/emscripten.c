@@ -128,6 +128,31 @@ EM_JS(int, uniws__em_send_text, (int id, const void *data, size_t len), {
 });
 /* clang-format on */
 
+/* Sends len bytes as a binary message. The engine copies what send() is
+ * given before it returns (undici frames it at once; a browser takes a copy
+ * for its network process), so a view of the wasm heap is enough, and the
+ * last one is kept: a program that sends from the same buffer again (as the
+ * JavaScript client reuses its one) makes no new view per message. A view
+ * is only reused over the current heap (growth replaces the ArrayBuffer).
+ * Returns 0, or -1 when the socket is gone. */
+/* clang-format off */
+EM_JS(int, uniws__em_send_binary, (int id, const void *data, size_t len), {
+    var ws = WS.sockets[id];
+    if (!ws)
+        return -1;
+    var v = Module['uniwsSendView'];
+    if (!v || v.byteOffset !== data || v.length !== len || v.buffer !== HEAPU8.buffer) {
+        v = HEAPU8.subarray(data, data + len);
+        if (typeof SharedArrayBuffer !== 'undefined' && v.buffer instanceof SharedArrayBuffer)
+            v = v.slice(); /* engines refuse views of shared memory */
+        else
+            Module['uniwsSendView'] = v;
+    }
+    ws.send(v);
+    return 0;
+});
+/* clang-format on */
+
 /* Creates the browser socket as emscripten_websocket_new() does (same id
  * table, so the rest of the library works on it), but catches what the
  * constructor throws: Node.js's undici rejects subprotocols that differ only
@@ -468,7 +493,7 @@ static int em_send(uniws_socket *s, uniws_msg_type type, const void *data, size_
     if (type == UNIWS_TEXT)
         r = uniws__em_send_text(e->id, data, len);
     else
-        r = emscripten_websocket_send_binary(e->id, (void *)data, (uint32_t)len);
+        r = uniws__em_send_binary(e->id, data, len);
     return r == 0 ? 0 : UNIWS_ECLOSED;
 }
 

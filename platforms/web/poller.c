@@ -26,9 +26,10 @@ struct uniws__poller {
     int driving;
     int (*step)(void *ctx);
     void *ctx;
-    int now_pending; /* a turn is queued with uniws__web_soon */
-    int waiting;     /* suspended in uniws__web_wait (Asyncify) */
-    long timer_id;   /* a pending turn for the next due timer, 0 when none */
+    int now_pending;  /* a turn is queued with uniws__web_soon */
+    int waiting;      /* suspended in uniws__web_wait (Asyncify) */
+    long timer_id;    /* a pending turn for the next due timer, 0 when none */
+    double timer_due; /* when that turn runs (emscripten_get_now() ms) */
 };
 
 /* 1 when the C stack may be suspended here: the build has Asyncify, no stack
@@ -273,14 +274,32 @@ static void schedule_now(uniws__poller *p)
     }
 }
 
-static void turn(uniws__poller *p)
+static void clear_timer(uniws__poller *p)
 {
-    if (!p->driving)
-        return;
     if (p->timer_id) {
         emscripten_clear_timeout(p->timer_id);
         p->timer_id = 0;
     }
+}
+
+/* A turn when the loop's next timer is due, in next ms. A pending browser
+ * timer that runs no later is kept: a turn that comes early finds nothing due
+ * and asks again. So a loop with a timer armed (an idle timeout, say) does not
+ * clear and set a browser timer on every message's turn. */
+static void schedule_timer(uniws__poller *p, int next)
+{
+    double due = emscripten_get_now() + next;
+    if (p->timer_id && p->timer_due <= due)
+        return;
+    clear_timer(p);
+    p->timer_id = emscripten_set_timeout(on_timer, next, p);
+    p->timer_due = due;
+}
+
+static void turn(uniws__poller *p)
+{
+    if (!p->driving)
+        return;
     int next = p->step(p->ctx);
     if (next < -1) {
         /* uniws_loop_run() would have returned: stop driving. */
@@ -291,7 +310,9 @@ static void turn(uniws__poller *p)
     if (p->woken || next == 0)
         schedule_now(p);
     else if (next > 0)
-        p->timer_id = emscripten_set_timeout(on_timer, next, p);
+        schedule_timer(p, next);
+    else
+        clear_timer(p); /* no timer left: no turn needed until a wake-up */
 }
 
 int uniws__poller_handoff(uniws__poller *p, int (*step)(void *ctx), void *ctx)
