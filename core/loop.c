@@ -87,12 +87,9 @@ void uniws__timer_stop(uniws_loop *l, uniws__timer *t)
     heap_down(l, l->heap[i]->heap_index);
 }
 
-int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
+/* Arms t for due, a time on the platform clock (uniws__plat_now_ms()). */
+static int timer_start_at(uniws_loop *l, uniws__timer *t, uint64_t due)
 {
-    /* From the clock, not the iteration's cached time: callbacks before this
-     * one may have taken a while (a close timeout fired a second early under
-     * Valgrind). */
-    uint64_t now = uniws__plat_now_ms();
     uniws__timer_stop(l, t);
     if (l->heap_len == l->heap_cap) {
         size_t cap = l->heap_cap ? l->heap_cap * 2 : 16;
@@ -100,7 +97,7 @@ int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
         if (!h) {
             /* Out of memory: a timeout must not be lost (a close or connect
              * would wait forever), so the timer waits in the spill list. */
-            t->due = now + delay_ms;
+            t->due = due;
             t->heap_index = SPILLED;
             t->spill_next = l->spill;
             l->spill = t;
@@ -109,11 +106,25 @@ int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
         l->heap = h;
         l->heap_cap = cap;
     }
-    t->due = now + delay_ms;
+    t->due = due;
     t->heap_index = l->heap_len;
     l->heap[l->heap_len++] = t;
     heap_up(l, t->heap_index);
     return 0;
+}
+
+int uniws__timer_start(uniws_loop *l, uniws__timer *t, uint64_t delay_ms)
+{
+    /* From the clock, not the iteration's cached time: callbacks before this
+     * one may have taken a while (a close timeout fired a second early under
+     * Valgrind). */
+    return timer_start_at(l, t, uniws__plat_now_ms() + delay_ms);
+}
+
+int uniws__timer_start_grain(uniws_loop *l, uniws__timer *t, uint64_t after, uint64_t grain_ms)
+{
+    uint64_t due = after + grain_ms - 1;
+    return timer_start_at(l, t, due - due % grain_ms);
 }
 
 /* The iteration's time, read from the clock the first time it is needed:

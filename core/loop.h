@@ -51,6 +51,12 @@ void uniws__timer_init(uniws__timer *t, uniws__timer_cb cb, void *data);
  * heap cannot grow (out of memory) the timer waits in a spill list instead, so
  * no caller loses a timeout. */
 int uniws__timer_start(uniws_loop *loop, uniws__timer *t, uint64_t delay_ms);
+/* (Re)arms t for the first multiple of grain_ms (> 0) at or after the time
+ * `after` (the loop's clock, as uniws__loop_now() reads it). For timers that
+ * need not be exact (letting idle buffers go): the many sockets a burst
+ * leaves idle at nearly the same time then fall due together, and one
+ * wake-up serves them all instead of one wake-up per socket. */
+int uniws__timer_start_grain(uniws_loop *loop, uniws__timer *t, uint64_t after, uint64_t grain_ms);
 void uniws__timer_stop(uniws_loop *loop, uniws__timer *t);
 int uniws__timer_active(const uniws__timer *t);
 
