@@ -51,6 +51,36 @@ static void timers_fire_in_due_order(void **state)
     assert_int_equal(uniws_loop_free(loop), 0);
 }
 
+/* Grain timers (idle trims): armed at different times within one grain,
+ * they fall due together on the next grain mark at or after `after`, never
+ * before it, and fire in the same loop iteration. */
+static void grain_timers_fall_due_together(void **state)
+{
+    (void)state;
+    uniws_loop *loop;
+    assert_int_equal(uniws_loop_new(&loop), 0);
+    uniws__timer a, b;
+    uniws__timer_init(&a, on_timer, (void *)1);
+    uniws__timer_init(&b, on_timer, (void *)2);
+    norder = 0;
+    uint64_t now = uniws__plat_now_ms();
+    uint64_t base = now - now % 50 + 50; /* a grain mark ahead */
+    assert_int_equal(uniws__timer_start_grain(loop, &a, base + 1, 50), 0);
+    assert_int_equal(uniws__timer_start_grain(loop, &b, base + 37, 50), 0);
+    assert_true(a.due == base + 50 && b.due == base + 50);
+    /* A time on a mark is its own mark. */
+    uniws__timer c;
+    uniws__timer_init(&c, on_timer, (void *)3);
+    assert_int_equal(uniws__timer_start_grain(loop, &c, base + 100, 50), 0);
+    assert_true(c.due == base + 100);
+    uniws__timer_stop(loop, &c);
+    while (norder < 2)
+        assert_true(uniws_loop_run_once(loop, 500) >= 0);
+    assert_true(uniws__plat_now_ms() >= base + 50);
+    assert_int_equal(norder, 2);
+    assert_int_equal(uniws_loop_free(loop), 0);
+}
+
 /* An allocator whose realloc always fails: the timer heap cannot grow. */
 static void *no_realloc(void *p, size_t n)
 {
@@ -265,6 +295,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(timers_fire_in_due_order),
+        cmocka_unit_test(grain_timers_fall_due_together),
         cmocka_unit_test(timers_survive_out_of_memory),
         cmocka_unit_test(job_from_other_thread_wakes_blocking_loop),
         cmocka_unit_test(fd_watcher_and_embedding_fd),
