@@ -77,8 +77,9 @@
  * as long as curl takes to mask and encrypt a window, a few ms at most).
  * Every call ends with curl flushing what it encoded, so through TLS each
  * window ends in a part-filled record: 256 KiB windows cost 3 more records
- * (and sends) per MiB than one call per message, and 4-9 % of the
- * throughput of 1 MiB x 4 over wss; 1 MiB windows cost neither. */
+ * (and sends) per MiB than one call per message, and about 4 % of the
+ * throughput of 1 MiB x 4 over wss (up to 9 %); 1 MiB windows cost
+ * neither. */
 #define TX_WINDOW (1024u * 1024u)
 /* One read from a direct connection (see direct_read); the buffer belongs to
  * the multi handle, like curl's own (CURLOPT_BUFFERSIZE). The core gets it
