@@ -172,26 +172,33 @@ int uniws__stream_recv_into(uniws_socket *s, size_t n);
  * header's worth, so that the next big frame's payload can be read into
  * place too. */
 size_t uniws__stream_recv_limit(uniws_socket *s);
-/* Reads a stream socket into the core (core/stream_read.c, where the
- * platform has sockets): one recv() per call on the non-blocking socket fd,
- * into the message buffer while a big frame arrives (receive-into), a frame
- * header's worth when uniws__stream_recv_limit() asks for it, else into the
- * backend's buffer. What went into the buffer is handed to the core in
- * slices, the first one small (1 KiB) and then 64 KiB at a time, and after
- * each slice answer() writes what the core queued: the first answers leave
- * while the rest is handled, and the peer has work meanwhile instead of
- * waiting for all of a big read's answers in one write. */
+/* Reads a stream into the core (core/stream_read.c, where the platform has
+ * sockets): one read per call, into the message buffer while a big frame
+ * arrives (receive-into), a frame header's worth when
+ * uniws__stream_recv_limit() asks for it, else into the backend's buffer.
+ * The stream is a non-blocking socket (fd, read with the platform's recv())
+ * or whatever the backend's read() gives: a TLS connection's decrypted
+ * input. What went into the buffer is handed to the core in slices, the
+ * first one small (1 KiB) and then 64 KiB at a time, and after each slice
+ * answer() writes what the core queued: the first answers leave while the
+ * rest is handled, and the peer has work meanwhile instead of waiting for
+ * all of a big read's answers in one write. */
 typedef struct uniws__stream_reader {
     uint8_t *buf; /* the backend's read buffer, cap bytes (owned by the backend) */
     size_t cap;
-    int drop; /* the core wants no more input: read into buf and discard it */
+    int drop;     /* the core wants no more input: read into buf and discard it */
+    uniws__fd fd; /* the socket to recv() from, when read is NULL */
+    /* One read of at most cap bytes into p, non-blocking: returns a
+     * UNIWS__RECV_* value and sets *got and *err as uniws__sock_recv()
+     * does (core/platform.h). */
+    int (*read)(void *ctx, void *p, size_t cap, size_t *got, int *err);
     /* After each slice (refused: the core refused it and wants no more
      * input; the rest of the read is dropped): write what the core queued.
      * Returns 0 to go on, nonzero when the socket is no longer the
-     * backend's to use (it failed, or the core let go of it): s and fd are
-     * not touched again. */
+     * backend's to use (it failed, or the core let go of it): s and the
+     * stream are not touched again. */
     int (*answer)(void *ctx, int refused);
-    void *ctx;
+    void *ctx; /* for read and answer */
 } uniws__stream_reader;
 /* Returns UNIWS__READ_MORE (bytes went in, each slice was answered; the
  * socket may hold more), _STOP (answer() said stop), _AGAIN (nothing to read
@@ -207,7 +214,7 @@ enum {
     UNIWS__READ_RESET,
     UNIWS__READ_ERROR
 };
-int uniws__stream_read(uniws_socket *s, uniws__fd fd, const uniws__stream_reader *r, int *err);
+int uniws__stream_read(uniws_socket *s, const uniws__stream_reader *r, int *err);
 
 /* ---- connect timings (uniws_stats, lifecycle) ---- */
 /* Connect phases a backend sees end (loop thread): the first mark of each

@@ -15,8 +15,12 @@
 #include "core/lifecycle.h"
 #include "core/socket.h"
 
-/* Frames with less than this left come through the backend's read buffer:
- * one read there serves many small frames. */
+/* Frames smaller than this come through the backend's read buffer: one read
+ * there serves many small frames. A bigger frame's payload goes into place
+ * to its last byte (its next header is read alone, see
+ * uniws__stream_recv_limit): a stream that gives a few KiB per read (TLS
+ * gives one record, 16 KiB at most) would otherwise copy a frame's last
+ * 64 KiB. */
 #define RXINTO_MIN (64u * 1024)
 /* A buffer that has to grow grows by at least this much (and at least
  * doubles), so a big frame costs a few reads, not one per 64 KiB. */
@@ -25,8 +29,7 @@
 size_t uniws__stream_recv_room(uniws_socket *s, uint8_t **p)
 {
     if (uniws__sock_done(s) || !s->hs_done || !s->in_frame || s->close_received ||
-        s->fh.opcode >= 8 || (uniws__parts_on(s) && !s->frag_compressed) ||
-        s->remaining < RXINTO_MIN)
+        s->fh.opcode >= 8 || (uniws__parts_on(s) && !s->frag_compressed) || s->fh.len < RXINTO_MIN)
         return 0;
     size_t left = s->remaining > SIZE_MAX / 4 ? SIZE_MAX / 4 : (size_t)s->remaining;
     size_t room = s->msg_cap > s->msg_len + 1 ? s->msg_cap - s->msg_len - 1 : 0;

@@ -1,11 +1,11 @@
 /*
- * stream_read.c — reading a stream socket into the core, for the backends
- * that read their connection's socket themselves (lws on ws://, curl on
- * plain TCP): where each read goes (receive-into, a lone frame header, or
- * the backend's buffer; core/rxinto.c decides), and handing a read over in
+ * stream_read.c — reading a stream into the core, for the backends that
+ * read their connection themselves (lws and curl, on ws:// and through
+ * TLS): where each read goes (receive-into, a lone frame header, or the
+ * backend's buffer; core/rxinto.c decides), and handing a read over in
  * slices, each answered by one write. Built only where the platform has
- * sockets (not the web); the recv() itself is the platform's
- * (platforms/<name>/sockread.c).
+ * sockets (not the web); the recv() is the platform's
+ * (platforms/<name>/sockread.c), a TLS read the backend's.
  *
  * Why slices: a read of many small frames (64 echoes of 4 KiB in flight:
  * 256 KiB at once) handed over whole made the core queue all their answers
@@ -21,7 +21,7 @@
 #define SLICE_FIRST 1024u
 #define SLICE_NEXT  (64u * 1024u)
 
-int uniws__stream_read(uniws_socket *s, uniws__fd fd, const uniws__stream_reader *r, int *err)
+int uniws__stream_read(uniws_socket *s, const uniws__stream_reader *r, int *err)
 {
     uint8_t *p = r->buf, *room_p = NULL;
     size_t cap = r->cap, got = 0;
@@ -34,7 +34,9 @@ int uniws__stream_read(uniws_socket *s, uniws__fd fd, const uniws__stream_reader
         if (limit < cap)
             cap = limit;
     }
-    switch (uniws__sock_recv(fd, p, cap, &got, err)) {
+    int rc =
+        r->read ? r->read(r->ctx, p, cap, &got, err) : uniws__sock_recv(r->fd, p, cap, &got, err);
+    switch (rc) {
     case UNIWS__RECV_OK:
         break;
     case UNIWS__RECV_AGAIN:

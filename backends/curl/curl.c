@@ -846,9 +846,13 @@ static int direct_read(cws_sock *k, uniws__fd fd)
     cws_multi *m = k->m;
     if (!m->rxbuf && !(m->rxbuf = uniws__malloc(RX_BUF)))
         return 0; /* curl reads it, as it does without the direct path */
-    uniws__stream_reader r = {
-        .buf = m->rxbuf, .cap = RX_BUF, .drop = k->rx_closed, .answer = direct_answer, .ctx = k};
-    int e = 0, rc = uniws__stream_read(k->s, fd, &r, &e);
+    uniws__stream_reader r = {.buf = m->rxbuf,
+                              .cap = RX_BUF,
+                              .drop = k->rx_closed,
+                              .fd = fd,
+                              .answer = direct_answer,
+                              .ctx = k};
+    int e = 0, rc = uniws__stream_read(k->s, &r, &e);
     if (rc == UNIWS__READ_END)
         return 0; /* curl reads the end too and ends the transfer */
     if (rc == UNIWS__READ_RESET || rc == UNIWS__READ_ERROR) {
@@ -908,27 +912,51 @@ static SSL *tls_handle(cws_sock *k)
     return k->ssl;
 }
 
+/* One SSL_read() for core/stream_read.c. Anything but "no more for now"
+ * (the end, a failure, a write OpenSSL needs) is left to curl, which reads
+ * it again from OpenSSL and ends the transfer as before: it reads as the
+ * end here. */
+static int tls_recv(void *ctx, void *p, size_t cap, size_t *got, int *err)
+{
+    cws_sock *k = ctx;
+    *err = 0;
+    ERR_clear_error();
+    int n = SSL_read(k->ssl, p, cap > INT_MAX ? INT_MAX : (int)cap);
+    if (n > 0) {
+        *got = (size_t)n;
+        return UNIWS__RECV_OK;
+    }
+    return SSL_get_error(k->ssl, n) == SSL_ERROR_WANT_READ ? UNIWS__RECV_AGAIN : UNIWS__RECV_END;
+}
+
+/* After each slice: what the core answered went to curl_ws_send() as it
+ * was queued (events fire here, outside curl). Returns nonzero once k is
+ * no longer ours. */
+static int tls_answer(void *ctx, int refused)
+{
+    cws_sock *k = ctx;
+    if (refused)
+        k->rx_closed = 1; /* as in on_write: input after that is dropped */
+    return !k->m || k->finished;
+}
+
 /* Reads what TLS has for k until OpenSSL wants more from the socket, into
- * the core (events fire here, outside curl: what they send goes to
- * curl_ws_send() at once). Returns 1 when the input was taken, 0 when curl
- * must look: no handle to read (then never again), no buffer, or anything
- * but "no more for now" (the end, a failure, a write OpenSSL needs). */
+ * the core (core/stream_read.c: the rest of a big frame straight into the
+ * message buffer, else into the multi handle's buffer). Returns 1 when the
+ * input was taken, 0 when curl must look: no handle to read (then never
+ * again), no buffer, or anything but "no more for now". */
 static int tls_read(cws_sock *k)
 {
     cws_multi *m = k->m;
-    SSL *ssl = tls_handle(k);
-    if (!ssl || (!m->rxbuf && !(m->rxbuf = uniws__malloc(RX_BUF))))
+    if (!tls_handle(k) || (!m->rxbuf && !(m->rxbuf = uniws__malloc(RX_BUF))))
         return 0;
+    uniws__stream_reader r = {
+        .buf = m->rxbuf, .cap = RX_BUF, .read = tls_recv, .answer = tls_answer, .ctx = k};
     for (;;) {
-        ERR_clear_error();
-        int n = SSL_read(ssl, m->rxbuf, (int)RX_BUF);
-        if (n <= 0)
-            return SSL_get_error(ssl, n) == SSL_ERROR_WANT_READ;
-        /* After the core refused input (as in on_write) the rest is dropped. */
-        if (!k->rx_closed && uniws__stream_recv(k->s, m->rxbuf, (size_t)n) < 0)
-            k->rx_closed = 1;
-        if (!k->m || k->finished)
-            return 1; /* the core let go of the socket (destroy() zeroes k) */
+        r.drop = k->rx_closed;
+        int e = 0, rc = uniws__stream_read(k->s, &r, &e);
+        if (rc != UNIWS__READ_MORE)
+            return rc == UNIWS__READ_STOP || rc == UNIWS__READ_AGAIN;
     }
 }
 

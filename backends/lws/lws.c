@@ -705,8 +705,9 @@ static int read_plain(lws_sock *p)
     if (!ll->rxbuf && !(ll->rxbuf = uniws__malloc(CHUNK)))
         return 0; /* lws reads it, into its own buffer */
     plain_read c = {p, wsi};
-    uniws__stream_reader r = {.buf = ll->rxbuf, .cap = CHUNK, .answer = plain_answer, .ctx = &c};
-    int e = 0, rc = uniws__stream_read(p->s, fd, &r, &e);
+    uniws__stream_reader r = {
+        .buf = ll->rxbuf, .cap = CHUNK, .fd = fd, .answer = plain_answer, .ctx = &c};
+    int e = 0, rc = uniws__stream_read(p->s, &r, &e);
     return rc == UNIWS__READ_MORE || rc == UNIWS__READ_STOP || rc == UNIWS__READ_AGAIN;
 }
 
@@ -970,6 +971,44 @@ static int write_tls(lws_sock *p, struct lws *wsi)
     return 0;
 }
 
+/* wss:// input: lws hands RAW_RX the encrypted bytes, they go into TLS
+ * (backends/lws/tls.c), and what TLS decrypts is read into the core as
+ * ws:// input is (core/stream_read.c): the rest of a big frame straight
+ * into the message buffer, else through rbuf in slices, what the core
+ * answered written after each one. */
+typedef struct tls_input {
+    lws_sock *p;
+    struct lws *wsi;
+    char msg[200]; /* why TLS failed */
+} tls_input;
+
+static int tls_recv(void *ctx, void *buf, size_t cap, size_t *got, int *err)
+{
+    tls_input *c = ctx;
+    *err = 0;
+    long n = uniws__lwstls_read(c->p->tls, buf, cap, c->msg, sizeof c->msg);
+    if (n > 0) {
+        *got = (size_t)n;
+        return UNIWS__RECV_OK;
+    }
+    if (n == 0)
+        return UNIWS__RECV_AGAIN;
+    return n == UNIWS_ERESET ? UNIWS__RECV_END : UNIWS__RECV_ERROR;
+}
+
+/* Returns nonzero once the socket is gone (the core let go of it, or the
+ * write failed). */
+static int tls_answer(void *ctx, int refused)
+{
+    tls_input *c = ctx;
+    lws_sock *p = c->p;
+    if (lws_wsi_user(c->wsi) != p)
+        return 1; /* the core let go of the socket */
+    if (refused)
+        p->rx_done = 1;
+    return write_tls(p, c->wsi) < 0 || lws_wsi_user(c->wsi) != p;
+}
+
 static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
 {
     uniws_socket *s = p->s;
@@ -983,7 +1022,7 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
         return write_plain(p, wsi);
     }
 
-    char msg[200] = "";
+    tls_input c = {p, wsi, ""};
     if (uniws__lwstls_put(p->tls, in, len) < 0) {
         detach(p);
         end(p, UNIWS_ENOMEM, "out of memory for TLS input");
@@ -992,10 +1031,10 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
     if (p->open)
         tls_touch(p); /* a burst of input grows the buffers too */
     if (!p->open) {
-        int r = uniws__lwstls_handshake(p->tls, msg, sizeof msg);
+        int r = uniws__lwstls_handshake(p->tls, c.msg, sizeof c.msg);
         if (r < 0) {
             detach(p);
-            end(p, UNIWS_ETLS, msg);
+            end(p, UNIWS_ETLS, c.msg);
             return -1;
         }
         if (r == 0) {
@@ -1008,27 +1047,29 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
         if (lws_wsi_user(wsi) != p)
             return -1;
     }
+    uniws__stream_reader r = {.buf = p->ll->rbuf,
+                              .cap = sizeof p->ll->rbuf,
+                              .read = tls_recv,
+                              .answer = tls_answer,
+                              .ctx = &c};
     for (;;) {
-        long n = uniws__lwstls_read(p->tls, p->ll->rbuf, sizeof p->ll->rbuf, msg, sizeof msg);
-        if (n == 0)
-            break;
-        if (n < 0) {
-            detach(p);
-            if (n == UNIWS_ERESET && uniws_ready_state(s) == UNIWS_CONNECTING &&
-                uniws__lwstls_cert_asked(p->tls))
-                end(p, UNIWS_ETLS, NO_CLIENT_CERT);
-            else
-                end(p, n == UNIWS_ERESET ? UNIWS_ERESET : UNIWS_ETLS,
-                    n == UNIWS_ERESET ? NULL : msg);
+        r.drop = p->rx_done;
+        int e = 0, rc = uniws__stream_read(s, &r, &e);
+        if (rc == UNIWS__READ_MORE)
+            continue;
+        if (rc == UNIWS__READ_STOP)
             return -1;
-        }
-        int r = uniws__stream_recv(s, p->ll->rbuf, (size_t)n);
-        if (lws_wsi_user(wsi) != p)
-            return -1;
-        if (r < 0) {
-            p->rx_done = 1;
+        if (rc == UNIWS__READ_AGAIN)
             break;
-        }
+        detach(p);
+        if (rc == UNIWS__READ_END && uniws_ready_state(s) == UNIWS_CONNECTING &&
+            uniws__lwstls_cert_asked(p->tls))
+            end(p, UNIWS_ETLS, NO_CLIENT_CERT);
+        else if (rc == UNIWS__READ_END)
+            end(p, UNIWS_ERESET, NULL);
+        else
+            end(p, UNIWS_ETLS, c.msg);
+        return -1;
     }
     /* TLS may have answered something, the core may have too: it leaves
      * now, as on ws://, not after a writable round trip. */

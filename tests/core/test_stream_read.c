@@ -4,7 +4,9 @@
  * reads the other end as a backend would. Checks the slicing (first 1 KiB,
  * then 64 KiB, each slice answered before the next is handed over), where a
  * read goes (receive-into, a lone frame header, the backend's buffer), drop,
- * stop, refusal, and the outcomes of the recv() (again, end, reset). */
+ * stop, refusal, and the outcomes of the recv() (again, end, reset); and
+ * the same through a backend's own read function (a TLS connection's
+ * decrypted input), here a stream in memory given out a record at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,7 +36,14 @@ typedef struct fx {
     /* answer hook */
     int calls, refused_calls, stop_at;
     int messages_at_call[16];
+    /* mem_read: a stream in memory, at most MEM_RECORD bytes per read, then
+     * mem_rc (with mem_err) */
+    const uint8_t *mem;
+    size_t mem_len, mem_off;
+    int mem_rc, mem_err, mem_reads;
 } fx;
+
+#define MEM_RECORD 16384u
 
 static void on_open(uniws_socket *s, void *ud)
 {
@@ -71,7 +80,35 @@ static int do_read(fx *f, int drop)
 {
     uniws__stream_reader r = {.buf = f->buf, .cap = BUF, .drop = drop, .answer = answer, .ctx = f};
     int err = 0;
-    return uniws__stream_read(f->s, (uniws__fd)f->fd[0], &r, &err);
+    r.fd = (uniws__fd)f->fd[0];
+    return uniws__stream_read(f->s, &r, &err);
+}
+
+static int mem_read(void *ctx, void *p, size_t cap, size_t *got, int *err)
+{
+    fx *f = ctx;
+    f->mem_reads++;
+    if (f->mem_off == f->mem_len) {
+        *err = f->mem_err;
+        return f->mem_rc;
+    }
+    size_t n = f->mem_len - f->mem_off;
+    if (n > cap)
+        n = cap;
+    if (n > MEM_RECORD)
+        n = MEM_RECORD;
+    memcpy(p, f->mem + f->mem_off, n);
+    f->mem_off += n;
+    *got = n;
+    return UNIWS__RECV_OK;
+}
+
+static int do_mem_read(fx *f, int *err)
+{
+    uniws__stream_reader r = {
+        .buf = f->buf, .cap = BUF, .read = mem_read, .answer = answer, .ctx = f};
+    r.fd = (uniws__fd)-1;
+    return uniws__stream_read(f->s, &r, err);
 }
 
 static void put(fx *f, const void *p, size_t n)
@@ -297,11 +334,58 @@ static void test_reset(void **state)
     usleep(20000);
     uniws__stream_reader r = {.buf = f->buf, .cap = BUF, .answer = answer, .ctx = f};
     int err = 0;
-    assert_int_equal(uniws__stream_read(f->s, (uniws__fd)c, &r, &err), UNIWS__READ_RESET);
+    r.fd = (uniws__fd)c;
+    assert_int_equal(uniws__stream_read(f->s, &r, &err), UNIWS__READ_RESET);
     assert_int_not_equal(err, 0);
     assert_int_equal(f->calls, 0);
     close(c);
     close(l);
+}
+
+/* Through a read function: a small frame and then a big one given out
+ * 16 KiB at a time; the big frame's rest is read into the message buffer
+ * (the backend's buffer is not written), and the function's outcomes
+ * (nothing now, the end, a failure with its code) come back as the reads'. */
+static void test_read_fn(void **state)
+{
+    fx *f = *state;
+    const size_t len = 150 * 1024;
+    uint8_t *st = malloc(12 + 10 + len);
+    assert_non_null(st);
+    size_t n = frame_hdr(st, 1, 10);
+    memset(st + n, 'a', 10);
+    n += 10;
+    size_t hl = frame_hdr(st + n, 2, len);
+    memset(st + n + hl, 'b', len);
+    f->mem = st;
+    f->mem_len = n + hl + len;
+    f->mem_rc = UNIWS__RECV_AGAIN;
+    int err = 0, reads = 0;
+    while (f->messages < 2 && reads < 100) {
+        assert_int_equal(do_mem_read(f, &err), UNIWS__READ_MORE);
+        reads++;
+        if (reads == 1) {
+            /* The first record: the small message and the big one's start. */
+            assert_int_equal(f->messages, 1);
+            assert_int_equal(f->last_len, 10);
+            memset(f->buf, 0xA5, BUF);
+        }
+    }
+    assert_int_equal(f->messages, 2);
+    assert_int_equal(f->last_len, len);
+    for (size_t i = 0; i < BUF; i++)
+        if (f->buf[i] != 0xA5)
+            fail_msg("byte %zu of the backend's buffer was written", i);
+    assert_int_equal(f->mem_off, f->mem_len);
+    assert_int_equal(do_mem_read(f, &err), UNIWS__READ_AGAIN);
+    f->mem_rc = UNIWS__RECV_END;
+    assert_int_equal(do_mem_read(f, &err), UNIWS__READ_END);
+    f->mem_rc = UNIWS__RECV_ERROR;
+    f->mem_err = 42;
+    assert_int_equal(do_mem_read(f, &err), UNIWS__READ_ERROR);
+    assert_int_equal(err, 42);
+    assert_int_equal(f->errors, 0);
+    free(st);
 }
 
 int main(void)
@@ -314,6 +398,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_fn, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
