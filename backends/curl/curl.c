@@ -138,6 +138,8 @@ struct cws_sock {
     int set_proxy;       /* we gave curl the proxy (else curl may have read one itself) */
     int direct;          /* output goes straight to the socket (see take_output) */
     void *ssl;           /* curl's OpenSSL handle, input read through it (tls_read), or NULL */
+    int tls_out;         /* the core's frames go out through ssl as they are (tls_flush) */
+    size_t tls_wlen;     /* an SSL_write() of this many bytes must be repeated, else 0 */
     int ssl_checked;     /* ssl was looked up (once the upgrade was reported) */
     uniws__fd direct_fd; /* that socket while curl has it open, else NO_FD */
     unsigned flushed_pass; /* the curl pass in which on_write last flushed */
@@ -169,6 +171,8 @@ static int direct_read(cws_sock *k, uniws__fd fd);
 #ifdef UNIWS_CURL_OPENSSL
 static int reads_tls(const cws_sock *k);
 static int tls_read(cws_sock *k);
+static SSL *tls_handle(cws_sock *k);
+static void tls_flush(cws_sock *k);
 #endif
 static void process_done(cws_multi *m);
 static void later_run(cws_multi *m);
@@ -752,8 +756,23 @@ static void take_output(cws_sock *k)
 {
     long used = 0;
     const char *env = getenv("UNIWS_CURL_DIRECT");
-    if (!k->plain || (env && strcmp(env, "0") == 0))
-        return; /* UNIWS_CURL_DIRECT=0: every byte through curl (docs/backends.md) */
+    if (env && strcmp(env, "0") == 0)
+        return; /* every byte through curl (docs/backends.md) */
+    if (!k->plain) {
+#ifdef UNIWS_CURL_OPENSSL
+        /* Through TLS, where its input is read with SSL_read() (tls_read),
+         * the core's frames go out with SSL_write() on the same handle. */
+        SSL *ssl = tls_handle(k);
+        if (ssl) {
+            /* A repeated write may start at a moved buffer: the core's
+             * queue keeps the bytes, not always their place. */
+            SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+            k->tls_out = 1;
+            uniws__stream_writes_frames(k->s);
+        }
+#endif
+        return;
+    }
     if (!k->set_proxy &&
         (curl_easy_getinfo(k->easy, CURLINFO_USED_PROXY, &used) != CURLE_OK || used))
         return;
@@ -955,8 +974,66 @@ static int tls_read(cws_sock *k)
     for (;;) {
         r.drop = k->rx_closed;
         int e = 0, rc = uniws__stream_read(k->s, &r, &e);
-        if (rc != UNIWS__READ_MORE)
-            return rc == UNIWS__READ_STOP || rc == UNIWS__READ_AGAIN;
+        if (rc == UNIWS__READ_MORE)
+            continue;
+        if (rc == UNIWS__READ_AGAIN && k->tls_wlen && k->m && !k->finished)
+            flush_out(k); /* a write waited for input (WANT_READ) */
+        return rc == UNIWS__READ_STOP || rc == UNIWS__READ_AGAIN;
+    }
+}
+
+/* Writes the core's queue with SSL_write() on curl's handle, a chunk of the
+ * queue per call, until it is empty or the socket is full. After
+ * WANT_WRITE (or WANT_READ: a renegotiation) OpenSSL has taken part of the
+ * bytes and wants the same ones again, at least as many: nothing was
+ * consumed, so the queue still starts with them, and its first chunk only
+ * grows. Makes no curl calls. */
+static void tls_flush(cws_sock *k)
+{
+    SSL *ssl = k->ssl;
+    for (;;) {
+        const uint8_t *d;
+        size_t n = uniws__stream_out_peek(k->s, &d);
+        if (n > TX_WINDOW)
+            n = TX_WINDOW; /* see TX_WINDOW; never below tls_wlen, which is at most that */
+        if (n == 0 || n < k->tls_wlen) {
+            if (n == 0 && !k->tls_wlen) {
+                k->want_out = 0;
+                want_writable(k, 0);
+            } else {
+                send_failed(k, UNIWS_EIO, "TLS write: the queued bytes changed under a write");
+            }
+            return;
+        }
+        ERR_clear_error();
+        int w = SSL_write(ssl, d, (int)n), err = errno;
+        if (w > 0) {
+            k->tls_wlen = 0;
+            uniws__stream_out_consume(k->s, (size_t)w);
+            if (!k->m || k->finished)
+                return; /* the core let go of the socket (destroy() zeroes k) */
+            continue;
+        }
+        int e = SSL_get_error(ssl, w);
+        if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+            /* WANT_READ: tls_read() writes again once input came. */
+            k->tls_wlen = n;
+            k->want_out = 1;
+            want_writable(k, e == SSL_ERROR_WANT_WRITE);
+            return;
+        }
+        char msg[160];
+        unsigned long ec = ERR_peek_error();
+        if (e == SSL_ERROR_SYSCALL && !ec) {
+            snprintf(msg, sizeof msg, "write failed: %s", strerror(err));
+            send_failed(k, err == EPIPE || err == ECONNRESET ? UNIWS_ERESET : UNIWS_EIO, msg);
+        } else {
+            char why[120] = "";
+            ERR_error_string_n(ec, why, sizeof why);
+            snprintf(msg, sizeof msg, "TLS write failed: %s", ec ? why : "unknown error");
+            send_failed(k, UNIWS_ETLS, msg);
+        }
+        return;
     }
 }
 
@@ -1122,8 +1199,8 @@ static int cws_send_now(uniws_socket *s, int fin, int opcode, const uint8_t *dat
     cws_sock *k = uniws__sock_priv(s);
     cws_tx *t = &k->tx;
     *sent = 0;
-    if (!k->m || k->m->in_curl || !k->upgraded || k->finished || k->direct || k->oom || t->active ||
-        len == 0)
+    if (!k->m || k->m->in_curl || !k->upgraded || k->finished || k->direct || k->tls_out ||
+        k->oom || t->active || len == 0)
         return 0;
     uniws__frame_hdr h;
     memset(&h, 0, sizeof h);
@@ -1190,6 +1267,12 @@ static void flush_out(cws_sock *k)
         direct_flush(k);
         return;
     }
+#ifdef UNIWS_CURL_OPENSSL
+    if (k->tls_out) {
+        tls_flush(k);
+        return;
+    }
+#endif
     for (;;) {
         if (!k->tx.active) {
             int b = tx_begin(k);
