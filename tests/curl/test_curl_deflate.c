@@ -1,10 +1,12 @@
 /*
  * test_curl_deflate.c — permessage-deflate over the curl backend against an
- * independent server (npm `ws`, deflate_server.mjs). On ws:// the backend
- * writes the core's compressed frames itself; where libcurl frames the output
- * (it cannot send RSV1) the core queues it uncompressed (RFC 7692 allows it).
- * The server's compressed answers go through the core's inflater either way.
- * Every echo must come back byte for byte.
+ * independent server (npm `ws`, deflate_server.mjs), on ws:// and wss://.
+ * Where the backend writes the core's frames itself (ws://; wss:// through
+ * curl's OpenSSL handle) they go out compressed; where libcurl frames the
+ * output (UNIWS_CURL_DIRECT=0: the test curl.deflate-framed) it cannot send
+ * RSV1 and the core queues them uncompressed (RFC 7692 allows it): the
+ * stats' wire bytes tell which. The server's compressed answers go through
+ * the core's inflater either way. Every echo must come back byte for byte.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@ typedef struct run {
     int *types;
     int opened, closed, clean, bad;
     char ext[128];
+    uniws_stats st; /* when the last echo came */
 } run;
 
 static void on_open(uniws_socket *s, void *ud)
@@ -49,8 +52,10 @@ static void on_message(uniws_socket *s, const uniws_message *m, void *ud)
         fprintf(stderr, "echo %zu differs (type %d len %zu)\n", i, (int)m->type, m->len);
         r->bad = 1;
     }
-    if (r->next_recv == r->n)
+    if (r->next_recv == r->n) {
+        uniws_get_stats(s, &r->st);
         uniws_close(s, 1000, NULL);
+    }
 }
 
 static void on_close(uniws_socket *s, const uniws_close_event *e, void *ud)
@@ -61,9 +66,23 @@ static void on_close(uniws_socket *s, const uniws_close_event *e, void *ud)
     r->clean = e->was_clean && e->code == 1000;
 }
 
-static void deflate_echo(void **state)
+/* Whether the backend writes its frames itself on this scheme, so that
+ * they are compressed. */
+static int writes_frames(int tls)
 {
-    (void)state;
+    const char *env = getenv("UNIWS_CURL_DIRECT");
+    if (env && strcmp(env, "0") == 0)
+        return 0;
+#ifdef UNIWS_CURL_OPENSSL
+    (void)tls;
+    return 1;
+#else
+    return !tls;
+#endif
+}
+
+static void deflate_echo(int tls)
+{
     int out[2], in[2];
     assert_int_equal(pipe(out), 0);
     assert_int_equal(pipe(in), 0);
@@ -73,7 +92,11 @@ static void deflate_echo(void **state)
         dup2(in[0], 0);
         close(out[0]);
         close(in[1]);
-        execlp(UNIWS_TEST_NODE, UNIWS_TEST_NODE, UNIWS_TEST_DEFLATE_SERVER, (char *)NULL);
+        if (tls)
+            execlp(UNIWS_TEST_NODE, UNIWS_TEST_NODE, UNIWS_TEST_DEFLATE_SERVER,
+                   UNIWS_TEST_CERTS "/server.pem", UNIWS_TEST_CERTS "/server.key", (char *)NULL);
+        else
+            execlp(UNIWS_TEST_NODE, UNIWS_TEST_NODE, UNIWS_TEST_DEFLATE_SERVER, (char *)NULL);
         _exit(127);
     }
     close(out[1]);
@@ -111,12 +134,13 @@ static void deflate_echo(void **state)
     memset(&o, 0, sizeof o);
     o.backend = "curl";
     o.permessage_deflate = 1;
+    o.tls_ca_file = UNIWS_TEST_CERTS "/ca.pem";
     o.user_data = &r;
     o.callbacks.on_open = on_open;
     o.callbacks.on_message = on_message;
     o.callbacks.on_close = on_close;
     char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+    snprintf(url, sizeof url, "%s://127.0.0.1:%d/", tls ? "wss" : "ws", port);
     uniws_socket *s = NULL;
     assert_int_equal(uniws_connect(loop, url, &o, &s), 0);
     for (int i = 0; i < 300 && uniws_loop_alive(loop) > 0; i++)
@@ -133,6 +157,16 @@ static void deflate_echo(void **state)
     assert_false(r.bad);
     assert_true(r.closed);
     assert_true(r.clean);
+    /* Most of what was sent is compressible text: compressed, the wire
+     * carries well under the payload; plain, a little more. */
+    uint64_t sent = 0;
+    for (size_t i = 0; i < N; i++)
+        sent += r.lens[i];
+    assert_int_equal(r.st.bytes_sent, sent);
+    if (writes_frames(tls))
+        assert_true(r.st.wire_bytes_sent < sent * 8 / 10);
+    else
+        assert_true(r.st.wire_bytes_sent > sent);
     for (size_t i = 0; i < N; i++)
         free(r.msgs[i]);
     free(r.msgs);
@@ -140,9 +174,21 @@ static void deflate_echo(void **state)
     free(r.types);
 }
 
+static void deflate_ws(void **state)
+{
+    (void)state;
+    deflate_echo(0);
+}
+
+static void deflate_wss(void **state)
+{
+    (void)state;
+    deflate_echo(1);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(deflate_echo)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(deflate_ws), cmocka_unit_test(deflate_wss)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
