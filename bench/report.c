@@ -184,7 +184,7 @@ static void print_json(const uniws__bench_result *r)
     printf("\",\"type\":\"%s\",\"size\":%zu", c->text ? "text" : "binary", c->size);
     if (c->connections > 0) {
         printf(",\"connections\":%d,\"opened\":%ld,\"open_ms\":%.1f,\"echo_ms\":%.1f,"
-               "\"rss_per_conn_kib\":%.2f,\"idle_ms\":%d,\"idle_cpu_pct\":%.2f",
+               "\"rss_per_conn_kib\":%.2f,\"idle_ms\":%d,\"idle_cpu_pct\":%.4f",
                c->connections, r->opened, r->open_ms, r->echo_ms, r->rss_per_conn_kib, c->idle_ms,
                r->idle_cpu_pct);
     } else {
@@ -211,7 +211,7 @@ static void print_table(const uniws__bench_result *r)
     if (c->connections > 0) {
         printf("  %-12s %10s %10s %14s %10s %14s\n", "connections", "open ms", "echo ms",
                "RSS/conn KiB", "peak RSS", "idle CPU %");
-        printf("  %-12ld %10.1f %10.1f %14.2f %7ld MiB %14.2f\n", r->opened, r->open_ms, r->echo_ms,
+        printf("  %-12ld %10.1f %10.1f %14.2f %7ld MiB %14.4f\n", r->opened, r->open_ms, r->echo_ms,
                r->rss_per_conn_kib, r->peak_rss_kib / 1024, r->idle_cpu_pct);
     } else {
         double msgs = secs > 0 ? (double)r->echoes / secs : 0;
