@@ -5,7 +5,7 @@
  *   scale: 200 curl sockets on one loop and one thread, each echoing once,
  *          without a thread per socket;
  *   send_now: big messages sent where curl frames (UNIWS_CURL_DIRECT=0, as
- *          through TLS) from outside curl's callbacks go to curl_ws_send()
+ *          through an https:// proxy) from outside curl's callbacks go to curl_ws_send()
  *          straight from the caller's buffer (core/backend.h send_now),
  *          the rest queued behind, in order, with buffered_amount and the
  *          frame counters as when queued whole;
@@ -260,7 +260,7 @@ static void send_now_run(int echo)
     st.echo = echo;
     st.buf = malloc(SN_SIZE);
     assert_non_null(st.buf);
-    setenv("UNIWS_CURL_DIRECT", "0", 1); /* curl frames, as through TLS */
+    setenv("UNIWS_CURL_DIRECT", "0", 1); /* curl frames, as through an https:// proxy */
     uniws_loop *loop;
     uniws_socket *s;
     uniws_options o;
