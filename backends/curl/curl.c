@@ -948,9 +948,9 @@ static int tls_recv(void *ctx, void *p, size_t cap, size_t *got, int *err)
     return SSL_get_error(k->ssl, n) == SSL_ERROR_WANT_READ ? UNIWS__RECV_AGAIN : UNIWS__RECV_END;
 }
 
-/* After each slice: what the core answered went to curl_ws_send() as it
- * was queued (events fire here, outside curl). Returns nonzero once k is
- * no longer ours. */
+/* After each slice: what the core answered was written as it was queued
+ * (events fire here, outside curl: cws_want_write() flushes at once).
+ * Returns nonzero once k is no longer ours. */
 static int tls_answer(void *ctx, int refused)
 {
     cws_sock *k = ctx;
@@ -1506,7 +1506,7 @@ static void cws_want_write(uniws_socket *s)
     if (!k->upgraded)
         return; /* flushed right after the 101 */
     if (k->m->in_curl && !k->direct)
-        uniws__job_post(k->m->loop, &k->job); /* curl_ws_send() must wait for curl */
+        uniws__job_post(k->m->loop, &k->job); /* writes through curl's TLS wait for curl */
     else
         flush_out(k);
 }
