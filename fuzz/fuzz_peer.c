@@ -7,7 +7,8 @@
  * Input: byte 0 picks a path from the list below (or, past its end, "raw":
  * the client bytes carry their own request head); byte 1 seeds the split
  * points; byte 2 bit 0: the client ends TCP afterwards, bit 1: it offers
- * subprotocols. The rest is what the client sends after its request.
+ * subprotocols, bit 2: the driver runs TLS (uniws__peer_set_tls: the tls-*
+ * commands are allowed, else refused). The rest is what the client sends after its request.
  */
 #include <string.h>
 
@@ -46,6 +47,8 @@ static const char *const paths[] = {
     "/script/pong-delay:5/drop-after:2",
     "/script/refuse:1:fuzz",
     "/script/redirect:307:%2Fscript%2Ftext:x",
+    /* TLS broken mid-stream (refused unless byte 2 bit 2 says TLS) */
+    "/script/text:a/tls-garble/tls-plain/echo",
 };
 #define NPATHS (sizeof paths / sizeof paths[0])
 
@@ -57,6 +60,7 @@ static const char *const paths[] = {
 
 typedef struct run {
     uniws__peer *p;
+    int tls;  /* uniws__peer_set_tls was called */
     int over; /* FIN, RESET or HTTP seen */
     uint8_t *out;
     size_t out_len, out_cap;
@@ -102,6 +106,11 @@ static void drain(run *r)
             break;
         case UNIWS__PEER_SLEEP:
             FUZZ_CHECK(a.ms <= 600000);
+            break;
+        case UNIWS__PEER_TLS_GARBLE:
+        case UNIWS__PEER_TLS_PLAIN:
+            /* only where the driver said it runs TLS */
+            FUZZ_CHECK(r->tls && a.len > 0 && a.data != NULL);
             break;
         case UNIWS__PEER_HTTP:
             FUZZ_CHECK(a.path != NULL);
@@ -187,6 +196,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&r, 0, sizeof r);
     r.p = uniws__peer_new();
     FUZZ_CHECK(r.p != NULL);
+    if (flags & 4) {
+        uniws__peer_set_tls(r.p);
+        r.tls = 1;
+    }
 
     if (which < NPATHS) {
         char req[512];

@@ -60,7 +60,10 @@ static void run_peer(uniws_loop *loop, lb_sock *lb)
             lb->over = 1;
             uniws__stream_fail(s, UNIWS_ERESET, NULL);
             return;
-        default: /* a plain HTTP request cannot come from the core */
+        default:
+            /* A plain HTTP request cannot come from the core, and the TLS
+             * actions never come: no TLS here, so the peer refuses scripts
+             * with tls-* commands (400, no uniws__peer_set_tls). */
             lb->over = 1;
             uniws__stream_fail(s, UNIWS_EIO, "loopback peer got an unexpected request");
             return;

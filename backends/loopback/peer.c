@@ -93,7 +93,9 @@ enum peer_cmd_kind {
     C_DROP_AFTER,
     C_REFUSE,
     C_PONG_DELAY,
-    C_REDIRECT
+    C_REDIRECT,
+    C_TLS_GARBLE, /* TLS broken mid-stream (wss only, uniws__peer_set_tls) */
+    C_TLS_PLAIN
 };
 
 /* How a command's text after the first ':' is read. */
@@ -158,6 +160,8 @@ static const struct peer_cmd_def {
     {"refuse", C_REFUSE, A_NUM_STR, PEER_MAX_REFUSE},
     {"pong-delay", C_PONG_DELAY, A_NUM, PEER_MAX_SLEEP_MS},
     {"redirect", C_REDIRECT, A_NUM_STR, 399},
+    {"tls-garble", C_TLS_GARBLE, A_NONE, 0},
+    {"tls-plain", C_TLS_PLAIN, A_NONE, 0},
 };
 
 typedef struct peer_cmd {
@@ -219,6 +223,10 @@ struct uniws__peer {
     int late_pong;                   /* a pong waits for the end of its delay */
     uint8_t late[125];
     size_t late_len;
+    /* TLS broken mid-stream */
+    int tls;         /* the driver runs TLS: tls-* commands are allowed */
+    uint8_t brk[16]; /* the frame a TLS action carries (tls-garble, tls-plain) */
+    size_t brk_len;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -967,6 +975,19 @@ static void run_cmd(uniws__peer *p)
     case C_PONG_DELAY:
         p->pong_delay_ms = (unsigned)c->n;
         break;
+    case C_TLS_GARBLE:
+    case C_TLS_PLAIN: {
+        /* A text frame the driver sends under TLS's feet: encrypted and then
+         * corrupted, or not encrypted at all. A client that delivered
+         * whatever it decoded would show "garbled" or "plain". */
+        const char *word = c->kind == C_TLS_GARBLE ? "garbled" : "plain";
+        size_t wl = strlen(word);
+        p->brk_len = uniws__frame_header(p->brk, 1, 0, UNIWS__OP_TEXT, wl, NULL);
+        memcpy(p->brk + p->brk_len, word, wl);
+        p->brk_len += wl;
+        p->pending = c->kind == C_TLS_GARBLE ? UNIWS__PEER_TLS_GARBLE : UNIWS__PEER_TLS_PLAIN;
+        break;
+    }
     default: /* handshake commands were applied before the 101 */
         break;
     }
@@ -1113,6 +1134,16 @@ static void start_websocket(uniws__peer *p, const char *path, size_t path_len, c
         if (rc < 0) {
             bad_request(p, "bad script command: ", bad, bad_len);
             return;
+        }
+        for (size_t i = 0; i < p->ncmds && !p->tls; i++) {
+            int k = p->cmds[i].kind;
+            if (k == C_TLS_GARBLE || k == C_TLS_PLAIN) {
+                /* Nothing here to break: refused, so that a test meant for
+                 * wss:// cannot pass on ws:// or the loopback backend. */
+                const char *name = k == C_TLS_GARBLE ? "tls-garble" : "tls-plain";
+                bad_request(p, "needs a TLS connection (wss://): ", name, strlen(name));
+                return;
+            }
         }
     } else {
         {
@@ -1637,6 +1668,11 @@ int uniws__peer_reading(const uniws__peer *p)
     return !p->no_read;
 }
 
+void uniws__peer_set_tls(uniws__peer *p)
+{
+    p->tls = 1;
+}
+
 void uniws__peer_next(uniws__peer *p, uniws__peer_action *a)
 {
     memset(a, 0, sizeof *a);
@@ -1684,6 +1720,13 @@ void uniws__peer_next(uniws__peer *p, uniws__peer_action *a)
             p->pending = UNIWS__PEER_NONE;
             a->kind = UNIWS__PEER_SLEEP;
             a->ms = p->pending_ms;
+            return;
+        case UNIWS__PEER_TLS_GARBLE:
+        case UNIWS__PEER_TLS_PLAIN:
+            a->kind = p->pending;
+            a->data = p->brk;
+            a->len = p->brk_len;
+            p->pending = UNIWS__PEER_NONE;
             return;
         case UNIWS__PEER_HTTP:
             a->kind = UNIWS__PEER_HTTP;

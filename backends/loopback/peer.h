@@ -19,8 +19,14 @@ enum uniws__peer_action_kind {
     UNIWS__PEER_SLEEP = 2, /* wait ms milliseconds, then ask again */
     UNIWS__PEER_FIN = 3,   /* close TCP in order; the connection is over */
     UNIWS__PEER_RESET = 4, /* reset TCP; the connection is over */
-    UNIWS__PEER_HTTP = 5   /* plain HTTP GET for path (not an upgrade): the
+    UNIWS__PEER_HTTP = 5,  /* plain HTTP GET for path (not an upgrade): the
                               driver serves a static file or 404, then FIN */
+    /* TLS only (uniws__peer_set_tls): break TLS mid-stream with data[0..len),
+     * a frame. GARBLE: encrypt it as the next record, corrupt one byte of
+     * the ciphertext and write the record to TCP. PLAIN: write it to TCP
+     * unencrypted. Then ask again: the script goes on. */
+    UNIWS__PEER_TLS_GARBLE = 6,
+    UNIWS__PEER_TLS_PLAIN = 7
 };
 
 typedef struct uniws__peer_action {
@@ -43,6 +49,10 @@ void uniws__peer_eof(uniws__peer *p);
  * leaves the client's bytes unread (in the kernel, or in the client's queue)
  * until it returns 1 again. */
 int uniws__peer_reading(const uniws__peer *p);
+/* The driver runs this connection over TLS and carries out the TLS actions.
+ * Without it the scripts with tls-garble or tls-plain are refused (400). Call
+ * before feeding the request. */
+void uniws__peer_set_tls(uniws__peer *p);
 /* The next action to carry out; call again until it returns NONE, FIN or
  * RESET (FIN/RESET: the connection is over, free the peer). */
 void uniws__peer_next(uniws__peer *p, uniws__peer_action *a);

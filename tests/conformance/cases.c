@@ -373,6 +373,12 @@ const conf_case conf_cases[] = {
      "verification is on by default: unknown CA gives ETLS"},
     {"wss_wrong_ca", "11,13", WSS_CA, case_wss_verify_fails, 1, NULL, "an unrelated CA gives ETLS"},
     {"wss_close", "8,11", UNIWS_CAP_WSS, case_wss_close, 0, NULL, "close handshake over TLS"},
+    {"wss_garbled_record", "8,11", UNIWS_CAP_WSS, case_wss_broken_midstream, 0, NULL,
+     "a record that fails its check after the open: ETLS, 1006"},
+    {"wss_plain_bytes", "8,11", UNIWS_CAP_WSS, case_wss_broken_midstream, 1, NULL,
+     "bytes that are no TLS record after the open: ETLS, 1006"},
+    {"wss_reset_midstream", "8,11", UNIWS_CAP_WSS, case_wss_broken_midstream, 2, NULL,
+     "TCP reset after TLS data: ERESET, 1006"},
 
     /* ---- hostile peers: exact error and bounded peak RSS (reliability, issue 12) ---- */
     {"hostile_ping_flood", "9,10", WS, case_hostile_ping_flood, 0, NULL,

@@ -1225,6 +1225,58 @@ static void test_hold_goes_silent(void **state)
     b_free(&out);
 }
 
+/* TLS broken mid-stream: tls-garble and tls-plain are refused (400, naming
+ * the command) unless the driver said it runs TLS; then each is an action of
+ * its own, in script order, after the frames before it, carrying a whole text
+ * frame ("garbled", "plain"), and the script goes on. */
+static void test_tls_break(void **state)
+{
+    (void)state;
+    static const char *const scripts[] = {"/script/text:a/tls-garble", "/script/tls-plain/text:a"};
+    static const char *const names[] = {"tls-garble", "tls-plain"};
+    for (size_t i = 0; i < 2; i++) {
+        bytes out = {0};
+        uniws__peer *p = uniws__peer_new();
+        const char *req = request(scripts[i], NULL);
+        assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+        assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
+        assert_memory_equal(out.p, "HTTP/1.1 400 ", 13);
+        assert_true(contains(&out, names[i]));
+        uniws__peer_free(p);
+        b_free(&out);
+    }
+
+    bytes out = {0}, brk = {0};
+    size_t pos = 0, bpos = 0;
+    uniws__peer *p = uniws__peer_new();
+    uniws__peer_set_tls(p);
+    const char *req = request("/script/text:a/tls-garble/text:b/tls-plain/fin", NULL);
+    assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+    uniws__peer_action a = drain(p, &out);
+    assert_int_equal(a.kind, UNIWS__PEER_TLS_GARBLE);
+    b_add(&brk, a.data, a.len);
+    expect_frame(&brk, &bpos, 1, UNIWS__OP_TEXT, "garbled", 7);
+    assert_int_equal(bpos, brk.len);
+    assert_memory_equal(out.p, "HTTP/1.1 101 ", 13);
+    pos = head_end(&out);
+    expect_frame(&out, &pos, 1, UNIWS__OP_TEXT, "a", 1);
+    assert_int_equal(pos, out.len);
+
+    a = drain(p, &out);
+    assert_int_equal(a.kind, UNIWS__PEER_TLS_PLAIN);
+    b_add(&brk, a.data, a.len);
+    expect_frame(&brk, &bpos, 1, UNIWS__OP_TEXT, "plain", 5);
+    assert_int_equal(bpos, brk.len);
+    expect_frame(&out, &pos, 1, UNIWS__OP_TEXT, "b", 1);
+    assert_int_equal(pos, out.len);
+
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
+    assert_int_equal(pos, out.len);
+    uniws__peer_free(p);
+    b_free(&out);
+    b_free(&brk);
+}
+
 static void test_server_echo(void **state)
 {
     char dir[] = "/tmp/uniws-peer-test-XXXXXX";
@@ -1346,6 +1398,7 @@ int main(void)
         cmocka_unit_test(test_pong_delay),
         cmocka_unit_test(test_redirect),
         cmocka_unit_test(test_hold_goes_silent),
+        cmocka_unit_test(test_tls_break),
         cmocka_unit_test(test_server_echo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

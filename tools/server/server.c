@@ -39,6 +39,7 @@ typedef struct srv_conn {
     const uint8_t *wdata;
     size_t wlen, woff;
     int wbytewise;
+    int wraw; /* TLS: the write goes to TCP as it is (tls-garble, tls-plain) */
     uint8_t *owned;
     int fin_after_write;
     int sleeping;
@@ -156,7 +157,7 @@ static int conn_flush(srv_conn *c)
     while (c->woff < c->wlen) {
         size_t n = c->wbytewise ? 1 : c->wlen - c->woff;
         long r;
-        if (c->ssl) {
+        if (c->ssl && !c->wraw) {
             r = srv_tls_write(c->ssl, c->wdata + c->woff, n);
             if (r == SRV_TLS_WANT_WRITE) {
                 c->tls_want_write = 1;
@@ -177,6 +178,7 @@ static int conn_flush(srv_conn *c)
     }
     c->wdata = NULL;
     c->wlen = c->woff = 0;
+    c->wraw = 0;
     free(c->owned);
     c->owned = NULL;
     return 1;
@@ -278,6 +280,33 @@ static int conn_http(uniws__server *srv, srv_conn *c, const char *path)
     return 0;
 }
 
+/* ---- TLS broken mid-stream ---------------------------------------------- */
+
+/* Queues the bytes of a TLS action for the raw socket, under the session:
+ * the frame encrypted and corrupted (tls-garble) or as it is (tls-plain).
+ * Returns 0, or -1 when the record could not be made. */
+static int conn_tls_break(uniws__server *srv, srv_conn *c, const uniws__peer_action *a)
+{
+    if (!c->ssl)
+        return -1; /* the peer refuses these scripts without uniws__peer_set_tls */
+    if (a->kind == UNIWS__PEER_TLS_GARBLE) {
+        size_t n = 0;
+        c->owned = srv_tls_garble(c->ssl, a->data, a->len, &n);
+        if (!c->owned)
+            return -1;
+        c->wdata = c->owned;
+        c->wlen = n;
+    } else {
+        c->wdata = a->data; /* the peer's, valid until it is asked again */
+        c->wlen = a->len;
+    }
+    c->woff = 0;
+    c->wbytewise = 0;
+    c->wraw = 1;
+    vlog(srv, c, a->kind == UNIWS__PEER_TLS_GARBLE ? "tls-garble" : "tls-plain");
+    return 0;
+}
+
 /* ---- one connection's turn ----------------------------------------------- */
 
 static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
@@ -361,6 +390,13 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
         case UNIWS__PEER_RESET:
             conn_reset(srv, c);
             return;
+        case UNIWS__PEER_TLS_GARBLE:
+        case UNIWS__PEER_TLS_PLAIN:
+            if (conn_tls_break(srv, c, &a) < 0) {
+                conn_reset(srv, c);
+                return;
+            }
+            break;
         case UNIWS__PEER_HTTP:
             if (conn_http(srv, c, a.path) < 0) {
                 conn_reset(srv, c);
@@ -419,6 +455,8 @@ static void srv_accept(uniws__server *srv)
             c->peer = uniws__peer_new();
         if (c && srv->tls)
             c->ssl = srv_tls_new(srv->tls, fd);
+        if (c && c->peer && c->ssl)
+            uniws__peer_set_tls(c->peer); /* tls-garble, tls-plain */
         if (!c || !c->peer || (srv->tls && !c->ssl)) {
             if (c)
                 uniws__peer_free(c->peer);

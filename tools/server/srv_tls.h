@@ -41,5 +41,12 @@ long srv_tls_write(srv_tls *t, const void *buf, size_t n);
 int srv_tls_pending(const srv_tls *t);
 /* Sends close_notify, best effort on a non-blocking socket. */
 void srv_tls_shutdown(srv_tls *t);
+/* tls-garble (docs/peer.md): encrypts n plaintext bytes as the session's next
+ * application-data record, into memory instead of the socket, and corrupts
+ * one byte of the ciphertext, so the client's record check (AEAD tag or MAC)
+ * fails. Returns the record (malloc'd, *len bytes) for the caller to write
+ * to the socket as it is, or NULL (out of memory, or TLS failed). Call only
+ * when everything written before has gone out. */
+unsigned char *srv_tls_garble(srv_tls *t, const void *plain, size_t n, size_t *len);
 
 #endif
