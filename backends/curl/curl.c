@@ -50,6 +50,7 @@
  * forwarding proxy.
  */
 #include <curl/curl.h> /* on Windows it includes Winsock (curl_socket_t is a SOCKET) */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -547,6 +548,21 @@ static int is_tls_error(CURLcode r)
     }
 }
 
+/* Whether text holds word, in any case (curl's messages differ in case
+ * between platforms: "Connection reset by peer", "Connection was reset"). */
+static int says(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (; *text; text++) {
+        size_t i = 0;
+        while (i < n && text[i] && tolower((unsigned char)text[i]) == word[i])
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
 static int map_error(cws_sock *k, CURLcode r)
 {
     long connect_code = 0, px = 0;
@@ -563,6 +579,21 @@ static int map_error(cws_sock *k, CURLcode r)
     if (!k->upgraded && (r == CURLE_RECV_ERROR || r == CURLE_SEND_ERROR) &&
         strstr(k->errbuf, "SSL") && strstr(k->errbuf, "alert"))
         return UNIWS_ETLS;
+    /* After the upgrade curl reports every failed read or write as
+     * CURLE_RECV_ERROR / CURLE_SEND_ERROR and says what happened only in
+     * words: a connection the peer dropped (a reset, a broken pipe, TLS
+     * ended without close_notify) or a TLS failure (a record that fails
+     * its check, bytes that are no record; OpenSSL's, Schannel's or
+     * GnuTLS's message). Conformance: wss_garbled_record, wss_plain_bytes,
+     * wss_reset_midstream, close_1006_rst_midframe. */
+    if (k->upgraded && (r == CURLE_RECV_ERROR || r == CURLE_SEND_ERROR)) {
+        if (says(k->errbuf, "reset") || says(k->errbuf, "broken pipe") ||
+            says(k->errbuf, "aborted") || says(k->errbuf, "close_notify"))
+            return UNIWS_ERESET;
+        if (says(k->errbuf, "ssl") || says(k->errbuf, "tls") || says(k->errbuf, "sec_e_") ||
+            says(k->errbuf, "schannel"))
+            return UNIWS_ETLS;
+    }
     switch (r) {
     case CURLE_OK:
     case CURLE_GOT_NOTHING:
@@ -931,21 +962,51 @@ static SSL *tls_handle(cws_sock *k)
     return k->ssl;
 }
 
-/* One SSL_read() for core/stream_read.c. Anything but "no more for now"
- * (the end, a failure, a write OpenSSL needs) is left to curl, which reads
- * it again from OpenSSL and ends the transfer as before: it reads as the
- * end here. */
+typedef struct tls_input {
+    cws_sock *k;
+    char why[160]; /* a TLS failure in OpenSSL's words */
+} tls_input;
+
+/* One SSL_read() for core/stream_read.c. A failure is reported here, in
+ * OpenSSL's words (curl's own SSL_read() on the failed handle would find
+ * nothing to say): a reset or TLS ended without close_notify is
+ * UNIWS__RECV_RESET, a TLS failure _ERROR (why has the reason). The
+ * orderly end (close_notify) and a write OpenSSL needs are left to curl,
+ * which reads them again: _END. */
 static int tls_recv(void *ctx, void *p, size_t cap, size_t *got, int *err)
 {
-    cws_sock *k = ctx;
-    *err = 0;
+    tls_input *c = ctx;
+    SSL *ssl = c->k->ssl;
     ERR_clear_error();
-    int n = SSL_read(k->ssl, p, cap > INT_MAX ? INT_MAX : (int)cap);
+    errno = 0;
+    int n = SSL_read(ssl, p, cap > INT_MAX ? INT_MAX : (int)cap);
+    *err = errno;
     if (n > 0) {
         *got = (size_t)n;
         return UNIWS__RECV_OK;
     }
-    return SSL_get_error(k->ssl, n) == SSL_ERROR_WANT_READ ? UNIWS__RECV_AGAIN : UNIWS__RECV_END;
+    int e = SSL_get_error(ssl, n);
+    unsigned long ec = ERR_peek_error();
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        return UNIWS__RECV_AGAIN;
+    case SSL_ERROR_SYSCALL:
+        if (!ec)
+            return UNIWS__RECV_RESET; /* a reset (errno), or the end without close_notify */
+        break;
+    case SSL_ERROR_SSL:
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+        if (ERR_GET_REASON(ec) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+            return UNIWS__RECV_RESET;
+#endif
+        break;
+    default:
+        return UNIWS__RECV_END;
+    }
+    char reason[120] = "";
+    ERR_error_string_n(ec, reason, sizeof reason);
+    snprintf(c->why, sizeof c->why, "TLS read failed: %s", ec ? reason : "unknown error");
+    return UNIWS__RECV_ERROR;
 }
 
 /* After each slice: what the core answered was written as it was queued
@@ -953,7 +1014,7 @@ static int tls_recv(void *ctx, void *p, size_t cap, size_t *got, int *err)
  * Returns nonzero once k is no longer ours. */
 static int tls_answer(void *ctx, int refused)
 {
-    cws_sock *k = ctx;
+    cws_sock *k = ((tls_input *)ctx)->k;
     if (refused)
         k->rx_closed = 1; /* as in on_write: input after that is dropped */
     return !k->m || k->finished;
@@ -969,16 +1030,34 @@ static int tls_read(cws_sock *k)
     cws_multi *m = k->m;
     if (!tls_handle(k) || (!m->rxbuf && !(m->rxbuf = uniws__malloc(RX_BUF))))
         return 0;
+    tls_input c = {k, ""};
     uniws__stream_reader r = {
-        .buf = m->rxbuf, .cap = RX_BUF, .read = tls_recv, .answer = tls_answer, .ctx = k};
+        .buf = m->rxbuf, .cap = RX_BUF, .read = tls_recv, .answer = tls_answer, .ctx = &c};
     for (;;) {
         r.drop = k->rx_closed;
         int e = 0, rc = uniws__stream_read(k->s, &r, &e);
-        if (rc == UNIWS__READ_MORE)
+        switch (rc) {
+        case UNIWS__READ_MORE:
             continue;
-        if (rc == UNIWS__READ_AGAIN && k->tls_wlen && k->m && !k->finished)
-            flush_out(k); /* a write waited for input (WANT_READ) */
-        return rc == UNIWS__READ_STOP || rc == UNIWS__READ_AGAIN;
+        case UNIWS__READ_AGAIN:
+            if (k->tls_wlen && k->m && !k->finished)
+                flush_out(k); /* a write waited for input (WANT_READ) */
+            return 1;
+        case UNIWS__READ_STOP:
+            return 1;
+        case UNIWS__READ_RESET: {
+            char msg[128];
+            snprintf(msg, sizeof msg, "connection reset%s%s",
+                     e ? ": " : " (TLS ended without close_notify)", e ? strerror(e) : "");
+            send_failed(k, UNIWS_ERESET, msg);
+            return 0; /* curl looks too and ends the transfer */
+        }
+        case UNIWS__READ_ERROR:
+            send_failed(k, UNIWS_ETLS, c.why);
+            return 0;
+        default:
+            return 0; /* the end: curl reads it and ends the transfer */
+        }
     }
 }
 

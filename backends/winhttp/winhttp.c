@@ -224,7 +224,7 @@ static int abandoned(wh_shared *sh)
     return a;
 }
 
-/* uniws's error code for a WinHTTP error while connecting. */
+/* uniws's error code for a WinHTTP error, while connecting or after. */
 static int map_error(DWORD e)
 {
     switch (e) {
@@ -247,9 +247,14 @@ static int map_error(DWORD e)
     case ERROR_WINHTTP_INVALID_SERVER_RESPONSE:
         return UNIWS_EHANDSHAKE;
     case ERROR_WINHTTP_CONNECTION_ERROR:
+    case WSAECONNRESET:
+    case WSAECONNABORTED:
         return UNIWS_ERESET;
     default:
-        return UNIWS_EIO;
+        /* Once open, WinHttpWebSocketReceive passes on what Schannel said
+         * (an HRESULT of the security facility, SEC_E_*) or Winsock (a
+         * reset above): TLS broken after the open (wss_garbled_record). */
+        return HRESULT_FACILITY(e) == FACILITY_SECURITY ? UNIWS_ETLS : UNIWS_EIO;
     }
 }
 
