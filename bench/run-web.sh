@@ -11,8 +11,8 @@
 #                    --quick --reps N --only small,rtt,4k,1m,16m --engines node,chromium
 #                    --out DIR --no-pin --ab OLD_uniws-bench.js ...]
 #
-# Needs emscripten, node (20+) and chromium (scripts/bootstrap.sh --web) and
-# playwright-core in tests/node.
+# Needs emscripten, node (20+) and chromium (scripts/bootstrap.sh --web).
+# Chromium is started directly, without a DevTools driver (see run-web.mjs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-release

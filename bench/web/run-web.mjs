@@ -1,8 +1,8 @@
 // run-web.mjs — the browser benchmark (issue 13): `uniws bench` built with
 // Emscripten (uniws-bench.js) next to the runtime's own WebSocket driven from
 // plain JavaScript (js_bench.mjs), both in Node.js (--experimental-websocket)
-// and in headless Chromium (Debian's, through playwright-core from
-// tests/node, see tests/wasm/browser.mjs), against the native
+// and in headless Chromium (Debian's, started directly with no DevTools
+// connection: see runChromium), against the native
 // uniws-bench-server on 127.0.0.1. Runs every client on one workload before
 // the next (interleaved, --reps times), writes every run's JSON line to
 // OUT/runs-web.jsonl (bench/run.sh's format) and prints a markdown table of
@@ -116,13 +116,29 @@ const serverTicks = () => {
 // ---- the page server: bench.html, js_bench.mjs, uniws-bench.js ----------------
 // Cross-origin isolated (COOP + COEP), so performance.now() has its fine
 // resolution in the page for both clients alike.
+// A page reports its run by POSTing { lines, exit | abort } to /result?run=ID.
+const pageResults = new Map();
 function startPages() {
   const files = { '/bench.html': [path.join(here, 'bench.html'), 'text/html'],
     '/js_bench.mjs': [path.join(here, 'js_bench.mjs'), 'text/javascript'],
     '/uniws-bench.js': [o.wasm, 'text/javascript'] };
   if (o.ab) files['/uniws-old.js'] = [o.ab, 'text/javascript'];
   const srv = http.createServer((req, res) => {
-    const f = files[new URL(req.url, 'http://x').pathname];
+    const u = new URL(req.url, 'http://x');
+    if (req.method === 'POST' && u.pathname === '/result') {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => {
+        res.writeHead(204);
+        res.end();
+        const done = pageResults.get(u.searchParams.get('run'));
+        if (!done) return; // a run that already ended (timed out)
+        try { done(JSON.parse(body)); } catch { done({ abort: `unreadable report: ${body.slice(0, 100)}` }); }
+      });
+      return;
+    }
+    const f = files[u.pathname];
     if (!f) { res.writeHead(404); res.end(); return; }
     res.writeHead(200, { 'Content-Type': f[1], 'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-store' });
@@ -154,34 +170,59 @@ function runNode(client, args, nodeArgs = []) {
   });
 }
 
-let browser = null;
+// One browser per run, started directly and never driven over the DevTools
+// protocol: a driver such as playwright enables the protocol's network events,
+// and then the browser reports every WebSocket frame, payload included, to the
+// driving process — on the clients' core, per message, for either client. That
+// made every Chromium row about 4× slower and mostly a measure of DevTools
+// (docs/performance.md). The page (bench.html?run=ID) POSTs its output and
+// exit status to the page server instead.
+let chromiumExe = null;
+let chromiumProc = null;
 let pageBase = '';
+let runSeq = 0;
+const CHROMIUM_FLAGS = ['--headless', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
+  '--no-default-browser-check', '--disable-extensions', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-default-apps', '--mute-audio',
+  '--password-store=basic',
+  // Background tabs and timers must not be throttled: the page is the app.
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+  // Chromium refuses to run its sandbox as root (containers, CI).
+  ...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [])];
+function killChromium() {
+  // The browser's processes share its process group (spawned detached).
+  if (chromiumProc) try { process.kill(-chromiumProc.pid, 'SIGKILL'); } catch { /* gone */ }
+}
 async function runChromium(client, args) {
-  const page = await browser.newPage();
-  const lines = [];
-  const ended = new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(`no result within ${TIMEOUT_S + 30} s`), (TIMEOUT_S + 30) * 1000);
-    page.on('console', (m) => {
-      for (const l of String(m.text()).split('\n')) {
-        if (l.startsWith('@@bench ')) {
-          const ev = JSON.parse(l.slice(8));
-          clearTimeout(timer);
-          resolve(ev.abort ? `aborted: ${ev.abort}` : '');
-        } else {
-          lines.push(l);
-        }
-      }
-    });
-    page.on('pageerror', (e) => { clearTimeout(timer); resolve(`page error: ${e.message}`); });
-    page.on('crash', () => { clearTimeout(timer); resolve('the page crashed'); });
+  const id = String(++runSeq);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'uniws-bench-chromium-'));
+  let timer = null;
+  const reported = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ abort: `no result within ${TIMEOUT_S + 30} s` }), (TIMEOUT_S + 30) * 1000);
+    pageResults.set(id, resolve);
   });
-  const url = `${pageBase}/bench.html?client=${client}&args=${encodeURIComponent(JSON.stringify(args))}`;
-  page.goto(url).catch(() => {});
-  const why = await ended;
-  await page.close().catch(() => {});
-  const line = jsonLine(lines);
+  const url = `${pageBase}/bench.html?client=${client}&run=${id}&args=${encodeURIComponent(JSON.stringify(args))}`;
+  const p = spawn(chromiumExe, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, url],
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  chromiumProc = p;
+  let err = '';
+  p.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
+  const exited = new Promise((resolve) => p.on('exit', (code, sig) => resolve(sig || `exit ${code}`)));
+  const report = await Promise.race([reported,
+    exited.then((how) => ({ abort: `chromium ended (${how}) before the page reported: ${err.trim().slice(-200)}` }))]);
+  clearTimeout(timer);
+  pageResults.delete(id);
+  killChromium();
+  await exited;
+  chromiumProc = null;
+  // The profile's last writers may still be closing.
+  for (let i = 0; i < 20; i++) {
+    try { fs.rmSync(profile, { recursive: true, force: true }); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+  }
+  const line = jsonLine(report.lines || []);
   if (line) return JSON.parse(line);
-  return { ok: false, error: why || `no output: ${lines.slice(-3).join(' / ')}` };
+  return { ok: false, error: report.abort ? `aborted: ${report.abort}` : `no output: ${(report.lines || []).slice(-3).join(' / ')}` };
 }
 
 // ---- the table ------------------------------------------------------------------
@@ -264,8 +305,8 @@ function table(runs, cmd) {
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     for (const p of [server, badServer]) if (p) p.kill('SIGKILL');
-    if (browser) browser.close().catch(() => {}).finally(() => process.exit(130));
-    else process.exit(130);
+    killChromium();
+    process.exit(130);
   });
 }
 let pages = null;
@@ -273,10 +314,12 @@ let status = 0;
 try {
   const url = o.url || await startServer();
   if (engines.includes('chromium')) {
-    const { launchChromium } = await import(path.join(root, 'tests', 'wasm', 'browser.mjs'));
-    // Background tabs and timers must not be throttled: the page is the app.
-    browser = await launchChromium(o.chromium, ['--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows']);
+    const { findChromium, SKIP } = await import(path.join(root, 'tests', 'wasm', 'browser.mjs'));
+    chromiumExe = findChromium(o.chromium);
+    if (!chromiumExe) {
+      console.error('SKIP: no Chromium found (scripts/bootstrap.sh --web installs Debian\'s)');
+      process.exit(SKIP);
+    }
     pages = await startPages();
     pageBase = `http://127.0.0.1:${pages.address().port}`;
   }
@@ -359,7 +402,7 @@ try {
   console.error(`run-web: ${e.stack || e}`);
   status = 2;
 } finally {
-  if (browser) await browser.close().catch(() => {});
+  killChromium();
   if (pages) pages.close();
   if (server) server.kill();
   if (badServer) badServer.kill();
