@@ -16,6 +16,7 @@
 #include "core/pmd.h"
 #include "uniws/uniws.h"
 #include "tools/server/server.h"
+#include "net_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -1006,16 +1007,8 @@ static void test_deflate_zeros(void **state)
 
 static int connect_to(int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = net_client_connect(port);
     assert_true(fd >= 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    struct timeval tv = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
 }
 
