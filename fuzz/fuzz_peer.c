@@ -49,6 +49,8 @@ static const char *const paths[] = {
     "/script/redirect:307:%2Fscript%2Ftext:x",
     /* TLS broken mid-stream (refused unless byte 2 bit 2 says TLS) */
     "/script/text:a/tls-garble/tls-plain/echo",
+    "/script/text:a/tls-fin",
+    "/script/text:a/tls-truncate",
 };
 #define NPATHS (sizeof paths / sizeof paths[0])
 
@@ -116,6 +118,9 @@ static void drain(run *r)
             FUZZ_CHECK(a.path != NULL);
             r->over = 1;
             break;
+        case UNIWS__PEER_TLS_TRUNCATE:
+            FUZZ_CHECK(r->tls); /* only where the driver said it runs TLS */
+            /* fall through */
         case UNIWS__PEER_FIN:
         case UNIWS__PEER_RESET: {
             /* Final: asking again gives the same answer. */

@@ -582,13 +582,16 @@ static int map_error(cws_sock *k, CURLcode r)
     /* After the upgrade curl reports every failed read or write as
      * CURLE_RECV_ERROR / CURLE_SEND_ERROR and says what happened only in
      * words: a connection the peer dropped (a reset, a broken pipe, TLS
-     * ended without close_notify) or a TLS failure (a record that fails
-     * its check, bytes that are no record; OpenSSL's, Schannel's or
-     * GnuTLS's message). Conformance: wss_garbled_record, wss_plain_bytes,
-     * wss_reset_midstream, close_1006_rst_midframe. */
+     * ended without close_notify: Schannel's "missing close_notify",
+     * OpenSSL 3's "unexpected eof while reading") or a TLS failure (a
+     * record that fails its check, bytes that are no record; OpenSSL's,
+     * Schannel's or GnuTLS's message). Conformance: wss_garbled_record,
+     * wss_plain_bytes, wss_reset_midstream, wss_fin_no_close_notify*,
+     * close_1006_rst_midframe. */
     if (k->upgraded && (r == CURLE_RECV_ERROR || r == CURLE_SEND_ERROR)) {
         if (says(k->errbuf, "reset") || says(k->errbuf, "broken pipe") ||
-            says(k->errbuf, "aborted") || says(k->errbuf, "close_notify"))
+            says(k->errbuf, "aborted") || says(k->errbuf, "close_notify") ||
+            says(k->errbuf, "unexpected eof"))
             return UNIWS_ERESET;
         if (says(k->errbuf, "ssl") || says(k->errbuf, "tls") || says(k->errbuf, "sec_e_") ||
             says(k->errbuf, "schannel"))
@@ -1047,8 +1050,9 @@ static int tls_read(cws_sock *k)
             return 1;
         case UNIWS__READ_RESET: {
             char msg[128];
-            snprintf(msg, sizeof msg, "connection reset%s%s",
-                     e ? ": " : " (TLS ended without close_notify)", e ? strerror(e) : "");
+            snprintf(msg, sizeof msg, "%s%s",
+                     e ? "connection reset: " : "TLS ended without close_notify",
+                     e ? strerror(e) : "");
             send_failed(k, UNIWS_ERESET, msg);
             return 0; /* curl looks too and ends the transfer */
         }

@@ -95,7 +95,9 @@ enum peer_cmd_kind {
     C_PONG_DELAY,
     C_REDIRECT,
     C_TLS_GARBLE, /* TLS broken mid-stream (wss only, uniws__peer_set_tls) */
-    C_TLS_PLAIN
+    C_TLS_PLAIN,
+    C_TLS_FIN,     /* TLS ended: close_notify, then FIN */
+    C_TLS_TRUNCATE /* TLS cut short: FIN without close_notify */
 };
 
 /* How a command's text after the first ':' is read. */
@@ -162,6 +164,8 @@ static const struct peer_cmd_def {
     {"redirect", C_REDIRECT, A_NUM_STR, 399},
     {"tls-garble", C_TLS_GARBLE, A_NONE, 0},
     {"tls-plain", C_TLS_PLAIN, A_NONE, 0},
+    {"tls-fin", C_TLS_FIN, A_NONE, 0},
+    {"tls-truncate", C_TLS_TRUNCATE, A_NONE, 0},
 };
 
 typedef struct peer_cmd {
@@ -198,7 +202,7 @@ struct uniws__peer {
     int slow_sleep;
     int pending; /* action waiting for the queued output to be written */
     unsigned pending_ms;
-    int terminal; /* FIN or RESET: the connection is over */
+    int terminal; /* FIN, RESET or TLS_TRUNCATE: the connection is over */
     int eof, oom;
     size_t head_scanned; /* bytes of the head already searched for its end */
 
@@ -546,6 +550,23 @@ static void http_response(uniws__peer *p, int status, const char *extra, const c
     buf_append(p, &p->out, body, bl);
     p->state = S_DONE;
     p->pending = UNIWS__PEER_FIN;
+}
+
+/* The name of a command only a TLS driver can carry out, or NULL. */
+static const char *tls_cmd_name(int kind)
+{
+    switch (kind) {
+    case C_TLS_GARBLE:
+        return "tls-garble";
+    case C_TLS_PLAIN:
+        return "tls-plain";
+    case C_TLS_FIN:
+        return "tls-fin";
+    case C_TLS_TRUNCATE:
+        return "tls-truncate";
+    default:
+        return NULL;
+    }
 }
 
 static void bad_request(uniws__peer *p, const char *why, const char *detail, size_t detail_len)
@@ -919,8 +940,16 @@ static void run_cmd(uniws__peer *p)
         p->bytewise = 1;
         break;
     case C_FIN:
+    case C_TLS_FIN: /* the same action: the TLS driver sends close_notify first */
+        p->pending = UNIWS__PEER_FIN;
+        p->state = S_DONE;
+        break;
     case C_RST:
-        p->pending = c->kind == C_FIN ? UNIWS__PEER_FIN : UNIWS__PEER_RESET;
+        p->pending = UNIWS__PEER_RESET;
+        p->state = S_DONE;
+        break;
+    case C_TLS_TRUNCATE:
+        p->pending = UNIWS__PEER_TLS_TRUNCATE;
         p->state = S_DONE;
         break;
     case C_HEADERS:
@@ -1136,11 +1165,10 @@ static void start_websocket(uniws__peer *p, const char *path, size_t path_len, c
             return;
         }
         for (size_t i = 0; i < p->ncmds && !p->tls; i++) {
-            int k = p->cmds[i].kind;
-            if (k == C_TLS_GARBLE || k == C_TLS_PLAIN) {
+            const char *name = tls_cmd_name(p->cmds[i].kind);
+            if (name) {
                 /* Nothing here to break: refused, so that a test meant for
                  * wss:// cannot pass on ws:// or the loopback backend. */
-                const char *name = k == C_TLS_GARBLE ? "tls-garble" : "tls-plain";
                 bad_request(p, "needs a TLS connection (wss://): ", name, strlen(name));
                 return;
             }
@@ -1733,7 +1761,7 @@ void uniws__peer_next(uniws__peer *p, uniws__peer_action *a)
             a->path = p->path;
             p->terminal = UNIWS__PEER_FIN; /* the driver answers, then closes */
             return;
-        default: /* FIN, RESET */
+        default: /* FIN, RESET, TLS_TRUNCATE */
             a->kind = p->pending;
             p->terminal = p->pending;
             return;

@@ -26,7 +26,10 @@ enum uniws__peer_action_kind {
      * the ciphertext and write the record to TCP. PLAIN: write it to TCP
      * unencrypted. Then ask again: the script goes on. */
     UNIWS__PEER_TLS_GARBLE = 6,
-    UNIWS__PEER_TLS_PLAIN = 7
+    UNIWS__PEER_TLS_PLAIN = 7,
+    /* TLS only: close TCP in order without close_notify first (a truncated
+     * TLS stream; FIN sends close_notify); the connection is over. */
+    UNIWS__PEER_TLS_TRUNCATE = 8
 };
 
 typedef struct uniws__peer_action {
@@ -50,11 +53,12 @@ void uniws__peer_eof(uniws__peer *p);
  * until it returns 1 again. */
 int uniws__peer_reading(const uniws__peer *p);
 /* The driver runs this connection over TLS and carries out the TLS actions.
- * Without it the scripts with tls-garble or tls-plain are refused (400). Call
+ * Without it the scripts with tls-* commands are refused (400). Call
  * before feeding the request. */
 void uniws__peer_set_tls(uniws__peer *p);
-/* The next action to carry out; call again until it returns NONE, FIN or
- * RESET (FIN/RESET: the connection is over, free the peer). */
+/* The next action to carry out; call again until it returns NONE, FIN,
+ * RESET or TLS_TRUNCATE (those three: the connection is over, free the
+ * peer). */
 void uniws__peer_next(uniws__peer *p, uniws__peer_action *a);
 
 /* Builds the 404/200 answer for an HTTP action: status line, headers and body

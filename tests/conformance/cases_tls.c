@@ -100,6 +100,21 @@ void case_wss_close(cx *c, const conf_case *k)
     TRY(expect_clean_close(r, 4001, "tls"));
 }
 
+/* Options for a case whose checks come after the handshake: the test CA,
+ * or where it cannot be trusted (WinHTTP under wine: no CA file, a store of
+ * its own) tls_skip_verify, which does as well. Returns 0 after marking the
+ * case unsupported. */
+static int after_handshake_opts(cx *c, uniws_options *o)
+{
+    memset(o, 0, sizeof *o);
+    if (!(c->env->info.caps & UNIWS_CAP_TLS_CA_FILE) && !c->env->platform_trusts_ca &&
+        (c->env->info.caps & UNIWS_CAP_TLS_SKIP_VERIFY)) {
+        o->tls_skip_verify = 1;
+        return 1;
+    }
+    return cx_trust_test_ca(c, o);
+}
+
 /* TLS broken after the open (docs/peer.md, "TLS broken mid-stream"): a
  * message over good TLS first, then the peer corrupts one record
  * (tls-garble), writes plain bytes under TLS (tls-plain) or resets TCP (rst).
@@ -109,7 +124,7 @@ void case_wss_close(cx *c, const conf_case *k)
  * few seconds. A browser says nothing of why an open connection ended: close
  * 1006 without an error event (WHATWG: not a "failure"), the close cause
  * UNIWS_ERESET, as in life_cause_error. Without a way to trust the test CA
- * the case skips verification (UNIWS_CAP_TLS_SKIP_VERIFY). */
+ * the case skips verification (after_handshake_opts). */
 void case_wss_broken_midstream(cx *c, const conf_case *k)
 {
     static const char *const scripts[] = {
@@ -119,15 +134,7 @@ void case_wss_broken_midstream(cx *c, const conf_case *k)
     };
     char url[128], buf[512];
     uniws_options o;
-    memset(&o, 0, sizeof o);
-    /* What is checked comes after the handshake: where the test CA cannot
-     * be trusted (WinHTTP under wine: no CA file, a store of its own),
-     * tls_skip_verify does as well. */
-    if (!(c->env->info.caps & UNIWS_CAP_TLS_CA_FILE) && !c->env->platform_trusts_ca &&
-        (c->env->info.caps & UNIWS_CAP_TLS_SKIP_VERIFY))
-        o.tls_skip_verify = 1;
-    else
-        TRY(cx_trust_test_ca(c, &o));
+    TRY(after_handshake_opts(c, &o));
     TRY(cx_wss_url(c, url, sizeof url, scripts[k->arg]));
     rec *r = cx_connect(c, url, &o);
     TRY(r);
@@ -151,4 +158,25 @@ void case_wss_broken_midstream(cx *c, const conf_case *k)
           took);
     if (e && !c->note[0])
         snprintf(c->note, sizeof c->note, "%s: %.200s", uniws_err_name(e->error), e->message);
+}
+
+/* The wss twin of close_1006_fin (docs/peer.md "TLS broken mid-stream"):
+ * the peer ends the stream without a WebSocket close frame, with TLS's
+ * close_notify first (tls-fin) or without it (tls-truncate: a truncated TLS
+ * stream), before any message, after one, or in the middle of a frame.
+ * Either way the connection ended without a close frame: as on ws://,
+ * expect_tcp_end (close 1006, UNIWS_ERESET, the messages before it and
+ * nothing of the half frame). The end right behind the 101 or the half
+ * frame comes in the reads of the handshake; after the message it comes
+ * 200 ms later, to a backend that reads TLS itself once open (curl's
+ * direct path). sarg: the script; arg: the messages first. */
+void case_wss_tcp_end(cx *c, const conf_case *k)
+{
+    char url[256];
+    uniws_options o;
+    TRY(after_handshake_opts(c, &o));
+    TRY(cx_wss_url(c, url, sizeof url, k->sarg));
+    rec *r = cx_connect(c, url, &o);
+    TRY(r);
+    TRY(expect_tcp_end(r, k->arg));
 }

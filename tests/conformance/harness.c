@@ -560,6 +560,32 @@ int expect_failure(rec *r, int want_error, int opened)
     return 1;
 }
 
+int expect_tcp_end(rec *r, long nmsgs)
+{
+    char buf[512];
+    if (!rec_wait_close(r))
+        return 0;
+    cx *c = r->c;
+    const conf_ev *e = rec_first(r, EV_ERROR), *cl = rec_first(r, EV_CLOSE);
+    int raw = (c->env->info.caps & UNIWS_CAP_RAW_FRAMES) != 0;
+    if (cl->code != 1006 || cl->was_clean)
+        return FAILF(c, "expected close 1006 unclean; saw: %s", rec_describe(r, buf, sizeof buf));
+    if (r->n_msg != (size_t)nmsgs)
+        return FAILF(c, "%zu messages, expected %ld; saw: %s", r->n_msg, nmsgs,
+                     rec_describe(r, buf, sizeof buf));
+    if (!e) {
+        /* a browser: the recorder checked that the cause is UNIWS_ERESET */
+        snprintf(c->note, sizeof c->note, "no error event; cause %s", uniws_err_name(cl->cause));
+        return 1;
+    }
+    if (raw && e->error != UNIWS_ERESET)
+        return FAILF(c, "error %s, expected UNIWS_ERESET; saw: %s", uniws_err_name(e->error),
+                     rec_describe(r, buf, sizeof buf));
+    snprintf(c->note, sizeof c->note, "%s%s: %.160s",
+             raw ? "" : "not checked (no raw frames): ", uniws_err_name(e->error), e->message);
+    return 1;
+}
+
 int expect_clean_close(rec *r, int code, const char *reason)
 {
     char buf[512];

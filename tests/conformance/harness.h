@@ -200,6 +200,14 @@ const char *rec_describe(const rec *r, char *buf, size_t size);
  * close 1006 with was_clean=0; want_error (0: any) is the error code expected;
  * opened says whether open must (1) or must not (0) have come (-1: either). */
 int expect_failure(rec *r, int want_error, int opened);
+/* Waits for the close of a connection that ended without a close frame
+ * (TCP's FIN or reset, or the end of TLS) after nmsgs messages: close 1006,
+ * unclean, exactly nmsgs messages, and the error UNIWS_ERESET. A browser
+ * fires no error event for an open connection that ends (the recorder then
+ * checks the close's cause is UNIWS_ERESET); a backend without
+ * UNIWS_CAP_RAW_FRAMES only learns that it ended: its code is noted, not
+ * checked. */
+int expect_tcp_end(rec *r, long nmsgs);
 /* Waits for the close and checks a clean close with this code and reason
  * (reason NULL: not checked) and no error event. */
 int expect_clean_close(rec *r, int code, const char *reason);

@@ -1270,6 +1270,46 @@ static void test_tls_break(void **state)
     b_free(&brk);
 }
 
+/* The end of a TLS stream without a close frame: tls-fin is the FIN action
+ * (the TLS driver sends close_notify first), tls-truncate an action of its
+ * own (FIN without close_notify), final like FIN; both after the frames
+ * before them, both refused (400, naming the command) without TLS. */
+static void test_tls_end(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"tls-fin", "tls-truncate"};
+    static const int kinds[] = {UNIWS__PEER_FIN, UNIWS__PEER_TLS_TRUNCATE};
+    for (size_t i = 0; i < 2; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/script/text:a/%s/text:b", names[i]);
+        bytes out = {0};
+        uniws__peer *p = uniws__peer_new();
+        const char *req = request(path, NULL);
+        assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+        assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
+        assert_memory_equal(out.p, "HTTP/1.1 400 ", 13);
+        assert_true(contains(&out, names[i]));
+        uniws__peer_free(p);
+        b_free(&out);
+
+        out = (bytes){0};
+        p = uniws__peer_new();
+        uniws__peer_set_tls(p);
+        req = request(path, NULL);
+        assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+        assert_int_equal(drain(p, &out).kind, kinds[i]);
+        assert_memory_equal(out.p, "HTTP/1.1 101 ", 13);
+        size_t pos = head_end(&out);
+        expect_frame(&out, &pos, 1, UNIWS__OP_TEXT, "a", 1);
+        assert_int_equal(pos, out.len); /* "b" never comes */
+        uniws__peer_action again;
+        uniws__peer_next(p, &again);
+        assert_int_equal(again.kind, kinds[i]);
+        uniws__peer_free(p);
+        b_free(&out);
+    }
+}
+
 static void test_server_echo(void **state)
 {
     char dir[] = "/tmp/uniws-peer-test-XXXXXX";
@@ -1392,6 +1432,7 @@ int main(void)
         cmocka_unit_test(test_redirect),
         cmocka_unit_test(test_hold_goes_silent),
         cmocka_unit_test(test_tls_break),
+        cmocka_unit_test(test_tls_end),
         cmocka_unit_test(test_server_echo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

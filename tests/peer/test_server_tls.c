@@ -2,7 +2,8 @@
  * test_server_tls.c — the network peer's TLS commands (tools/server/server.c,
  * docs/peer.md "TLS broken mid-stream") seen from an OpenSSL client of our
  * own: tls-garble writes a record that fails its check, tls-plain writes
- * bytes that are no record, rst resets TCP after TLS data, and a server
+ * bytes that are no record, rst resets TCP after TLS data, tls-fin (and
+ * fin) end TLS with close_notify, tls-truncate without, and a server
  * without TLS refuses the tls-* commands.
  */
 #include <setjmp.h>
@@ -203,6 +204,51 @@ static void test_rst(void **state)
     close(fd);
 }
 
+/* The end of the TLS stream as the client's SSL_read() sees it: close_notify
+ * (tls-fin, and fin on TLS) is the orderly end, SSL_ERROR_ZERO_RETURN; a
+ * FIN without it (tls-truncate) is an unexpected end (OpenSSL 3: an
+ * SSL_ERROR_SSL "unexpected eof while reading"; 1.1: SSL_ERROR_SYSCALL with
+ * no error queued and errno 0), never a reset. */
+static int read_end(fixture *f, const char *path)
+{
+    int fd;
+    SSL *ssl = open_hello(f, path, &fd);
+    char buf[256];
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(ssl, buf, sizeof buf);
+    assert_true(r <= 0);
+    int e = SSL_get_error(ssl, r);
+    if (e == SSL_ERROR_SSL) {
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+        assert_int_equal(ERR_GET_REASON(ERR_peek_error()), SSL_R_UNEXPECTED_EOF_WHILE_READING);
+#else
+        fail_msg("a TLS failure where the stream only ended");
+#endif
+    } else if (e == SSL_ERROR_SYSCALL) {
+        assert_int_equal(ERR_peek_error(), 0);
+        assert_int_equal(errno, 0);
+    }
+    ERR_clear_error();
+    SSL_free(ssl);
+    close(fd);
+    return e;
+}
+
+static void test_tls_fin(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(read_end(f, "/script/text:hello/tls-fin/text:after"), SSL_ERROR_ZERO_RETURN);
+    assert_int_equal(read_end(f, "/script/text:hello/fin"), SSL_ERROR_ZERO_RETURN);
+}
+
+static void test_tls_truncate(void **state)
+{
+    fixture *f = *state;
+    int e = read_end(f, "/script/text:hello/tls-truncate/text:after");
+    assert_true(e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL);
+}
+
 /* Without TLS the commands are refused: 400 naming the command. */
 static void test_refused_without_tls(void **state)
 {
@@ -211,8 +257,8 @@ static void test_refused_without_tls(void **state)
     memset(&o, 0, sizeof o);
     uniws__server *srv = NULL;
     assert_int_equal(uniws__server_start(&o, &srv), 0);
-    static const char *const cmds[] = {"tls-garble", "tls-plain"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const cmds[] = {"tls-garble", "tls-plain", "tls-fin", "tls-truncate"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         int fd = connect_to(uniws__server_port(srv));
         char req[512], path[64], in[1024];
         snprintf(path, sizeof path, "/script/text:a/%s", cmds[i]);
@@ -236,6 +282,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garble, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rst, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_fin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_truncate, setup, teardown),
         cmocka_unit_test(test_refused_without_tls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,16 +97,18 @@ static void conn_reset(uniws__server *srv, srv_conn *c)
     vlog(srv, c, "reset");
 }
 
-static void conn_fin(uniws__server *srv, srv_conn *c)
+/* notify: send TLS's close_notify before the FIN (without it the client
+ * sees a truncated TLS stream: tls-truncate). */
+static void conn_fin(uniws__server *srv, srv_conn *c, int notify)
 {
-    if (c->ssl)
+    if (c->ssl && notify)
         srv_tls_shutdown(c->ssl);
     srv_os_shutdown_wr(c->fd);
     uniws__peer_free(c->peer);
     c->peer = NULL;
     c->phase = P_DRAIN;
     c->deadline = now_ms() + SRV_DRAIN_MS;
-    vlog(srv, c, "fin");
+    vlog(srv, c, c->ssl && !notify ? "fin without close_notify" : "fin");
 }
 
 static void conn_drop(uniws__server *srv, srv_conn *c, const char *why)
@@ -358,7 +360,7 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
             if (r == 0)
                 return;
             if (c->fin_after_write) {
-                conn_fin(srv, c);
+                conn_fin(srv, c, 1);
                 return;
             }
         }
@@ -385,7 +387,8 @@ static void conn_service(uniws__server *srv, srv_conn *c, int64_t now)
             c->deadline = now_ms() + a.ms;
             break;
         case UNIWS__PEER_FIN:
-            conn_fin(srv, c);
+        case UNIWS__PEER_TLS_TRUNCATE:
+            conn_fin(srv, c, a.kind == UNIWS__PEER_FIN);
             return;
         case UNIWS__PEER_RESET:
             conn_reset(srv, c);
@@ -456,7 +459,7 @@ static void srv_accept(uniws__server *srv)
         if (c && srv->tls)
             c->ssl = srv_tls_new(srv->tls, fd);
         if (c && c->peer && c->ssl)
-            uniws__peer_set_tls(c->peer); /* tls-garble, tls-plain */
+            uniws__peer_set_tls(c->peer); /* the tls-* commands */
         if (!c || !c->peer || (srv->tls && !c->ssl)) {
             if (c)
                 uniws__peer_free(c->peer);
