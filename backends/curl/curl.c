@@ -1399,15 +1399,15 @@ static void flush_out(cws_sock *k)
 /* Why openings are paced: every transfer added to the multi handle starts
  * its name lookup, TCP connect, TLS handshake and upgrade at once, and curl
  * drives them all together. 10,000 uniws_connect() calls to a wss:// server
- * started 10,000 TLS handshakes on the client's one core; each progressed a
- * little per pass, so none finished early, and on a loaded machine only 680
- * opened within the core's 30 s connect timeout. At most MAX_CONNECTING
+ * started 10,000 TLS handshakes on the client's one core, all progressing a
+ * little per pass, and on a loaded machine most were still unfinished when
+ * the core's 30 s connect timeout ran out (680 opened). At most MAX_CONNECTING
  * transfers are therefore between curl_multi_add_handle() and their 101 (or
  * their end); the others wait here in order and are added as earlier ones
  * open or fail. The whole opening is paced, not just TCP: on a local server
  * TCP connects complete at once (the kernel accepts them into the backlog),
- * so a line that let go at TCP up would still start every TLS handshake at
- * the same time.
+ * so a line that let go at TCP up would not bound the TLS handshakes in
+ * progress (and curl reports no TCP-up event to let go at).
  *
  * curl's own limits do not fit: CURLMOPT_MAX_TOTAL_CONNECTIONS (and
  * _MAX_HOST_CONNECTIONS) cap the connections that are open, and a WebSocket
