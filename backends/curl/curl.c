@@ -86,6 +86,10 @@
  * the multi handle, like curl's own (CURLOPT_BUFFERSIZE). The core gets it
  * in slices, each answered by one write (core/stream_read.c). */
 #define RX_BUF (256u * 1024u)
+/* Openings (TCP, TLS, proxy tunnel and the HTTP upgrade) one multi handle
+ * has in progress at once; later ones wait their turn (see "pacing
+ * openings"). */
+#define MAX_CONNECTING 256
 
 typedef struct cws_multi cws_multi;
 typedef struct cws_sock cws_sock;
@@ -107,8 +111,11 @@ struct cws_multi {
     unsigned pass;    /* counts curl_multi_socket_action() calls */
     CURL **graveyard; /* easy handles destroyed while in_curl */
     size_t ngrave, capgrave;
-    unsigned char *rxbuf; /* RX_BUF bytes for direct reads, made on first use */
-    cws_sock *later;      /* sockets whose input the core kept during this pass */
+    unsigned char *rxbuf;            /* RX_BUF bytes for direct reads, made on first use */
+    cws_sock *later;                 /* sockets whose input the core kept during this pass */
+    int connecting;                  /* openings in progress (at most MAX_CONNECTING) */
+    cws_sock *wait_head, *wait_tail; /* openings waiting for a slot, in order */
+    uniws__job pump;                 /* starts waiting openings as slots free */
 };
 
 /* The frame being re-sent through curl_ws_send(). */
@@ -154,6 +161,11 @@ struct cws_sock {
     int later_queued;
     int upgrade_due; /* the 101 came: report it from later_run */
     cws_sock *later_next;
+    int counted; /* holds one of the multi's MAX_CONNECTING slots */
+    int waiting; /* in the multi's wait list, not yet in the multi handle */
+    cws_sock *wait_prev, *wait_next;
+    uint64_t wait_since; /* the loop's clock when it joined the line */
+    uint64_t wait_ms;    /* how long it waited in line (counted in tcp_ms) */
 };
 
 static cws_sock *sock_of(CURL *easy)
@@ -177,6 +189,8 @@ static void tls_flush(cws_sock *k);
 #endif
 static void process_done(cws_multi *m);
 static void later_run(cws_multi *m);
+static void slot_release(cws_sock *k);
+static void on_pump(uniws_loop *loop, uniws__job *job);
 static int report_upgrade(cws_sock *k, int status);
 
 /* k has kept input or a 101 to report once the current curl pass returns. */
@@ -354,6 +368,7 @@ static int loop_init(uniws_loop *loop, void **state)
         return UNIWS_ENOMEM;
     }
     uniws__timer_init(&m->timer, on_timer, m);
+    uniws__job_init(&m->pump, on_pump, m);
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
@@ -369,6 +384,7 @@ static void loop_free(uniws_loop *loop, void *state)
         return;
     bury_graveyard(m);
     uniws__timer_stop(loop, &m->timer);
+    uniws__job_cancel(loop, &m->pump);
     curl_multi_cleanup(m->multi);
     uniws__free(m->graveyard);
     uniws__free(m->rxbuf);
@@ -431,7 +447,9 @@ static void report_headers(cws_sock *k)
 
 /* Phase durations from curl's cumulative times (microseconds since the
  * transfer started): name lookup, TCP (with a proxy: the tunnel too), TLS
- * (0 without), and the upgrade: request sent to the answer's first byte. */
+ * (0 without), and the upgrade: request sent to the answer's first byte.
+ * curl's clock starts when the handle is added: a wait in line before that
+ * counts as connecting (tcp_ms), as on lws. */
 static void report_timings(cws_sock *k)
 {
     curl_off_t dns = -1, tcp = -1, tls = -1, pre = -1, start = -1;
@@ -442,7 +460,7 @@ static void report_timings(cws_sock *k)
         curl_easy_getinfo(k->easy, CURLINFO_STARTTRANSFER_TIME_T, &start) != CURLE_OK)
         return;
     int d = dns >= 0 ? (int)(dns / 1000) : -1;
-    int t = tcp >= dns && dns >= 0 ? (int)((tcp - dns) / 1000) : -1;
+    int t = tcp >= dns && dns >= 0 ? (int)((tcp - dns) / 1000 + (curl_off_t)k->wait_ms) : -1;
     int s = tls > 0 && tls >= tcp ? (int)((tls - tcp) / 1000) : tls == 0 ? 0 : -1;
     int u = start >= pre && pre > 0 ? (int)((start - pre) / 1000) : -1;
     uniws__life_timings(k->s, d, t, s, u);
@@ -475,6 +493,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *userp)
     if (code != 101)
         return len; /* 1xx: more heads follow; others: curl fails the transfer */
     k->upgraded = 1;
+    slot_release(k);
     take_output(k);
     uniws__stream_connected(k->s);
     if (!k->direct) {
@@ -629,6 +648,7 @@ static int map_error(cws_sock *k, CURLcode r)
 /* The transfer ended (loop thread, outside curl). */
 static void transfer_done(cws_sock *k, CURLcode r)
 {
+    slot_release(k);
     if (k->added) {
         curl_multi_remove_handle(k->m->multi, k->easy);
         k->added = 0;
@@ -1378,6 +1398,108 @@ static void flush_out(cws_sock *k)
     }
 }
 
+/* ---- pacing openings ------------------------------------------------------- */
+
+/* Why openings are paced: every transfer added to the multi handle starts
+ * its name lookup, TCP connect, TLS handshake and upgrade at once, and curl
+ * drives them all together. 10,000 uniws_connect() calls to a wss:// server
+ * started 10,000 TLS handshakes on the client's one core, all progressing a
+ * little per pass, and on a loaded machine most were still unfinished when
+ * the core's 30 s connect timeout ran out (680 opened). At most MAX_CONNECTING
+ * transfers are therefore between curl_multi_add_handle() and their 101 (or
+ * their end); the others wait here in order and are added as earlier ones
+ * open or fail. The whole opening is paced, not just TCP: on a local server
+ * TCP connects complete at once (the kernel accepts them into the backlog),
+ * so a line that let go at TCP up would not bound the TLS handshakes in
+ * progress (and curl reports no TCP-up event to let go at).
+ *
+ * curl's own limits do not fit: CURLMOPT_MAX_TOTAL_CONNECTIONS (and
+ * _MAX_HOST_CONNECTIONS) cap the connections that are open, and a WebSocket
+ * transfer keeps its connection for as long as it lives, so a cap of 256
+ * would allow 256 open sockets, not 256 openings; its queued transfers'
+ * CURLOPT_CONNECTTIMEOUT may also expire before they are allowed to connect
+ * (curl's documentation of the option). CURLMOPT_MAX_CONCURRENT_STREAMS is
+ * about HTTP/2 streams on one connection; ours are HTTP/1.1, one each.
+ *
+ * The core's connect timeout (started by uniws_connect()) runs for a waiting
+ * socket as for any other; curl's CURLOPT_CONNECTTIMEOUT_MS starts when the
+ * handle is added, so for a socket that waited the core's fires first. The
+ * wait counts in the statistics' tcp_ms, as on lws. */
+
+static void wait_unlink(cws_sock *k)
+{
+    cws_multi *m = k->m;
+    if (!k->waiting)
+        return;
+    if (k->wait_prev)
+        k->wait_prev->wait_next = k->wait_next;
+    else
+        m->wait_head = k->wait_next;
+    if (k->wait_next)
+        k->wait_next->wait_prev = k->wait_prev;
+    else
+        m->wait_tail = k->wait_prev;
+    k->wait_prev = k->wait_next = NULL;
+    k->waiting = 0;
+}
+
+/* The socket's opening is over: upgraded, failed or abandoned. */
+static void slot_release(cws_sock *k)
+{
+    if (!k->counted)
+        return;
+    k->counted = 0;
+    k->m->connecting--;
+    if (k->m->wait_head)
+        uniws__job_post(k->m->loop, &k->m->pump);
+}
+
+/* Adds the transfer to the multi handle (loop thread, outside curl). */
+static void start_transfer(cws_sock *k)
+{
+    cws_multi *m = k->m;
+    CURLMcode mr = curl_multi_add_handle(m->multi, k->easy);
+    if (mr != CURLM_OK) {
+        k->finished = 1;
+        uniws__stream_fail(k->s, UNIWS_EIO, curl_multi_strerror(mr));
+        return;
+    }
+    k->added = 1;
+    k->counted = 1;
+    m->connecting++;
+}
+
+/* Starts the transfer now, or puts it at the end of the line. */
+static void start_or_wait(cws_sock *k)
+{
+    cws_multi *m = k->m;
+    if (m->connecting < MAX_CONNECTING && !m->wait_head) {
+        start_transfer(k);
+        return;
+    }
+    k->waiting = 1;
+    k->wait_since = uniws__loop_now(m->loop);
+    k->wait_next = NULL;
+    k->wait_prev = m->wait_tail;
+    if (m->wait_tail)
+        m->wait_tail->wait_next = k;
+    else
+        m->wait_head = k;
+    m->wait_tail = k;
+}
+
+/* Starts waiting transfers while slots are free (loop thread, outside curl). */
+static void on_pump(uniws_loop *loop, uniws__job *job)
+{
+    cws_multi *m = job->data;
+    while (m->wait_head && m->connecting < MAX_CONNECTING) {
+        cws_sock *k = m->wait_head;
+        wait_unlink(k);
+        k->wait_ms = uniws__loop_now(loop) - k->wait_since;
+        start_transfer(k); /* a failure may free other sockets: the loop re-reads the head */
+    }
+}
+
 /* ---- the vtable ------------------------------------------------------------ */
 
 static void on_job(uniws_loop *loop, uniws__job *job)
@@ -1391,13 +1513,8 @@ static void on_job(uniws_loop *loop, uniws__job *job)
         return;
     }
     if (!k->added) {
-        CURLMcode mr = curl_multi_add_handle(k->m->multi, k->easy);
-        if (mr != CURLM_OK) {
-            k->finished = 1;
-            uniws__stream_fail(k->s, UNIWS_EIO, curl_multi_strerror(mr));
-            return;
-        }
-        k->added = 1;
+        if (!k->waiting)
+            start_or_wait(k);
         return;
     }
     if (k->upgraded && k->want_out)
@@ -1542,6 +1659,8 @@ static void cws_destroy(uniws_socket *s)
     uniws__job_cancel(m->loop, &k->job);
     if (k->later_queued)
         later_unlink(k);
+    wait_unlink(k);
+    slot_release(k);
     if (k->easy) {
         if (k->fd) {
             k->fd->owner = NULL;
