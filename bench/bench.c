@@ -332,11 +332,14 @@ static int connections(run *r, uniws_loop *loop, const char *url, const uniws_op
     res->rss_per_conn_kib = n ? (double)(uniws__bench_rss_kib() - rss0) / (double)n : 0;
     if (cfg->idle_ms > 0 && r->v.errors == 0) {
         uint64_t c0 = uniws__bench_cpu_ns(r->thread_cpu);
+        long z0 = uniws__bench_switches(r->thread_cpu);
         uint64_t w0 = uniws__bench_now_ns();
         drive(loop, cn_never, r, w0 + (uint64_t)cfg->idle_ms * 1000000u);
         uint64_t c1 = uniws__bench_cpu_ns(r->thread_cpu);
+        long z1 = uniws__bench_switches(r->thread_cpu);
         uint64_t w1 = uniws__bench_now_ns();
         res->idle_cpu_pct = 100.0 * (double)(c1 - c0) / (double)(w1 - w0);
+        res->idle_wakeups_per_s = (double)(z1 - z0) * 1e9 / (double)(w1 - w0);
     }
     for (long i = 0; i < n; i++)
         if (!cs[i].closed)

@@ -308,6 +308,7 @@ static void connections(uniws__bench_result *res)
         uniws__bench_verify_fail(&v, "%ld of %ld echoes", echoed_total, n);
     if (cfg.idle_ms > 0 && v.errors == 0) {
         uint64_t c0 = uniws__bench_cpu_ns(0), w0 = uniws__bench_now_ns();
+        long z0 = uniws__bench_switches(0);
         uint64_t end = w0 + (uint64_t)cfg.idle_ms * 1000000u;
         while (uniws__bench_now_ns() < end) {
             int k = epoll_wait(ep, evs, 256, (int)((end - uniws__bench_now_ns()) / 1000000u) + 1);
@@ -315,7 +316,9 @@ static void connections(uniws__bench_result *res)
                 drain(hs[(long)evs[j].data.u64], cn_msg, &ks[(long)evs[j].data.u64]);
         }
         uint64_t c1 = uniws__bench_cpu_ns(0), w1 = uniws__bench_now_ns();
+        long z1 = uniws__bench_switches(0);
         res->idle_cpu_pct = 100.0 * (double)(c1 - c0) / (double)(w1 - w0);
+        res->idle_wakeups_per_s = (double)(z1 - z0) * 1e9 / (double)(w1 - w0);
     }
     res->echoes = echoed_total;
     for (long i = 0; i < n; i++)

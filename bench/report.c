@@ -63,6 +63,12 @@ uint64_t uniws__bench_cpu_ns(int thread)
     return (uint64_t)(uniws__bench_js_cpu_us() * 1000.0);
 }
 
+long uniws__bench_switches(int thread)
+{
+    (void)thread;
+    return 0;
+}
+
 long uniws__bench_peak_rss_kib(void)
 {
     return (long)uniws__bench_js_peak_rss_kib();
@@ -80,6 +86,14 @@ long uniws__bench_peak_rss_kib(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss;
+}
+
+long uniws__bench_switches(int thread)
+{
+    struct rusage ru;
+    if (getrusage(thread ? RUSAGE_THREAD : RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ru.ru_nvcsw + ru.ru_nivcsw;
 }
 #endif
 
@@ -184,9 +198,10 @@ static void print_json(const uniws__bench_result *r)
     printf("\",\"type\":\"%s\",\"size\":%zu", c->text ? "text" : "binary", c->size);
     if (c->connections > 0) {
         printf(",\"connections\":%d,\"opened\":%ld,\"open_ms\":%.1f,\"echo_ms\":%.1f,"
-               "\"rss_per_conn_kib\":%.2f,\"idle_ms\":%d,\"idle_cpu_pct\":%.4f",
+               "\"rss_per_conn_kib\":%.2f,\"idle_ms\":%d,\"idle_cpu_pct\":%.4f,"
+               "\"idle_wakeups_per_s\":%.2f",
                c->connections, r->opened, r->open_ms, r->echo_ms, r->rss_per_conn_kib, c->idle_ms,
-               r->idle_cpu_pct);
+               r->idle_cpu_pct, r->idle_wakeups_per_s);
     } else {
         double msgs = secs > 0 ? (double)r->echoes / secs : 0;
         printf(",\"count\":%ld,\"window\":%d,\"secs\":%.4f,\"msgs_per_s\":%.0f,"
@@ -209,10 +224,11 @@ static void print_table(const uniws__bench_result *r)
     if (r->tls)
         printf("  TLS: %s\n", r->tls);
     if (c->connections > 0) {
-        printf("  %-12s %10s %10s %14s %10s %14s\n", "connections", "open ms", "echo ms",
-               "RSS/conn KiB", "peak RSS", "idle CPU %");
-        printf("  %-12ld %10.1f %10.1f %14.2f %7ld MiB %14.4f\n", r->opened, r->open_ms, r->echo_ms,
-               r->rss_per_conn_kib, r->peak_rss_kib / 1024, r->idle_cpu_pct);
+        printf("  %-12s %10s %10s %14s %10s %14s %12s\n", "connections", "open ms", "echo ms",
+               "RSS/conn KiB", "peak RSS", "idle CPU %", "idle wakes/s");
+        printf("  %-12ld %10.1f %10.1f %14.2f %7ld MiB %14.4f %12.2f\n", r->opened, r->open_ms,
+               r->echo_ms, r->rss_per_conn_kib, r->peak_rss_kib / 1024, r->idle_cpu_pct,
+               r->idle_wakeups_per_s);
     } else {
         double msgs = secs > 0 ? (double)r->echoes / secs : 0;
         printf("  %-8s %-7s %12s %10s %11s %11s %7s %10s\n", "count", "window", "msgs/s", "MiB/s",

@@ -16,6 +16,9 @@ uint64_t uniws__bench_now_ns(void);
 /* CPU time used so far, in nanoseconds: by the whole process, or (thread=1)
  * by the calling thread only (when an in-process server shares the process). */
 uint64_t uniws__bench_cpu_ns(int thread);
+/* Context switches so far (voluntary and not) of the calling thread or the
+ * process: how often an idle loop woke up. 0 on the web. */
+long uniws__bench_switches(int thread);
 /* Peak and current resident set size in KiB. */
 long uniws__bench_peak_rss_kib(void);
 long uniws__bench_rss_kib(void);
@@ -59,6 +62,7 @@ typedef struct uniws__bench_result {
     double p50_us, p99_us;
     /* connection mode */
     double open_ms, echo_ms, rss_per_conn_kib, idle_cpu_pct;
+    double idle_wakeups_per_s; /* context switches per second of the idle window */
     long opened;
     /* both */
     double cpu_secs; /* client CPU during the measured part */

@@ -46,6 +46,7 @@ const rows = [
   { w: 'pmd-4k', name: '4 KiB text, permessage-deflate, 64 in flight (MiB/s)', f: (r) => r.run.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
   { w: 'pmd-1m', name: '1 MiB text, permessage-deflate, 4 in flight (MiB/s)', f: (r) => r.run.mib_per_s, up: true, fmt: (v) => v.toFixed(0) },
   { w: 'idle', name: 'CPU % of an idle loop with 1,000 sockets', f: (r) => r.run.idle_cpu_pct, up: false, fmt: (v) => v.toFixed(3) },
+  { w: 'idle', name: 'wake-ups per second of that idle loop', f: (r) => r.run.idle_wakeups_per_s, up: false, fmt: (v) => v.toFixed(2) },
 ].filter((r) => cells[r.w]);
 
 const uniws = labels.filter((l) => l.startsWith('uniws-'));
