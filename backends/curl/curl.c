@@ -53,6 +53,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@
 #include "core/frame.h"
 #include "core/loop.h"
 #include "core/alloc.h"
+#include "core/pace.h"
 #include "tls_reason.h"
 #ifdef UNIWS_CURL_OPENSSL
 #include <openssl/err.h>
@@ -111,11 +113,9 @@ struct cws_multi {
     unsigned pass;    /* counts curl_multi_socket_action() calls */
     CURL **graveyard; /* easy handles destroyed while in_curl */
     size_t ngrave, capgrave;
-    unsigned char *rxbuf;            /* RX_BUF bytes for direct reads, made on first use */
-    cws_sock *later;                 /* sockets whose input the core kept during this pass */
-    int connecting;                  /* openings in progress (at most MAX_CONNECTING) */
-    cws_sock *wait_head, *wait_tail; /* openings waiting for a slot, in order */
-    uniws__job pump;                 /* starts waiting openings as slots free */
+    unsigned char *rxbuf; /* RX_BUF bytes for direct reads, made on first use */
+    cws_sock *later;      /* sockets whose input the core kept during this pass */
+    uniws__pace pace;     /* openings in progress (at most MAX_CONNECTING) */
 };
 
 /* The frame being re-sent through curl_ws_send(). */
@@ -161,11 +161,9 @@ struct cws_sock {
     int later_queued;
     int upgrade_due; /* the 101 came: report it from later_run */
     cws_sock *later_next;
-    int counted; /* holds one of the multi's MAX_CONNECTING slots */
-    int waiting; /* in the multi's wait list, not yet in the multi handle */
-    cws_sock *wait_prev, *wait_next;
-    uint64_t wait_since; /* the loop's clock when it joined the line */
-    uint64_t wait_ms;    /* how long it waited in line (counted in tcp_ms) */
+    uniws__pace_item slot; /* an opening slot, or the line to one (not yet added) */
+    uint64_t wait_since;   /* the loop's clock when it joined the line */
+    uint64_t wait_ms;      /* how long it waited in line (counted in tcp_ms) */
 };
 
 static cws_sock *sock_of(CURL *easy)
@@ -190,7 +188,7 @@ static void tls_flush(cws_sock *k);
 static void process_done(cws_multi *m);
 static void later_run(cws_multi *m);
 static void slot_release(cws_sock *k);
-static void on_pump(uniws_loop *loop, uniws__job *job);
+static void on_slot(uniws__pace *pace, uniws__pace_item *item);
 static int report_upgrade(cws_sock *k, int status);
 
 /* k has kept input or a 101 to report once the current curl pass returns. */
@@ -368,7 +366,7 @@ static int loop_init(uniws_loop *loop, void **state)
         return UNIWS_ENOMEM;
     }
     uniws__timer_init(&m->timer, on_timer, m);
-    uniws__job_init(&m->pump, on_pump, m);
+    uniws__pace_init(&m->pace, loop, MAX_CONNECTING, on_slot);
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
@@ -384,7 +382,7 @@ static void loop_free(uniws_loop *loop, void *state)
         return;
     bury_graveyard(m);
     uniws__timer_stop(loop, &m->timer);
-    uniws__job_cancel(loop, &m->pump);
+    uniws__pace_free(&m->pace);
     curl_multi_cleanup(m->multi);
     uniws__free(m->graveyard);
     uniws__free(m->rxbuf);
@@ -1426,32 +1424,11 @@ static void flush_out(cws_sock *k)
  * handle is added, so for a socket that waited the core's fires first. The
  * wait counts in the statistics' tcp_ms, as on lws. */
 
-static void wait_unlink(cws_sock *k)
-{
-    cws_multi *m = k->m;
-    if (!k->waiting)
-        return;
-    if (k->wait_prev)
-        k->wait_prev->wait_next = k->wait_next;
-    else
-        m->wait_head = k->wait_next;
-    if (k->wait_next)
-        k->wait_next->wait_prev = k->wait_prev;
-    else
-        m->wait_tail = k->wait_prev;
-    k->wait_prev = k->wait_next = NULL;
-    k->waiting = 0;
-}
-
 /* The socket's opening is over: upgraded, failed or abandoned. */
 static void slot_release(cws_sock *k)
 {
-    if (!k->counted)
-        return;
-    k->counted = 0;
-    k->m->connecting--;
-    if (k->m->wait_head)
-        uniws__job_post(k->m->loop, &k->m->pump);
+    if (k->slot.waiting || k->slot.counted)
+        uniws__pace_leave(&k->m->pace, &k->slot);
 }
 
 /* Adds the transfer to the multi handle (loop thread, outside curl). */
@@ -1465,39 +1442,24 @@ static void start_transfer(cws_sock *k)
         return;
     }
     k->added = 1;
-    k->counted = 1;
-    m->connecting++;
+    uniws__pace_take(&m->pace, &k->slot);
 }
 
 /* Starts the transfer now, or puts it at the end of the line. */
 static void start_or_wait(cws_sock *k)
 {
-    cws_multi *m = k->m;
-    if (m->connecting < MAX_CONNECTING && !m->wait_head) {
+    if (uniws__pace_enter(&k->m->pace, &k->slot))
         start_transfer(k);
-        return;
-    }
-    k->waiting = 1;
-    k->wait_since = uniws__loop_now(m->loop);
-    k->wait_next = NULL;
-    k->wait_prev = m->wait_tail;
-    if (m->wait_tail)
-        m->wait_tail->wait_next = k;
     else
-        m->wait_head = k;
-    m->wait_tail = k;
+        k->wait_since = uniws__loop_now(k->m->loop);
 }
 
-/* Starts waiting transfers while slots are free (loop thread, outside curl). */
-static void on_pump(uniws_loop *loop, uniws__job *job)
+/* A waiting transfer's turn (loop thread, outside curl). */
+static void on_slot(uniws__pace *pace, uniws__pace_item *item)
 {
-    cws_multi *m = job->data;
-    while (m->wait_head && m->connecting < MAX_CONNECTING) {
-        cws_sock *k = m->wait_head;
-        wait_unlink(k);
-        k->wait_ms = uniws__loop_now(loop) - k->wait_since;
-        start_transfer(k); /* a failure may free other sockets: the loop re-reads the head */
-    }
+    cws_sock *k = (cws_sock *)((char *)item - offsetof(cws_sock, slot));
+    k->wait_ms = uniws__loop_now(pace->loop) - k->wait_since;
+    start_transfer(k);
 }
 
 /* ---- the vtable ------------------------------------------------------------ */
@@ -1513,7 +1475,7 @@ static void on_job(uniws_loop *loop, uniws__job *job)
         return;
     }
     if (!k->added) {
-        if (!k->waiting)
+        if (!k->slot.waiting)
             start_or_wait(k);
         return;
     }
@@ -1659,7 +1621,6 @@ static void cws_destroy(uniws_socket *s)
     uniws__job_cancel(m->loop, &k->job);
     if (k->later_queued)
         later_unlink(k);
-    wait_unlink(k);
     slot_release(k);
     if (k->easy) {
         if (k->fd) {

@@ -44,6 +44,7 @@
 #include <sys/socket.h>
 #endif
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -64,6 +65,7 @@
 #include "core/loop.h"
 #include "core/alloc.h"
 #include "core/ascii.h"
+#include "core/pace.h"
 
 #ifdef _WIN32
 /* Winsock's spellings (lws makes its sockets non-blocking), and SO_ERROR
@@ -147,9 +149,7 @@ typedef struct lws_loop {
     int dirty;          /* lws was touched since the last uv_run pass */
     int direct;         /* lws_service_fd() for a socket's input is on the stack */
     closer *lingering;  /* connections closing politely after destroy() */
-    int connecting;     /* TCP connects in progress (at most MAX_CONNECTING) */
-    struct lws_sock *wait_head, *wait_tail; /* connects waiting for a slot, in order */
-    uniws__job pump;                        /* starts waiting connects as slots free */
+    uniws__pace pace;   /* TCP connects in progress (at most MAX_CONNECTING) */
     uniws__lwstls_cache *tls_cache;
     unsigned char *rxbuf;                /* ws:// input (CHUNK bytes), made on first use */
     unsigned char rbuf[16384];           /* decrypted bytes on their way to the core */
@@ -192,10 +192,8 @@ typedef struct lws_sock {
     int naddr, next_addr;   /* addresses left to try after a failed connect */
     char (*addr)[ADDR_LEN]; /* the name's addresses (heap), NULL for a literal */
     const char *host;       /* the URL's, owned by the core for the socket's life */
-    int counted;            /* holds one of the loop's MAX_CONNECTING slots */
-    int waiting;            /* in the loop's wait list, to connect to wait_addr */
-    struct lws_sock *wait_prev, *wait_next;
-    const char *wait_addr; /* host or an entry of addr: both live as long as p */
+    uniws__pace_item slot;  /* a connect slot, or the line to one (to wait_addr) */
+    const char *wait_addr;  /* host or an entry of addr: both live as long as p */
 } lws_sock;
 
 static const uniws__backend *self(void)
@@ -318,7 +316,7 @@ static engine *pool;
 
 static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                         size_t len);
-static void on_pump(uniws_loop *loop, uniws__job *job);
+static void on_slot(uniws__pace *pace, uniws__pace_item *item);
 #if !defined(LWS_WITH_LIBUV)
 static int read_wsi(struct lws *wsi);
 #endif
@@ -423,7 +421,7 @@ static int lws_loop_init(uniws_loop *loop, void **state)
     e->ll = ll;
     ll->eng = e;
     uniws__timer_init(&ll->timer, on_timer, ll);
-    uniws__job_init(&ll->pump, on_pump, ll);
+    uniws__pace_init(&ll->pace, loop, MAX_CONNECTING, on_slot);
 #if defined(LWS_WITH_LIBUV)
     int rc = uniws__io_start(loop, &ll->io, uv_backend_fd(&e->uv), UNIWS__IO_READ, on_uv_fd, ll);
     if (rc) {
@@ -468,7 +466,7 @@ static void lws_loop_free(uniws_loop *loop, void *state)
     uniws__lwsfds_free(ll->fds);
 #endif
     uniws__timer_stop(loop, &ll->timer);
-    uniws__job_cancel(loop, &ll->pump);
+    uniws__pace_free(&ll->pace);
     uniws__lwstls_cache_free(ll->tls_cache);
     uniws__free(ll->rxbuf);
     engine_park(ll->eng);
@@ -489,43 +487,19 @@ static void lws_loop_free(uniws_loop *loop, void *state)
 
 static void start_connect_now(lws_sock *p, const char *addr);
 
-static void wait_unlink(lws_loop *ll, lws_sock *p)
-{
-    if (!p->waiting)
-        return;
-    if (p->wait_prev)
-        p->wait_prev->wait_next = p->wait_next;
-    else
-        ll->wait_head = p->wait_next;
-    if (p->wait_next)
-        p->wait_next->wait_prev = p->wait_prev;
-    else
-        ll->wait_tail = p->wait_prev;
-    p->wait_prev = p->wait_next = NULL;
-    p->waiting = 0;
-}
-
 /* The socket's TCP connect is over (up, failed or abandoned). */
 static void slot_release(lws_sock *p)
 {
-    if (!p->counted)
-        return;
-    p->counted = 0;
-    p->ll->connecting--;
-    if (p->ll->wait_head)
-        uniws__job_post(uniws__sock_loop(p->s), &p->ll->pump);
+    if (p->slot.waiting || p->slot.counted)
+        uniws__pace_leave(&p->ll->pace, &p->slot);
 }
 
-/* Starts waiting connects while slots are free (loop thread, outside lws). */
-static void on_pump(uniws_loop *loop, uniws__job *job)
+/* A waiting connect's turn (loop thread, outside lws). */
+static void on_slot(uniws__pace *pace, uniws__pace_item *item)
 {
-    lws_loop *ll = job->data;
-    (void)loop;
-    while (ll->wait_head && ll->connecting < MAX_CONNECTING) {
-        lws_sock *p = ll->wait_head;
-        wait_unlink(ll, p);
-        start_connect_now(p, p->wait_addr);
-    }
+    lws_sock *p = (lws_sock *)((char *)item - offsetof(lws_sock, slot));
+    (void)pace;
+    start_connect_now(p, p->wait_addr);
 }
 
 /* ---- reporting to the core ----------------------------------------------- */
@@ -1229,19 +1203,9 @@ static void start_connect(lws_sock *p, const char *addr)
     lws_loop *ll = p->ll;
     /* A wait in line counts as connecting (tcp_ms), not as the name lookup. */
     uniws__life_phase(p->s, UNIWS__PHASE_DNS); /* resolved (or a numeric host) */
-    if (ll->connecting < MAX_CONNECTING && !ll->wait_head) {
-        start_connect_now(p, addr);
-        return;
-    }
     p->wait_addr = addr;
-    p->waiting = 1;
-    p->wait_next = NULL;
-    p->wait_prev = ll->wait_tail;
-    if (ll->wait_tail)
-        ll->wait_tail->wait_next = p;
-    else
-        ll->wait_head = p;
-    ll->wait_tail = p;
+    if (uniws__pace_enter(&ll->pace, &p->slot))
+        start_connect_now(p, addr);
 }
 
 static void start_connect_now(lws_sock *p, const char *addr)
@@ -1277,10 +1241,8 @@ static void start_connect_now(lws_sock *p, const char *addr)
     ll->depth--;
     p->in_connect = 0;
     ll->dirty = 1;
-    if (wsi && p->wsi == wsi) {
-        p->counted = 1; /* until TCP is up or the attempt is over */
-        ll->connecting++;
-    }
+    if (wsi && p->wsi == wsi)
+        uniws__pace_take(&ll->pace, &p->slot); /* until TCP is up or the attempt is over */
     if (!wsi) {
         p->wsi = NULL;
         if (!p->fail_err) {
@@ -1463,7 +1425,7 @@ static void lws_destroy(uniws_socket *s)
     if (!p->ll)
         return;
     uniws__job_cancel(uniws__sock_loop(s), &p->job);
-    wait_unlink(p->ll, p);
+    slot_release(p);
     lookup *lk = p->lk;
     if (lk) {
         /* After this neither the resolver thread nor its job touches p. */
