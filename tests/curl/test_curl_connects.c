@@ -26,11 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "nofile.h"
 #include "uniws/uniws.h"
 #include "core/handshake.h"
 
@@ -196,12 +196,7 @@ static int setup(void **state)
     (void)state;
     signal(SIGPIPE, SIG_IGN);
     /* Both ends of every connection live in this process. */
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 2 * 700 + 64) {
+    if (uniws_test_raise_nofile() < 2 * 700 + 64) {
         fprintf(stderr, "test_curl_connects: needs %d descriptors\n", 2 * 700 + 64);
         return -1;
     }

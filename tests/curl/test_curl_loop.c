@@ -22,8 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <cmocka.h>
+#include "nofile.h"
 #include "uniws/uniws.h"
 #include "server.h"
 #include "echo_clients.h"
@@ -57,11 +57,7 @@ static int setup(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    uniws_test_raise_nofile();
     uniws__server_options so;
     memset(&so, 0, sizeof so);
     if (uniws__server_start(&so, &g_srv) != 0)

@@ -12,9 +12,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <cmocka.h>
+#include "nofile.h"
 #include "uniws/uniws.h"
 #include "server.h"
 
@@ -78,12 +78,7 @@ static int setup(void **state)
     (void)state;
     signal(SIGPIPE, SIG_IGN);
     /* Both ends of every connection live in this process. */
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 2 * N + 64) {
+    if (uniws_test_raise_nofile() < 2 * N + 64) {
         fprintf(stderr, "test_lws_connects: needs %d descriptors\n", 2 * N + 64);
         return -1;
     }

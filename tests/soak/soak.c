@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "child_peer.h"
+#include "nofile.h"
 #include "uniws/uniws.h"
 
 #define WINDOW 4
@@ -446,15 +447,6 @@ static int run_phase(const char *backend, int port, int mode, int count, double 
 
 static pid_t g_child;
 
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 int main(int argc, char **argv)
 {
     const char *backends[8];
@@ -487,7 +479,7 @@ int main(int argc, char **argv)
                 backends[nb++] = all[i];
     }
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    uniws_test_raise_nofile();
     int port = child_peer_start(&g_child);
     if (port <= 0) {
         fprintf(stderr, "soak: cannot start the scripted peer\n");
