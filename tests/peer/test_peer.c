@@ -1218,6 +1218,20 @@ static void test_hold_goes_silent(void **state)
     b_free(&out);
 }
 
+/* A TLS-only command on a peer without TLS: 400, naming the command. */
+static void expect_refused_without_tls(const char *path, const char *name)
+{
+    bytes out = {0};
+    uniws__peer *p = uniws__peer_new();
+    const char *req = request(path, NULL);
+    assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
+    assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
+    assert_memory_equal(out.p, "HTTP/1.1 400 ", 13);
+    assert_true(contains(&out, name));
+    uniws__peer_free(p);
+    b_free(&out);
+}
+
 /* TLS broken mid-stream: tls-garble and tls-plain are refused (400, naming
  * the command) unless the driver said it runs TLS; then each is an action of
  * its own, in script order, after the frames before it, carrying a whole text
@@ -1228,15 +1242,7 @@ static void test_tls_break(void **state)
     static const char *const scripts[] = {"/script/text:a/tls-garble", "/script/tls-plain/text:a"};
     static const char *const names[] = {"tls-garble", "tls-plain"};
     for (size_t i = 0; i < 2; i++) {
-        bytes out = {0};
-        uniws__peer *p = uniws__peer_new();
-        const char *req = request(scripts[i], NULL);
-        assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
-        assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
-        assert_memory_equal(out.p, "HTTP/1.1 400 ", 13);
-        assert_true(contains(&out, names[i]));
-        uniws__peer_free(p);
-        b_free(&out);
+        expect_refused_without_tls(scripts[i], names[i]);
     }
 
     bytes out = {0}, brk = {0};
@@ -1282,20 +1288,12 @@ static void test_tls_end(void **state)
     for (size_t i = 0; i < 2; i++) {
         char path[64];
         snprintf(path, sizeof path, "/script/text:a/%s/text:b", names[i]);
+        expect_refused_without_tls(path, names[i]);
+
         bytes out = {0};
         uniws__peer *p = uniws__peer_new();
-        const char *req = request(path, NULL);
-        assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
-        assert_int_equal(drain(p, &out).kind, UNIWS__PEER_FIN);
-        assert_memory_equal(out.p, "HTTP/1.1 400 ", 13);
-        assert_true(contains(&out, names[i]));
-        uniws__peer_free(p);
-        b_free(&out);
-
-        out = (bytes){0};
-        p = uniws__peer_new();
         uniws__peer_set_tls(p);
-        req = request(path, NULL);
+        const char *req = request(path, NULL);
         assert_int_equal(uniws__peer_feed(p, req, strlen(req)), 0);
         assert_int_equal(drain(p, &out).kind, kinds[i]);
         assert_memory_equal(out.p, "HTTP/1.1 101 ", 13);
