@@ -145,20 +145,52 @@ void uniws__bench_rtt_free(uniws__bench_rtt *r)
     r->rtt_ns = NULL;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* Puts the k-th smallest of a[0..n) at a[k] (k < n), smaller or equal ones
+ * before it, larger or equal ones after: a quickselect, O(n) on average.
+ * Not qsort(): Emscripten's musl sorts with smoothsort through a comparison
+ * callback, a third of the web bench's process time on 2,000,000 echoes. */
+static void select_kth(uint32_t *a, size_t n, size_t k)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        /* Median of three as the pivot: sorted or constant samples stay O(n). */
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t x = a[lo], y = a[mid], z = a[hi];
+        uint32_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                uint32_t t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        /* Now a[lo..j] <= pivot <= a[i..hi], and i > j. */
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return; /* between the two parts: equal to the pivot, in place */
+    }
 }
 
 double uniws__bench_rtt_pct(uniws__bench_rtt *r, double p)
 {
     if (r->n == 0)
         return 0;
-    qsort(r->rtt_ns, r->n, sizeof *r->rtt_ns, cmp_u32);
     size_t i = (size_t)(p / 100.0 * (double)(r->n - 1) + 0.5);
     if (i >= r->n)
         i = r->n - 1;
+    select_kth(r->rtt_ns, r->n, i);
     return r->rtt_ns[i] / 1000.0;
 }
 

@@ -46,7 +46,8 @@ static inline void uniws__bench_rtt_echo(uniws__bench_rtt *r, uint64_t seq, uint
         r->rtt_ns[r->n++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
     }
 }
-/* The p-th percentile (0..100) in microseconds; 0 with no samples. Sorts. */
+/* The p-th percentile (0..100) in microseconds; 0 with no samples. Reorders
+ * the samples. */
 double uniws__bench_rtt_pct(uniws__bench_rtt *r, double p);
 
 typedef struct uniws__bench_result {
