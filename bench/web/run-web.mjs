@@ -12,16 +12,24 @@
 //        (--server NATIVE/bench/uniws-bench-server | --url ws://127.0.0.1:PORT/)
 //        [--engines node,chromium] [--quick] [--reps N] [--only small,rtt,4k,1m,16m]
 //        [--out DIR] [--check] [--no-pin] [--chromium PATH] [--scale N] [--ab OLD.js]
+//        [--phases]
 //
 // --quick divides every count by 10 and runs once (plumbing, not data);
 // --scale N divides every count by N (with or without --quick).
 // --ab OLD.js runs a second uniws-bench.js (e.g. a build before a change) as a
 // third client, interleaved with the others, and adds a table new / old.
+// --phases runs the Node.js clients only, each with phases.cjs preloaded, and
+// prints where a message's time goes instead of the timed table: inside
+// undici's send(), inside its receiving, inside the client's own handler,
+// the rest of the CPU, waiting (µs per message; latest-web-phases.md). The
+// timing costs every client the same few calls per message: the figures are
+// for comparing the clients' parts, not for the throughput table.
 // --check exits 1 unless every client produced a verified line on every
 // workload, and (with --server) unless every client in every engine flags
 // the bad echo of a server started with --corrupt-every 7, and unless uniws
 // in Node.js posts far fewer engine tasks than it receives echoes
-// (count_tasks.cjs) (ctest wasm.bench_web); no timing is ever asserted.
+// (count_tasks.cjs), and unless phases.cjs accounts for every message of
+// either client in Node.js (ctest wasm.bench_web); no timing is ever asserted.
 // Pinning (default with 2+ cores and taskset): the server on core 0, this
 // script and every client (Node.js, Chromium's processes) on core 1.
 import { spawn, spawnSync } from 'node:child_process';
@@ -53,8 +61,9 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--no-pin') o.pin = false;
   else if (a === '--chromium') o.chromium = v();
   else if (a === '--ab') o.ab = path.resolve(v());
+  else if (a === '--phases') o.phases = true;
   else if (a === '-h' || a === '--help') {
-    console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 26)
+    console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 34)
       .map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
     process.exit(0);
   } else { console.error(`run-web: unknown option ${a}`); process.exit(1); }
@@ -65,7 +74,11 @@ if (!o.url && !(o.server && fs.existsSync(o.server))) {
   process.exit(1);
 }
 if (o.ab && !fs.existsSync(o.ab)) { console.error(`run-web: --ab ${o.ab}: no such file`); process.exit(1); }
-const engines = o.engines.split(',').filter(Boolean);
+if (o.phases && o.engines.split(',').some((e) => e !== 'node')) {
+  console.error('run-web: --phases times Node.js clients only (phases.cjs): running --engines node');
+}
+const engines = o.phases ? ['node'] : o.engines.split(',').filter(Boolean);
+const PHASES = path.join(here, 'phases.cjs');
 const clients = o.ab ? ['uniws', 'old', 'js'] : ['uniws', 'js'];
 const labelOf = (client, e) => `${{ uniws: 'uniws', old: 'uniws-old', js: 'runtime' }[client]}-wasm-${e}`;
 
@@ -163,8 +176,10 @@ function runNode(client, args, nodeArgs = []) {
     p.on('exit', (code, sig) => {
       const line = jsonLine(out.split('\n'));
       const tasks = /^@@tasks (\d+)$/m.exec(err);
+      const phases = /^@@phases (\{.*\})$/m.exec(err);
       const run = line ? JSON.parse(line) : { ok: false, error: `no output (${sig || `exit ${code}`}): ${err.trim().slice(-200)}` };
       if (tasks) run.engine_tasks = Number(tasks[1]);
+      if (phases) run.phases = JSON.parse(phases[1]);
       resolve(run);
     });
   });
@@ -300,6 +315,42 @@ function table(runs, cmd) {
   return out.join('\n');
 }
 
+// --phases: medians of every part, µs per message, per client and workload, and
+// what uniws spends more (+) or less (−) than the runtime's client in each.
+function phasesTable(runs, cmd) {
+  const keys = [['send_us', 'send()'], ['receive_us', 'receiving'], ['client_us', 'client handler'],
+    ['other_us', 'other CPU'], ['idle_us', 'waiting'], ['total_us', 'per message']];
+  const head = ['workload', 'client', ...keys.map((k) => k[1])];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i > 1 ? '---:' : '---')).join('|')}|`];
+  const failures = [];
+  for (const w of workloads) {
+    const med = {};
+    for (const [client, label] of [['uniws', 'uniws-wasm-node'], ['runtime', 'runtime-wasm-node']]) {
+      const rs = runs.filter((r) => r.workload === w.name && r.label === label);
+      for (const r of rs) if (!r.run.ok || !r.run.phases) failures.push(`${w.name} ${label} rep ${r.rep}: ${r.run.error || 'no @@phases line'}`);
+      const ok = rs.filter((r) => r.run.ok && r.run.phases);
+      med[client] = Object.fromEntries(keys.map(([k]) => [k, ok.length === rs.length ? median(ok.map((r) => r.run.phases[k])) : NaN]));
+      lines.push(`| ${w.name} | ${client} | ${keys.map(([k]) => (Number.isFinite(med[client][k]) ? med[client][k].toFixed(2) : '—')).join(' | ')} |`);
+    }
+    const d = keys.map(([k]) => med.uniws[k] - med.runtime[k]);
+    lines.push(`| ${w.name} | uniws − runtime | ${d.map((x) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}` : '—')).join(' | ')} |`);
+  }
+  const reps = Math.max(0, ...runs.map((r) => r.rep));
+  const out = [`Where a message's time goes in Node.js (bench/web/phases.cjs): medians of ${reps} interleaved run(s), ` +
+    `µs per message, on ${os.cpus().length} × ${os.cpus()[0].model.trim()}` +
+    (canPin ? ', server pinned to core 0, clients to core 1' : '') +
+    '. send() and receiving are undici\'s code for either client; the client handler is the client\'s own ' +
+    '(for uniws: the copy into the wasm heap, the loop\'s turn, the C callback); other CPU is the rest of the ' +
+    'process\'s CPU time (socket reads and writes, GC outside these); waiting is the rest of the window. ' +
+    'Each column is its own median: they need not add up to the last.', '', ...lines];
+  if (failures.length) {
+    out.push('', `**${failures.length} run(s) without figures** (cells left empty):`);
+    for (const f of failures) out.push(`- ${f}`);
+  }
+  out.push('', `Produced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}.`);
+  return out.join('\n');
+}
+
 // ---- main -------------------------------------------------------------------------
 // Interrupted: the servers and the browser go with us.
 for (const sig of ['SIGINT', 'SIGTERM']) {
@@ -341,7 +392,8 @@ try {
             const label = labelOf(client, e);
             const s0 = serverTicks();
             const t0 = process.hrtime.bigint();
-            const run = e === 'node' ? await runNode(client, args) : await runChromium(client, args);
+            const run = e === 'node' ? await runNode(client, args, o.phases ? ['--require', PHASES] : [])
+              : await runChromium(client, args);
             const wall = Number(process.hrtime.bigint() - t0) / 1e9;
             const rec = { rep, workload: w.name, label, server_cpu_s: (serverTicks() - s0) / hz, wall_s: +wall.toFixed(3), run };
             runs.push(rec);
@@ -352,9 +404,10 @@ try {
       }
     }
   }
-  const md = table(runs, `bench/run-web.sh${process.env.RUN_WEB_ARGS ? ` ${process.env.RUN_WEB_ARGS}` : ''}`);
+  const cmd = `bench/run-web.sh${process.env.RUN_WEB_ARGS ? ` ${process.env.RUN_WEB_ARGS}` : ''}`;
+  const md = o.phases ? phasesTable(runs, cmd) : table(runs, cmd);
   console.log(md);
-  fs.writeFileSync(path.join(o.out, 'latest-web.md'), `${md}\n`);
+  fs.writeFileSync(path.join(o.out, o.phases ? 'latest-web-phases.md' : 'latest-web.md'), `${md}\n`);
   if (o.check) {
     const missing = [];
     for (const w of workloads) {
@@ -382,6 +435,22 @@ try {
       console.error(`run-web: --check: uniws in node, ${n} echoes one at a time: ` +
         `${run.ok ? `${run.engine_tasks} setImmediate task(s)` : run.error}${fine ? '' : ' — FAILED (needs < ' + n / 10 + ')'}`);
       if (!fine) status = 1;
+    }
+    // phases.cjs still finds its way into undici (WebSocket.prototype.send,
+    // the onmessage setter, the socket's 'data' events) and counts every
+    // message of either client.
+    if (engines.includes('node')) {
+      const n = 2000;
+      const args = ['--url', url, '--size', '64', '--count', String(n), '--window', '8', '--timeout', '60', '--json'];
+      for (const client of ['uniws', 'js']) {
+        const run = await runNode(client, args, ['--require', PHASES]);
+        const ph = run.phases;
+        const fine = run.ok && ph && ph.messages === n && ph.send_us > 0 && ph.receive_us > 0 && ph.client_us > 0 &&
+          ['other_us', 'idle_us', 'total_us'].every((k) => Number.isFinite(ph[k]) && ph[k] >= 0);
+        console.error(`run-web: --check: phases.cjs on ${client} in node, ${n} echoes: ` +
+          `${ph ? JSON.stringify(ph) : run.error || 'no @@phases line'}${fine ? '' : ' — FAILED'}`);
+        if (!fine) status = 1;
+      }
     }
     // The checks must be able to fail: every client flags a corrupted echo.
     if (o.server) {
