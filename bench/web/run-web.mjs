@@ -4,9 +4,10 @@
 // and in headless Chromium (Debian's, started directly with no DevTools
 // connection: see runChromium), against the native
 // uniws-bench-server on 127.0.0.1. Runs every client on one workload before
-// the next (interleaved, --reps times), writes every run's JSON line to
-// OUT/runs-web.jsonl (bench/run.sh's format) and prints a markdown table of
-// medians with the ratio uniws / runtime per engine (also OUT/latest-web.md).
+// the next (interleaved, --reps times, in ABBA order), writes every run's JSON
+// line to OUT/runs-web.jsonl (bench/run.sh's format) and prints a markdown
+// table of medians with the ratio uniws / runtime per engine and the median
+// of the ratios of neighbouring runs (also OUT/latest-web.md).
 //
 //   node bench/web/run-web.mjs --wasm BUILD/bench/web/uniws-bench.js
 //        (--server NATIVE/bench/uniws-bench-server | --url ws://127.0.0.1:PORT/)
@@ -63,7 +64,8 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--ab') o.ab = path.resolve(v());
   else if (a === '--phases') o.phases = true;
   else if (a === '-h' || a === '--help') {
-    console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 34)
+    const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+    console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//')))
       .map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
     process.exit(0);
   } else { console.error(`run-web: unknown option ${a}`); process.exit(1); }
@@ -253,16 +255,31 @@ function table(runs, cmd) {
     if (!rs.length || rs.some((r) => !r.run.ok)) return NaN;
     return median(rs.map((r) => f(r.run)));
   };
+  // The runs of uniws and of the runtime's client in the order they ran: the
+  // i-th of each ran next to each other, in the same phase of the machine.
+  const paired = (w, e) => {
+    const of = (l) => runs.filter((r) => r.workload === w.name && r.label === l);
+    const u = of(`uniws-wasm-${e}`);
+    const j = of(`runtime-wasm-${e}`);
+    if (!u.length || u.length !== j.length || [...u, ...j].some((r) => !r.run.ok)) return NaN;
+    return median(u.map((r, i) => {
+      const a = w.f(r.run);
+      const b = w.f(j[i].run);
+      return a > 0 && b > 0 ? (w.up ? a / b : b / a) : NaN;
+    }));
+  };
   const head = ['workload'];
-  for (const e of engines) head.push(`uniws wasm-${e}`, `runtime wasm-${e}`, `uniws / runtime (${e})`);
+  for (const e of engines) head.push(`uniws wasm-${e}`, `runtime wasm-${e}`, `uniws / runtime (${e})`, `paired (${e})`);
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`];
   for (const w of workloads) {
     const cells = [w.row];
     for (const e of engines) {
       const u = get(w.name, `uniws-wasm-${e}`, w.f);
       const j = get(w.name, `runtime-wasm-${e}`, w.f);
+      const pr = paired(w, e);
       cells.push(Number.isFinite(u) ? w.fmt(u) : '—', Number.isFinite(j) ? w.fmt(j) : '—',
-        Number.isFinite(u) && Number.isFinite(j) && u > 0 && j > 0 ? `${(w.up ? u / j : j / u).toFixed(2)}×` : '—');
+        Number.isFinite(u) && Number.isFinite(j) && u > 0 && j > 0 ? `${(w.up ? u / j : j / u).toFixed(2)}×` : '—',
+        Number.isFinite(pr) ? `${pr.toFixed(2)}×` : '—');
     }
     lines.push(`| ${cells.join(' | ')} |`);
   }
@@ -303,7 +320,8 @@ function table(runs, cmd) {
     `${o.scale > 1 ? `, counts / ${o.scale}` : ''}) on ` +
     `${os.cpus().length} × ${os.cpus()[0].model.trim()}` +
     (canPin ? ', server pinned to core 0, clients to core 1' : '') +
-    '. Ratio > 1× means uniws does better. Client CPU is known under Node.js only ' +
+    '. Ratio > 1× means uniws does better; "paired" is the median of the ratios of runs that ran next to ' +
+    'each other (in ABBA order), which a slow phase of the machine moves less. Client CPU is known under Node.js only ' +
     '(the whole process, as `process.cpuUsage()` tells); the server\'s is over the client\'s whole run, start-up included.', '',
     ...lines, ...cpu, '',
     `Clients: ${Object.entries(versions).map(([l, v]) => `${l} = ${v}`).join('; ')}.`];
@@ -387,8 +405,11 @@ try {
       const args = ['--url', url, '--size', w.size, '--count', String(w.count), '--window', String(w.window),
         '--timeout', String(TIMEOUT_S), '--json'];
       for (let k = 0; k < (o.quick ? 1 : (w.inner || 1)); k++) {
+        // ABBA: every other round the runtime's client goes first, so neither
+        // client always follows the same run (a browser's teardown, say).
+        const order = (rep + k) % 2 ? clients : [...clients].reverse();
         for (const e of engines) {
-          for (const client of clients) {
+          for (const client of order) {
             const label = labelOf(client, e);
             const s0 = serverTicks();
             const t0 = process.hrtime.bigint();
