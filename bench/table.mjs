@@ -1,5 +1,6 @@
 // table.mjs — turns bench/run.sh's JSON lines into the markdown table:
-// the median of the repetitions per workload and client (the idle CPU row: the least), and ratios
+// the median of the repetitions per workload and client (the idle CPU row:
+// the least), and ratios
 // (uniws on backend X vs raw X; the best uniws vs node `ws` and plain TCP,
 // or TLS over TCP on wss, and vs raw-ws, WebSocket with nothing else, where
 // it ran). One table per transport (ws, wss) when the runs

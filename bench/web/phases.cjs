@@ -11,8 +11,9 @@
 //   client   — inside the onmessage handler the client installed, less any
 //              send() it calls: the client's own code (for uniws, the copy into
 //              the wasm heap, the loop's turn, the C callback and its checks);
-//   other    — the rest of the process's CPU time in the window (GC outside
-//              these, timers, the engine's own tasks);
+//   other    — the rest of the process's CPU time in the window (the socket's
+//              reads and writes in libuv and the kernel, GC outside these,
+//              timers, the engine's own tasks);
 //   idle     — the rest of the window: waiting for the server and the wire.
 // Figures are microseconds per message over the window from the first send()
 // to the end of the last message handler (start-up and the client's report

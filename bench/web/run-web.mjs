@@ -249,6 +249,9 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+// The machine a table was made on, for its caption.
+const machine = () => `${os.cpus().length} × ${os.cpus()[0].model.trim()}` +
+  (canPin ? ', server pinned to core 0, clients to core 1' : '');
 function table(runs, cmd) {
   const get = (w, label, f) => {
     const rs = runs.filter((r) => r.workload === w && r.label === label);
@@ -318,8 +321,7 @@ function table(runs, cmd) {
   const reps = Math.max(0, ...runs.map((r) => r.rep));
   const out = [`Medians of ${reps} interleaved run(s) (the round trip ${o.quick ? 1 : 3}× per repetition` +
     `${o.scale > 1 ? `, counts / ${o.scale}` : ''}) on ` +
-    `${os.cpus().length} × ${os.cpus()[0].model.trim()}` +
-    (canPin ? ', server pinned to core 0, clients to core 1' : '') +
+    `${machine()}` +
     '. Ratio > 1× means uniws does better; "paired" is the median of the ratios of runs that ran next to ' +
     'each other (in ABBA order), which a slow phase of the machine moves less. Client CPU is known under Node.js only ' +
     '(the whole process, as `process.cpuUsage()` tells); the server\'s is over the client\'s whole run, start-up included.', '',
@@ -343,7 +345,7 @@ function phasesTable(runs, cmd) {
   const failures = [];
   for (const w of workloads) {
     const med = {};
-    for (const [client, label] of [['uniws', 'uniws-wasm-node'], ['runtime', 'runtime-wasm-node']]) {
+    for (const [client, label] of [['uniws', labelOf('uniws', 'node')], ['runtime', labelOf('js', 'node')]]) {
       const rs = runs.filter((r) => r.workload === w.name && r.label === label);
       for (const r of rs) if (!r.run.ok || !r.run.phases) failures.push(`${w.name} ${label} rep ${r.rep}: ${r.run.error || 'no @@phases line'}`);
       const ok = rs.filter((r) => r.run.ok && r.run.phases);
@@ -355,8 +357,7 @@ function phasesTable(runs, cmd) {
   }
   const reps = Math.max(0, ...runs.map((r) => r.rep));
   const out = [`Where a message's time goes in Node.js (bench/web/phases.cjs): medians of ${reps} interleaved run(s), ` +
-    `µs per message, on ${os.cpus().length} × ${os.cpus()[0].model.trim()}` +
-    (canPin ? ', server pinned to core 0, clients to core 1' : '') +
+    `µs per message, on ${machine()}` +
     '. send() and receiving are undici\'s code for either client; the client handler is the client\'s own ' +
     '(for uniws: the copy into the wasm heap, the loop\'s turn, the C callback); other CPU is the rest of the ' +
     'process\'s CPU time (socket reads and writes, GC outside these); waiting is the rest of the window. ' +
