@@ -14,6 +14,7 @@
 //        [--engines node,chromium] [--quick] [--reps N] [--only small,rtt,4k,1m,16m]
 //        [--out DIR] [--check] [--no-pin] [--chromium PATH] [--scale N] [--ab OLD.js]
 //        [--phases]
+//   node bench/web/run-web.mjs --pool OUT1/runs-web.jsonl,OUT2/runs-web.jsonl [--phases] [--only ...]
 //
 // --quick divides every count by 10 and runs once (plumbing, not data);
 // --scale N divides every count by N (with or without --quick).
@@ -25,12 +26,17 @@
 // the rest of the CPU, waiting (µs per message; latest-web-phases.md). The
 // timing costs every client the same few calls per message: the figures are
 // for comparing the clients' parts, not for the throughput table.
+// --pool FILE,FILE... runs nothing: it makes the table (or with --phases the
+// phases table) of earlier runs' runs-web.jsonl taken together, their
+// repetitions numbered on (runs of one tree on one machine: a larger sample;
+// each file keeps its own pairs).
 // --check exits 1 unless every client produced a verified line on every
 // workload, and (with --server) unless every client in every engine flags
 // the bad echo of a server started with --corrupt-every 7, and unless uniws
 // in Node.js posts far fewer engine tasks than it receives echoes
 // (count_tasks.cjs), and unless phases.cjs accounts for every message of
-// either client in Node.js (ctest wasm.bench_web); no timing is ever asserted.
+// either client in Node.js, and unless --pool of the run's own lines twice
+// gives its rows (ctest wasm.bench_web); no timing is ever asserted.
 // Pinning (default with 2+ cores and taskset): the server on core 0, this
 // script and every client (Node.js, Chromium's processes) on core 1.
 import { spawn, spawnSync } from 'node:child_process';
@@ -63,6 +69,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--chromium') o.chromium = v();
   else if (a === '--ab') o.ab = path.resolve(v());
   else if (a === '--phases') o.phases = true;
+  else if (a === '--pool') o.pool = v().split(',').filter(Boolean).map((f) => path.resolve(f));
   else if (a === '-h' || a === '--help') {
     const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
     console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//')))
@@ -70,8 +77,11 @@ for (let i = 0; i < argv.length; i++) {
     process.exit(0);
   } else { console.error(`run-web: unknown option ${a}`); process.exit(1); }
 }
-if (!o.wasm || !fs.existsSync(o.wasm)) { console.error('run-web: --wasm uniws-bench.js is required'); process.exit(1); }
-if (!o.url && !(o.server && fs.existsSync(o.server))) {
+if (o.pool) {
+  const missing = o.pool.filter((f) => !fs.existsSync(f));
+  if (!o.pool.length || missing.length) { console.error(`run-web: --pool: no such file ${missing.join(', ')}`); process.exit(1); }
+} else if (!o.wasm || !fs.existsSync(o.wasm)) { console.error('run-web: --wasm uniws-bench.js is required'); process.exit(1); }
+if (!o.pool && !o.url && !(o.server && fs.existsSync(o.server))) {
   console.error('run-web: --server PATH (uniws-bench-server) or --url is required');
   process.exit(1);
 }
@@ -371,6 +381,29 @@ function phasesTable(runs, cmd) {
 }
 
 // ---- main -------------------------------------------------------------------------
+// --pool: earlier runs' lines, each file's repetitions numbered after the last
+// file's, so every file's runs stay in the order (and the pairs) they ran in.
+// Returns the runs and a line naming each file and its repetitions.
+function readPool(files) {
+  const runs = [];
+  const names = [];
+  let base = 0;
+  for (const f of files) {
+    const rs = fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    for (const r of rs) runs.push({ ...r, rep: r.rep + base });
+    const reps = Math.max(0, ...rs.map((r) => r.rep));
+    names.push(`${f} (${reps} repetition${reps === 1 ? '' : 's'})`);
+    base += reps;
+  }
+  return { runs: runs.filter((r) => workloads.some((w) => w.name === r.workload)),
+    about: `Pooled from ${names.join(', ')}; a row's medians are over the files that ran it.` };
+}
+if (o.pool) {
+  const { runs, about } = readPool(o.pool);
+  const cmd = `node bench/web/run-web.mjs ${argv.join(' ')}`;
+  console.log(`${about}\n\n${o.phases ? phasesTable(runs, cmd) : table(runs, cmd)}`);
+  process.exit(0);
+}
 // Interrupted: the servers and the browser go with us.
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
@@ -473,6 +506,15 @@ try {
           `${ph ? JSON.stringify(ph) : run.error || 'no @@phases line'}${fine ? '' : ' — FAILED'}`);
         if (!fine) status = 1;
       }
+    }
+    // --pool: this run's lines taken twice give the same rows (every median
+    // and paired ratio of a list and of the list twice over are equal).
+    if (!o.phases) {
+      const rows = (md) => md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| workload'));
+      const again = rows(table(readPool([jsonl, jsonl]).runs, ''));
+      const fine = again.length > 0 && again.join('\n') === rows(md).join('\n');
+      console.error(`run-web: --check: --pool of this run's lines twice: ${fine ? 'the same rows' : 'DIFFERENT rows — FAILED'}`);
+      if (!fine) status = 1;
     }
     // The checks must be able to fail: every client flags a corrupted echo.
     if (o.server) {
