@@ -28,8 +28,8 @@
 // for comparing the clients' parts, not for the throughput table.
 // --pool FILE,FILE... runs nothing: it makes the table (or with --phases the
 // phases table) of earlier runs' runs-web.jsonl taken together, their
-// repetitions numbered on (runs of one tree on one machine: a larger sample;
-// each file keeps its own pairs).
+// repetitions numbered on (runs of one tree on this machine, which the
+// caption names: a larger sample; each file keeps its own pairs).
 // --check exits 1 unless every client produced a verified line on every
 // workload, and (with --server) unless every client in every engine flags
 // the bad echo of a server started with --corrupt-every 7, and unless uniws
@@ -79,7 +79,8 @@ for (let i = 0; i < argv.length; i++) {
 }
 if (o.pool) {
   const missing = o.pool.filter((f) => !fs.existsSync(f));
-  if (!o.pool.length || missing.length) { console.error(`run-web: --pool: no such file ${missing.join(', ')}`); process.exit(1); }
+  if (!o.pool.length) { console.error('run-web: --pool needs FILE[,FILE...] (runs-web.jsonl of earlier runs)'); process.exit(1); }
+  if (missing.length) { console.error(`run-web: --pool: no such file ${missing.join(', ')}`); process.exit(1); }
 } else if (!o.wasm || !fs.existsSync(o.wasm)) { console.error('run-web: --wasm uniws-bench.js is required'); process.exit(1); }
 if (!o.pool && !o.url && !(o.server && fs.existsSync(o.server))) {
   console.error('run-web: --server PATH (uniws-bench-server) or --url is required');
