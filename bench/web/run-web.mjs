@@ -260,21 +260,22 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+// The runs of one client (label) on one workload, in the order they ran.
+const runsOf = (runs, workload, label) => runs.filter((r) => r.workload === workload && r.label === label);
 // The machine a table was made on, for its caption.
 const machine = () => `${os.cpus().length} × ${os.cpus()[0].model.trim()}` +
   (canPin ? ', server pinned to core 0, clients to core 1' : '');
 function table(runs, cmd) {
   const get = (w, label, f) => {
-    const rs = runs.filter((r) => r.workload === w && r.label === label);
+    const rs = runsOf(runs, w, label);
     if (!rs.length || rs.some((r) => !r.run.ok)) return NaN;
     return median(rs.map((r) => f(r.run)));
   };
   // The runs of uniws and of the runtime's client in the order they ran: the
   // i-th of each ran next to each other, in the same phase of the machine.
   const paired = (w, e) => {
-    const of = (l) => runs.filter((r) => r.workload === w.name && r.label === l);
-    const u = of(`uniws-wasm-${e}`);
-    const j = of(`runtime-wasm-${e}`);
+    const u = runsOf(runs, w.name, `uniws-wasm-${e}`);
+    const j = runsOf(runs, w.name, `runtime-wasm-${e}`);
     if (!u.length || u.length !== j.length || [...u, ...j].some((r) => !r.run.ok)) return NaN;
     return median(u.map((r, i) => {
       const a = w.f(r.run);
@@ -319,7 +320,7 @@ function table(runs, cmd) {
     for (const e of engines) {
       for (const l of [`uniws-wasm-${e}`, `runtime-wasm-${e}`]) {
         const c = get(w.name, l, (r) => r.cpu_pct);
-        const s = median(runs.filter((r) => r.workload === w.name && r.label === l)
+        const s = median(runsOf(runs, w.name, l)
           .map((r) => 100 * r.server_cpu_s / r.wall_s));
         cells.push(`${Number.isFinite(c) && c > 0 ? c.toFixed(0) : '—'} / ${Number.isFinite(s) ? s.toFixed(0) : '—'}`);
       }
@@ -357,7 +358,7 @@ function phasesTable(runs, cmd) {
   for (const w of workloads) {
     const med = {};
     for (const [client, label] of [['uniws', labelOf('uniws', 'node')], ['runtime', labelOf('js', 'node')]]) {
-      const rs = runs.filter((r) => r.workload === w.name && r.label === label);
+      const rs = runsOf(runs, w.name, label);
       for (const r of rs) if (!r.run.ok || !r.run.phases) failures.push(`${w.name} ${label} rep ${r.rep}: ${r.run.error || 'no @@phases line'}`);
       const ok = rs.filter((r) => r.run.ok && r.run.phases);
       med[client] = Object.fromEntries(keys.map(([k]) => [k, ok.length === rs.length ? median(ok.map((r) => r.run.phases[k])) : NaN]));
@@ -469,7 +470,7 @@ try {
     for (const w of workloads) {
       for (const e of engines) {
         for (const l of [`uniws-wasm-${e}`, `runtime-wasm-${e}`]) {
-          const rs = runs.filter((r) => r.workload === w.name && r.label === l);
+          const rs = runsOf(runs, w.name, l);
           if (!rs.length || rs.some((r) => !r.run.ok || !(r.run.echoes > 0))) missing.push(`${w.name}/${l}`);
         }
       }
