@@ -13,7 +13,7 @@
 //        (--server NATIVE/bench/uniws-bench-server | --url ws://127.0.0.1:PORT/)
 //        [--engines node,chromium] [--quick] [--reps N] [--only small,rtt,4k,1m,16m]
 //        [--out DIR] [--check] [--no-pin] [--chromium PATH] [--scale N] [--ab OLD.js]
-//        [--phases]
+//        [--phases] [--malloc steady|as-is]
 //   node bench/web/run-web.mjs --pool OUT1/runs-web.jsonl,OUT2/runs-web.jsonl [--phases] [--only ...]
 //
 // --quick divides every count by 10 and runs once (plumbing, not data);
@@ -26,6 +26,14 @@
 // the rest of the CPU, waiting (µs per message; latest-web-phases.md). The
 // timing costs every client the same few calls per message: the figures are
 // for comparing the clients' parts, not for the throughput table.
+// --malloc steady (the default) starts every Node.js client with glibc's heap
+// held steady: MALLOC_MMAP_THRESHOLD_=32 MiB and MALLOC_TRIM_THRESHOLD_=256 MiB,
+// so a freed 16 MiB buffer goes back to the heap, not to the kernel. Without it
+// (--malloc as-is: the caller's environment unchanged) the 1 MiB and 16 MiB rows
+// in Node.js follow how often glibc happens to trim its heap under undici's own
+// buffers — page faults, not the clients — and swing 0.8–1.25× either way run
+// to run (docs/performance.md). Chromium's buffers are not glibc's: untouched.
+// Every Node.js line in runs-web.jsonl records the mode it ran in.
 // --pool FILE,FILE... runs nothing: it makes the table (or with --phases the
 // phases table) of earlier runs' runs-web.jsonl taken together, their
 // repetitions numbered on (runs of one tree on this machine, which the
@@ -49,7 +57,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 
-const o = { engines: 'node,chromium', reps: 3, quick: false, scale: 0, check: false, pin: true,
+const o = { engines: 'node,chromium', malloc: 'steady', reps: 3, quick: false, scale: 0, check: false, pin: true,
   out: path.join(root, 'bench', 'results') };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -69,6 +77,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--chromium') o.chromium = v();
   else if (a === '--ab') o.ab = path.resolve(v());
   else if (a === '--phases') o.phases = true;
+  else if (a === '--malloc') o.malloc = v();
   else if (a === '--pool') o.pool = v().split(',').filter(Boolean).map((f) => path.resolve(f));
   else if (a === '-h' || a === '--help') {
     const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
@@ -84,6 +93,10 @@ if (o.pool) {
 } else if (!o.wasm || !fs.existsSync(o.wasm)) { console.error('run-web: --wasm uniws-bench.js is required'); process.exit(1); }
 if (!o.pool && !o.url && !(o.server && fs.existsSync(o.server))) {
   console.error('run-web: --server PATH (uniws-bench-server) or --url is required');
+  process.exit(1);
+}
+if (!['steady', 'as-is'].includes(o.malloc)) {
+  console.error(`run-web: --malloc takes steady or as-is, not ${o.malloc}`);
   process.exit(1);
 }
 if (o.ab && !fs.existsSync(o.ab)) { console.error(`run-web: --ab ${o.ab}: no such file`); process.exit(1); }
@@ -177,11 +190,15 @@ function startPages() {
 const TIMEOUT_S = 300;
 const jsonLine = (lines) => lines.filter((l) => l.startsWith('{"tool"')).pop();
 
+// glibc's heap held steady (--malloc steady): the largest mmap threshold glibc
+// takes on 64-bit, and a trim threshold above any workload's live buffers.
+const MALLOC_STEADY = { MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(256 << 20) };
 function runNode(client, args, nodeArgs = []) {
   const script = { uniws: o.wasm, old: o.ab, js: path.join(here, 'js_node.mjs') }[client];
+  const env = o.malloc === 'steady' ? { ...process.env, ...MALLOC_STEADY } : process.env;
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--experimental-websocket', '--no-warnings', ...nodeArgs, script, ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+      { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => { out += d; });
@@ -265,6 +282,17 @@ const runsOf = (runs, workload, label) => runs.filter((r) => r.workload === work
 // The machine a table was made on, for its caption.
 const machine = () => `${os.cpus().length} × ${os.cpus()[0].model.trim()}` +
   (canPin ? ', server pinned to core 0, clients to core 1' : '');
+// How glibc's heap was set for the Node.js runs (--malloc), for a caption;
+// lines from before --malloc existed ran as-is.
+function heapNote(runs) {
+  const modes = runs.filter((r) => r.label.endsWith('-wasm-node')).map((r) => r.malloc || 'as-is');
+  if (!modes.length) return '';
+  const steady = modes.filter((m) => m === 'steady').length;
+  if (steady === modes.length) return ' Node.js clients ran with glibc\'s heap held steady (`--malloc steady`).';
+  if (!steady) return ' Node.js clients ran with glibc\'s heap as the environment left it (`--malloc as-is`).';
+  return ` Node.js clients ran with glibc's heap held steady in ${steady} run(s) and as-is in ${modes.length - steady}: ` +
+    'a pool of both modes.';
+}
 function table(runs, cmd) {
   const get = (w, label, f) => {
     const rs = runsOf(runs, w, label);
@@ -336,7 +364,8 @@ function table(runs, cmd) {
     `${machine()}` +
     '. Ratio > 1× means uniws does better; "paired" is the median of the ratios of runs that ran next to ' +
     'each other (in ABBA order), which a slow phase of the machine moves less. Client CPU is known under Node.js only ' +
-    '(the whole process, as `process.cpuUsage()` tells); the server\'s is over the client\'s whole run, start-up included.', '',
+    '(the whole process, as `process.cpuUsage()` tells); the server\'s is over the client\'s whole run, start-up included.' +
+    heapNote(runs), '',
     ...lines, ...cpu, '',
     `Clients: ${Object.entries(versions).map(([l, v]) => `${l} = ${v}`).join('; ')}.`];
   if (failures.length) {
@@ -373,7 +402,7 @@ function phasesTable(runs, cmd) {
     '. send() and receiving are undici\'s code for either client; the client handler is the client\'s own ' +
     '(for uniws: the copy into the wasm heap, the loop\'s turn, the C callback); other CPU is the rest of the ' +
     'process\'s CPU time (socket reads and writes, GC outside these); waiting is the rest of the window. ' +
-    'Each column is its own median: they need not add up to the last.', '', ...lines];
+    `Each column is its own median: they need not add up to the last.${heapNote(runs)}`, '', ...lines];
   if (failures.length) {
     out.push('', `**${failures.length} run(s) without figures** (cells left empty):`);
     for (const f of failures) out.push(`- ${f}`);
@@ -452,7 +481,8 @@ try {
             const run = e === 'node' ? await runNode(client, args, o.phases ? ['--require', PHASES] : [])
               : await runChromium(client, args);
             const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-            const rec = { rep, workload: w.name, label, server_cpu_s: (serverTicks() - s0) / hz, wall_s: +wall.toFixed(3), run };
+            const rec = { rep, workload: w.name, label, server_cpu_s: (serverTicks() - s0) / hz, wall_s: +wall.toFixed(3),
+              ...(e === 'node' ? { malloc: o.malloc } : {}), run };
             runs.push(rec);
             fs.appendFileSync(jsonl, `${JSON.stringify(rec)}\n`);
             console.error(`rep ${rep} ${w.name.padEnd(6)} ${label.padEnd(22)} ${JSON.stringify(run).slice(0, 150)}`);
