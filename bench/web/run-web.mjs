@@ -103,7 +103,7 @@ if (o.ab && !fs.existsSync(o.ab)) { console.error(`run-web: --ab ${o.ab}: no suc
 if (o.phases && o.engines.split(',').some((e) => e !== 'node')) {
   console.error('run-web: --phases times Node.js clients only (phases.cjs): running --engines node');
 }
-const engines = o.phases ? ['node'] : o.engines.split(',').filter(Boolean);
+let engines = o.phases ? ['node'] : o.engines.split(',').filter(Boolean);
 const PHASES = path.join(here, 'phases.cjs');
 const clients = o.ab ? ['uniws', 'old', 'js'] : ['uniws', 'js'];
 const labelOf = (client, e) => `${{ uniws: 'uniws', old: 'uniws-old', js: 'runtime' }[client]}-wasm-${e}`;
@@ -190,8 +190,9 @@ function startPages() {
 const TIMEOUT_S = 300;
 const jsonLine = (lines) => lines.filter((l) => l.startsWith('{"tool"')).pop();
 
-// glibc's heap held steady (--malloc steady): the largest mmap threshold glibc
-// takes on 64-bit, and a trim threshold above any workload's live buffers.
+// glibc's heap held steady (--malloc steady): an mmap threshold above the
+// largest message (32 MiB: mallopt(3) documents it as the limit on 64-bit;
+// glibc 2.36 takes more) and a trim threshold above any workload's live buffers.
 const MALLOC_STEADY = { MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(256 << 20) };
 function runNode(client, args, nodeArgs = []) {
   const script = { uniws: o.wasm, old: o.ab, js: path.join(here, 'js_node.mjs') }[client];
@@ -431,6 +432,9 @@ function readPool(files) {
 }
 if (o.pool) {
   const { runs, about } = readPool(o.pool);
+  // The engines the pooled lines ran in, not --engines: a Node.js-only pool
+  // gets no empty Chromium columns.
+  engines = ['node', 'chromium'].filter((e) => runs.some((r) => r.label.endsWith(`-wasm-${e}`)));
   const cmd = `node bench/web/run-web.mjs ${argv.join(' ')}`;
   console.log(`${about}\n\n${o.phases ? phasesTable(runs, cmd) : table(runs, cmd)}`);
   process.exit(0);
