@@ -31,7 +31,7 @@
 // so a freed 16 MiB buffer goes back to the heap, not to the kernel. Without it
 // (--malloc as-is: the caller's environment unchanged) the 1 MiB and 16 MiB rows
 // in Node.js follow how often glibc happens to trim its heap under undici's own
-// buffers — page faults, not the clients — and swing 0.8–1.25× either way run
+// buffers — page faults, not the clients — and swing 0.75–1.25× either way run
 // to run (docs/performance.md). Chromium's buffers are not glibc's: untouched.
 // Every Node.js line in runs-web.jsonl records the mode it ran in.
 // --pool FILE,FILE... runs nothing: it makes the table (or with --phases the
