@@ -35,6 +35,25 @@ static void test_expired_and_root_in_words(void **state)
                "self-signed root"));
 }
 
+/* libcurl prints the flags it has no line for as a mask: Wine 8 said
+ * 0x00000008 (signature not valid) for a test certificate it misread. */
+static void test_error_mask_in_words(void **state)
+{
+    (void)state;
+    char buf[256];
+    const char *in = "schannel: CertGetCertificateChain error mask: 0x00000008";
+    const char *out = uniws__curl_tls_reason(in, buf, sizeof buf);
+    assert_ptr_equal(out, buf);
+    assert_int_equal(strncmp(out, in, strlen(in)), 0);
+    assert_non_null(strstr(out, "signature is not valid"));
+    assert_null(strstr(out, "expired"));
+    out = uniws__curl_tls_reason("x error mask: 0x00000090", buf, sizeof buf);
+    assert_non_null(strstr(out, "server authentication"));
+    assert_non_null(strstr(out, "cyclic"));
+    in = "x error mask: 0x00000000";
+    assert_ptr_equal(uniws__curl_tls_reason(in, buf, sizeof buf), in);
+}
+
 static void test_other_messages_unchanged(void **state)
 {
     (void)state;
@@ -72,6 +91,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partial_chain_in_words),
         cmocka_unit_test(test_expired_and_root_in_words),
+        cmocka_unit_test(test_error_mask_in_words),
         cmocka_unit_test(test_other_messages_unchanged),
         cmocka_unit_test(test_small_buffer_truncates),
         cmocka_unit_test(test_silent_reason_only_for_schannel_ip),
