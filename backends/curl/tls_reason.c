@@ -35,8 +35,9 @@ static const struct {
 /* The bits of libcurl's "error mask: 0x..." line, or 0 without one. */
 static unsigned long error_mask(const char *msg)
 {
-    const char *m = strstr(msg, "error mask: 0x");
-    return m ? strtoul(m + 14, NULL, 16) : 0;
+    static const char key[] = "error mask: 0x";
+    const char *m = strstr(msg, key);
+    return m ? strtoul(m + sizeof key - 1, NULL, 16) : 0;
 }
 
 const char *uniws__curl_tls_reason(const char *msg, char *buf, size_t size)
