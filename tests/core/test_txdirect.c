@@ -20,10 +20,12 @@
 
 #define MIB ((size_t)1 << 20)
 /* Frames of 1 MiB and more are written through (all with a 64-bit length
- * header); the smaller ones are queued whole, between them. */
-static const size_t sizes[] = {MIB,           MIB + 1,           MIB - 1,           MIB + 262130,
-                               MIB + 262131,  MIB + 262144 - 14, MIB + 262144 - 13, 70000,
-                               2 * MIB + 333, 3 * MIB + 5,       MIB + 65537};
+ * header); the smaller ones are queued whole, between them. Slices are cut
+ * by payload (256 KiB each, the header with the first): sizes at and around
+ * a whole number of slices, and around where they were cut before. */
+static const size_t sizes[] = {MIB,          MIB + 1,           MIB - 1,      MIB + 262130,
+                               MIB + 262131, MIB + 262144 - 14, MIB + 262144, MIB + 262145,
+                               70000,        2 * MIB + 333,     3 * MIB + 5,  MIB + 65537};
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 #define ROUNDS 3 /* each size several times: each meets other write sizes */
 
