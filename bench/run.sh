@@ -9,13 +9,17 @@
 # bench/results/latest.md (raw JSON lines in bench/results/runs.jsonl).
 #
 #   bench/run.sh [--quick] [--reps N] [--build DIR] [--no-build] [--only WORKLOAD,...]
-#                [--out DIR] [--transport ws,wss]
+#                [--out DIR] [--transport ws,wss] [--pairs N]
 #
 # --transport: ws (plain), wss (TLS: a second server with --tls and a test
 # certificate every client verifies; raw-tls, TLS over TCP, is the ceiling),
 # or both (default), interleaved per workload; one table per transport.
 #
 # --out puts latest.md and runs.jsonl elsewhere (ctest bench.run_sh does).
+#
+# --pairs N: after the repetitions, N drift-controlled rounds of the rows
+# compared with the ceiling (1m, 16m): the ceiling client before and after
+# each round of the uniws clients and raw-ws (default 9; --quick 1; 0: none).
 #
 # --quick divides every count by 10 and runs once (a sanity check, not data).
 # Workload names: small, rtt, 4k, 1m, 16m, conn, idle, pmd-4k, pmd-1m.
@@ -32,6 +36,7 @@ do_build=1
 only=""
 results=""
 transports=ws,wss
+pair_rounds=""
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1; reps=1 ;;
@@ -41,7 +46,8 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --out) results=$(realpath -m "$2"); shift ;;
     --transport) transports=$2; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --pairs) pair_rounds=$2; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 1 ;;
   esac
   shift
@@ -156,6 +162,11 @@ workloads=(
 # raw-ws (WebSocket with nothing else: the protocol's ceiling) takes big
 # binary messages only.
 raw_ws_workloads=" 1m 16m "
+# The rows compared with the ceiling, and how many drift-controlled rounds
+# they get after the repetitions (below; --pairs, 0: none).
+pair_workloads=" 1m 16m "
+[ -n "$pair_rounds" ] || { [ $quick = 1 ] && pair_rounds=1 || pair_rounds=9; }
+[[ $pair_rounds =~ ^[0-9]+$ ]] || { echo "run.sh: --pairs takes a number of rounds" >&2; exit 1; }
 
 ticks() { awk '{print $14 + $15}' "/proc/$spid/stat"; }
 hz=$(getconf CLK_TCK)
@@ -178,6 +189,35 @@ iperf_once() {
   [ -n "$out" ] && iperf_runs+=("$out") && echo "rep $rep iperf3 loopback: $out MiB/s" >&2
   return 0
 }
+# The transport's server, URL and TLS arguments, and its clients.
+use_transport() {
+  if [ "$1" = wss ]; then
+    spid=$tls_srv; turl=wss://127.0.0.1:$tls_port/; tls_args=(--ca "$ca"); ttools=("${tools_wss[@]}")
+  else
+    spid=$srv; turl=$url; tls_args=(); ttools=("${tools[@]}")
+  fi
+}
+# One client run: rep name args which transport tool [pass round]; its JSON
+# line (with the server's CPU over the run) goes to runs.jsonl.
+run_one() {
+  local rep=$1 name=$2 args=$3 which=$4 tr=$5 tool=$6 pass=${7:-} round=${8:-}
+  local s0 s1 t0 t1 targs purl line srv_s wall_s extra=""
+  s0=$(ticks); t0=$(date +%s%N)
+  # Node verifies with NODE_EXTRA_CA_CERTS; the C clients with --ca.
+  targs=("${tls_args[@]}")
+  [[ $tool == node-* ]] && targs=()
+  # The server accepts permessage-deflate on /deflate only.
+  purl=$turl; [ "$which" = pmd ] && purl=${turl}deflate
+  # shellcheck disable=SC2046
+  line=$(env ${ca:+NODE_EXTRA_CA_CERTS=$ca} taskset -c 1 $(client "$tool") --url "$purl" "${targs[@]}" $args --json --timeout 300 2>/dev/null | tail -1) || true
+  t1=$(date +%s%N); s1=$(ticks)
+  [ -n "$line" ] || line='{"ok":false,"error":"no output"}'
+  srv_s=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" 'BEGIN{printf "%.3f", (b - a) / hz}')
+  wall_s=$(awk -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (t1 - t0) / 1e9}')
+  [ -n "$pass" ] && extra=",\"pass\":\"$pass\",\"round\":$round"
+  echo "{\"rep\":$rep,\"workload\":\"$name\",\"transport\":\"$tr\",\"label\":\"$tool\"$extra,\"server_cpu_s\":$srv_s,\"wall_s\":$wall_s,\"run\":$line}" >> "$runs"
+  printf 'rep %s %-6s %-3s %-12s %s\n' "$rep${pass:+ $pass $round}" "$name" "$tr" "$tool" "$(echo "$line" | cut -c1-150)" >&2
+}
 for rep in $(seq "$reps"); do
   iperf_once
   for w in "${workloads[@]}"; do
@@ -186,34 +226,47 @@ for rep in $(seq "$reps"); do
     [ $quick = 1 ] && inner=1
     for _ in $(seq "${inner:-1}"); do
     for tr in "${transports[@]}"; do
-    if [ "$tr" = wss ]; then
-      spid=$tls_srv; turl=wss://127.0.0.1:$tls_port/; tls_args=(--ca "$ca"); ttools=("${tools_wss[@]}")
-    else
-      spid=$srv; turl=$url; tls_args=(); ttools=("${tools[@]}")
-    fi
+    use_transport "$tr"
     for tool in "${ttools[@]}"; do
       if [ "$which" = native ] && [[ $tool == tcp || $tool == tls || $tool == node-* ]]; then continue; fi
       if [ "$which" = pmd ] && [[ $tool != uniws-* && $tool != node-ws ]]; then continue; fi
       if [ "$tool" = raw-ws ] && [[ $raw_ws_workloads != *" $name "* ]]; then continue; fi
-      s0=$(ticks); t0=$(date +%s%N)
-      # Node verifies with NODE_EXTRA_CA_CERTS; the C clients with --ca.
-      targs=("${tls_args[@]}")
-      [[ $tool == node-* ]] && targs=()
-      # shellcheck disable=SC2046
-      # The server accepts permessage-deflate on /deflate only.
-      purl=$turl; [ "$which" = pmd ] && purl=${turl}deflate
-      line=$(env ${ca:+NODE_EXTRA_CA_CERTS=$ca} taskset -c 1 $(client "$tool") --url "$purl" "${targs[@]}" $args --json --timeout 300 2>/dev/null | tail -1) || true
-      t1=$(date +%s%N); s1=$(ticks)
-      [ -n "$line" ] || line='{"ok":false,"error":"no output"}'
-      srv_s=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" 'BEGIN{printf "%.3f", (b - a) / hz}')
-      wall_s=$(awk -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (t1 - t0) / 1e9}')
-      echo "{\"rep\":$rep,\"workload\":\"$name\",\"transport\":\"$tr\",\"label\":\"$tool\",\"server_cpu_s\":$srv_s,\"wall_s\":$wall_s,\"run\":$line}" >> "$runs"
-      printf 'rep %s %-6s %-3s %-12s %s\n' "$rep" "$name" "$tr" "$tool" "$(echo "$line" | cut -c1-150)" >&2
+      run_one "$rep" "$name" "$args" "$which" "$tr" "$tool"
     done
     done
     done
   done
 done
+
+# ---- the ceiling rows, drift-controlled ----------------------------------------
+# The big-message rows compare uniws with the machine's ceiling (tcp, or tls on
+# wss). On a machine whose speed drifts within seconds (a VM: the same client
+# moves by +-20 % from one run to the next, in phases), medians of runs made
+# seconds apart compare phases as much as clients. So the ceiling also runs
+# right before and after each round of uniws-lws, uniws-curl and raw-ws
+# (tcp A B C tcp A B C ... tcp), and each run is divided by the geometric mean
+# of the ceiling runs either side of it: a slow phase slows both. The table
+# prints the median of these per-round ratios next to the medians' ratios.
+if [ "$pair_rounds" -gt 0 ]; then
+  for w in "${workloads[@]}"; do
+    IFS='|' read -r name args which inner <<< "$w"
+    [[ " $pair_workloads " == *" $name "* ]] || continue
+    if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then continue; fi
+    for tr in "${transports[@]}"; do
+      use_transport "$tr"
+      ceil=tcp; [ "$tr" = wss ] && ceil=tls
+      [[ " ${ttools[*]} " == *" $ceil "* ]] || continue
+      for round in $(seq 0 "$pair_rounds"); do
+        run_one 0 "$name" "$args" "$which" "$tr" "$ceil" paired "$round"
+        [ "$round" = "$pair_rounds" ] && break
+        for tool in uniws-lws uniws-curl raw-ws; do
+          [[ " ${ttools[*]} " == *" $tool "* ]] || continue
+          run_one 0 "$name" "$args" "$which" "$tr" "$tool" paired "$round"
+        done
+      done
+    done
+  done
+fi
 
 cmd="bench/run.sh${orig_args:+ $orig_args}"
 node "$root/bench/table.mjs" "$runs" "$cmd" | tee "$results/latest.md"

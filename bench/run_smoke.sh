@@ -2,7 +2,8 @@
 # run_smoke.sh — ctest bench.run_sh: runs bench/run.sh on a tiny workload
 # (--quick, five workloads, ws and wss) against an existing build and checks
 # that each transport's table came out with a column for every expected
-# client (on wss, tls, TLS over TCP, stands in for tcp) and no failed run.
+# client (on wss, tls, TLS over TCP, stands in for tcp), the 1 MiB row's
+# drift-controlled ratios against the ceiling in each, and no failed run.
 # The plumbing of the side-by-side script, not a measurement.
 #
 #   run_smoke.sh BUILD_DIR OUT_DIR CLIENT...
@@ -32,6 +33,13 @@ for t in ws wss; do
       status=1
     fi
   done
+done
+# The 1m row also gets its drift-controlled rounds against the ceiling.
+for c in tcp tls; do
+  if ! grep -A4 "^Against the ceiling, drift-controlled ($c " "$table" | grep -q '^| 1 MiB, 4 in flight | 1 |'; then
+    echo "run_smoke: no drift-controlled 1 MiB row against $c" >&2
+    status=1
+  fi
 done
 if grep -q "run(s) failed" "$table"; then
   echo "run_smoke: a client failed (see above)" >&2

@@ -4,7 +4,8 @@
 // (uniws on backend X vs raw X; the best uniws vs node `ws` and plain TCP,
 // or TLS over TCP on wss, and vs raw-ws, WebSocket with nothing else, where
 // it ran). One table per transport (ws, wss) when the runs
-// have more than one.
+// have more than one, each followed by the drift-controlled ratios of the
+// rows compared with the ceiling when run.sh made them (--pairs).
 //   node bench/table.mjs runs.jsonl "command that produced it"
 import fs from 'node:fs';
 import os from 'node:os';
@@ -101,9 +102,52 @@ for (const w of Object.keys(cells)) {
 return cpu.length > 3 ? [...out, ...cpu] : out;
 }
 
-const runs = allRuns;
+// The drift-controlled rounds of the rows compared with the ceiling (run.sh
+// --pairs: ceiling A B C ceiling A B C ... ceiling): each client's run over
+// the geometric mean of the ceiling runs either side of it, the median over
+// the rounds (and the least and greatest), as lines.
+function pairedTable(pruns, transport) {
+  const ceiling = transport === 'wss' ? 'tls' : 'tcp';
+  const names = { '1m': '1 MiB, 4 in flight', '16m': '16 MiB, one at a time' };
+  const clients = ['uniws-lws', 'uniws-curl', 'raw-ws'].filter((c) => pruns.some((r) => r.label === c));
+  const uniws = clients.filter((c) => c.startsWith('uniws-'));
+  if (!uniws.length || !pruns.some((r) => r.label === ceiling)) return [];
+  const rawws = clients.includes('raw-ws');
+  const mib = (w, label, round) => {
+    const r = pruns.find((x) => x.workload === w && x.label === label && x.round === round);
+    return r && r.run.ok && r.run.mib_per_s > 0 ? r.run.mib_per_s : NaN;
+  };
+  const fmt = (xs) => {
+    const ok = xs.filter(Number.isFinite);
+    if (!ok.length) return ['—', NaN];
+    const m = median(ok);
+    return [`${m.toFixed(2)}× (${Math.min(...ok).toFixed(2)}–${Math.max(...ok).toFixed(2)})`, m];
+  };
+  const head = ['workload', 'rounds', ...clients.map((c) => `${c} / ${ceiling}`), `best uniws / ${ceiling}`,
+    ...(rawws ? ['best uniws / raw-ws'] : [])];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`];
+  for (const w of Object.keys(names).filter((x) => pruns.some((r) => r.workload === x))) {
+    const n = Math.max(...pruns.filter((r) => r.workload === w && r.label === ceiling).map((r) => r.round));
+    const rounds = [...Array(Math.max(n, 0)).keys()];
+    const vsCeil = (c) => rounds.map((i) => mib(w, c, i) / Math.sqrt(mib(w, ceiling, i) * mib(w, ceiling, i + 1)));
+    const cells = clients.map((c) => fmt(vsCeil(c)));
+    const best = (ms) => ms.filter(Number.isFinite).reduce((a, v) => (Number.isNaN(a) ? v : Math.max(a, v)), NaN);
+    const bestCeil = best(uniws.map((c) => cells[clients.indexOf(c)][1]));
+    const line = [names[w], rounds.length, ...cells.map((c) => c[0]), Number.isFinite(bestCeil) ? `${bestCeil.toFixed(2)}×` : '—'];
+    if (rawws) {
+      const b = best(uniws.map((c) => fmt(rounds.map((i) => mib(w, c, i) / mib(w, 'raw-ws', i)))[1]));
+      line.push(Number.isFinite(b) ? `${b.toFixed(2)}×` : '—');
+    }
+    out.push(`| ${line.join(' | ')} |`);
+  }
+  return ['', `Against the ceiling, drift-controlled (${ceiling} before and after each round; ` +
+    'each run over the geometric mean of the two; median of the rounds, least–greatest):', '', ...out];
+}
 
-const failures = runs.filter((r) => !r.run.ok);
+const runs = allRuns.filter((r) => r.pass !== 'paired');
+const paired = allRuns.filter((r) => r.pass === 'paired');
+
+const failures = allRuns.filter((r) => !r.run.ok);
 const versions = {};
 for (const r of runs) if (r.run.backend) versions[r.label] = r.run.backend;
 const reps = Math.max(...runs.map((r) => r.rep));
@@ -119,11 +163,13 @@ for (const t of transports) {
     console.log(`### ${t}${t === 'wss' ? ` (TLS${tls ? `: ${tls}` : ''}; tls = TLS over TCP, the ceiling)` : ''}\n`);
   }
   console.log(tables(runs.filter((r) => (r.transport ?? 'ws') === t), t).join('\n'));
+  const pt = pairedTable(paired.filter((r) => (r.transport ?? 'ws') === t), t);
+  if (pt.length) console.log(pt.join('\n'));
   if (transports.length > 1) console.log('');
 }
 console.log(`\nClients: ${Object.entries(versions).map(([l, v]) => `${l} = ${v}`).join('; ')}.`);
 if (failures.length) {
   console.log(`\n**${failures.length} run(s) failed** (cells left empty):`);
-  for (const f of failures) console.log(`- ${f.workload} ${f.transport ?? 'ws'} ${f.label} rep ${f.rep}: ${f.run.error}`);
+  for (const f of failures) console.log(`- ${f.workload} ${f.transport ?? 'ws'} ${f.label} ${f.pass ? `${f.pass} round ${f.round}` : `rep ${f.rep}`}: ${f.run.error}`);
 }
 console.log(`\nProduced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}.`);
