@@ -157,6 +157,11 @@ int uniws__stream_write_fd(uniws_socket *s, uniws__fd fd);
  * returns the bytes the kernel took, 0 when it took none (full, or an error:
  * the next uniws__stream_write_fd meets it again and says why). */
 size_t uniws__stream_send_fd(uniws__fd fd, const uint8_t *p, size_t n);
+/* The same send(), for a backend that keeps what the socket did not take
+ * itself (lws's wss output): returns the bytes the kernel took (0: full),
+ * or -1 on an error, errno saying which (on Windows set from the Winsock
+ * error, as for uniws__stream_write_fd). */
+long uniws__stream_send_some(uniws__fd fd, const uint8_t *p, size_t n);
 
 /* Receive-into (core/rxinto.c): while a big data frame is arriving, its
  * payload may be read from the socket straight into the message buffer.

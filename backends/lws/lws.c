@@ -151,9 +151,9 @@ typedef struct lws_loop {
     closer *lingering;  /* connections closing politely after destroy() */
     uniws__pace pace;   /* TCP connects in progress (at most MAX_CONNECTING) */
     uniws__lwstls_cache *tls_cache;
-    unsigned char *rxbuf;                /* ws:// input (CHUNK bytes), made on first use */
-    unsigned char rbuf[16384];           /* decrypted bytes on their way to the core */
-    unsigned char wbuf[LWS_PRE + CHUNK]; /* bytes on their way to lws_write */
+    unsigned char *rxbuf;      /* ws:// input (CHUNK bytes), made on first use */
+    unsigned char rbuf[16384]; /* decrypted bytes on their way to the core */
+    unsigned char wbuf[CHUNK]; /* wss: encrypted bytes on their way to the socket */
 } lws_loop;
 
 struct lws_sock;
@@ -178,6 +178,8 @@ typedef struct lws_sock {
     lws_loop *ll;
     struct lws *wsi; /* NULL once lws is closing it or we let go of it */
     uniws__lwstls *tls;
+    uint8_t *tail; /* wss: encrypted bytes the socket has not taken yet (heap) */
+    size_t tail_len, tail_off;
     int in_connect; /* inside lws_client_connect_via_info: report nothing yet */
     int open;       /* the byte stream is up (TCP, and TLS for wss) */
     int ended;      /* the core was told the transport ended */
@@ -620,7 +622,7 @@ static void want_output(lws_sock *p)
     if (!p->wsi || p->ended)
         return;
     const uint8_t *d;
-    int more = p->tls && uniws__lwstls_pending(p->tls) > 0;
+    int more = p->tls && (p->tail_off < p->tail_len || uniws__lwstls_pending(p->tls) > 0);
     if (!more && p->open)
         more = uniws__stream_out_peek(p->s, &d) > 0;
     if (more) {
@@ -858,9 +860,10 @@ static int classify(struct lws *wsi, const char *text, char *msg, size_t size)
 /* ws:// output goes to the socket straight from the core's queue: no copy
  * into lws's buffer, no size limit per write, and no writable round trip
  * through lws and libuv (each one changes the epoll set twice) unless the
- * socket is full. lws keeps no state about what a RAW socket writes; its
- * own buffered output only ever comes from lws_write(), used for TLS. So
- * this runs inside lws callbacks and outside them alike. Returns 0, or -1
+ * socket is full. lws keeps no state about what a RAW socket writes, and
+ * its own buffered output only comes from lws_write(), which this backend
+ * does not call (wss writes its records itself too, write_tls). So this
+ * runs inside lws callbacks and outside them alike. Returns 0, or -1
  * when the write failed (p is detached and the core told). */
 static int write_plain(lws_sock *p, struct lws *wsi)
 {
@@ -892,6 +895,26 @@ static int write_plain(lws_sock *p, struct lws *wsi)
     }
 }
 
+/* What the socket did not take of one send (write_tls), kept until it has
+ * taken it all: only a full socket makes one, and an idle connection keeps
+ * none. */
+static int tail_keep(lws_sock *p, const uint8_t *d, size_t n)
+{
+    if (!(p->tail = uniws__malloc(n)))
+        return -1;
+    memcpy(p->tail, d, n);
+    p->tail_len = n;
+    p->tail_off = 0;
+    return 0;
+}
+
+static void tail_drop(lws_sock *p)
+{
+    uniws__free(p->tail);
+    p->tail = NULL;
+    p->tail_len = p->tail_off = 0;
+}
+
 /* After a burst that left tls.c with big buffers: the core's idle trim
  * calls lws_trim once the connection has been quiet (core/rxbuf.c). */
 static void tls_touch(lws_sock *p)
@@ -901,43 +924,73 @@ static void tls_touch(lws_sock *p)
 }
 
 /* wss:// output: encrypts the core's queue TLS_CHUNK at a time and writes
- * the records (up to CHUNK per lws_write) until the queue is empty or the
- * socket is full, as much as the socket takes in one go rather than one
- * chunk per writable callback (each one a round trip through lws and
- * libuv). A short write leaves its tail with lws (lws_partial_buffered),
- * which sends it before the next writable callback. Runs inside lws
+ * the records to the socket itself (up to CHUNK per send) until the queue
+ * is empty or the socket is full, as much as the socket takes in one go
+ * rather than one chunk per writable callback (each one a round trip
+ * through lws and libuv). Not through lws_write(): lws keeps the tail of a
+ * short write itself, and while it holds one it does not read the socket
+ * at all (lws 4.1's raw-skt POLLIN handler: "pending truncated sends have
+ * uber priority"). A server that stops reading while its own output waits
+ * for us to read (back-pressure: the bench server, any echo server with a
+ * bounded queue) then waited for us while we waited for it: a 16 MiB echo
+ * over wss hung about once in 130 runs. lws keeps no state about what a
+ * RAW socket writes (ws:// writes the same way, write_plain), so the tail
+ * of a short write waits in p->tail and goes first once the socket is
+ * writable, and input keeps being read meanwhile. Runs inside lws
  * callbacks of this wsi (writable, or input). Returns 0, or -1 when the
  * connection failed (p detached, the core told). */
 static int write_tls(lws_sock *p, struct lws *wsi)
 {
     uniws_socket *s = p->s;
-    unsigned char *out = p->ll->wbuf + LWS_PRE;
+    uniws__fd fd = (uniws__fd)lws_get_socket_fd(wsi);
     char msg[200] = "";
-    while (!lws_partial_buffered(wsi)) {
-        const uint8_t *d;
-        size_t avail =
-            p->open && uniws__lwstls_pending(p->tls) < CHUNK ? uniws__stream_out_peek(s, &d) : 0;
-        if (avail) {
-            long took = uniws__lwstls_write(p->tls, d, avail > TLS_CHUNK ? TLS_CHUNK : avail, msg,
-                                            sizeof msg);
-            if (took < 0) {
-                detach(p);
-                end(p, UNIWS_ETLS, msg);
-                return -1;
+    for (;;) {
+        const uint8_t *d = p->tail;
+        size_t n = p->tail_len - p->tail_off;
+        if (n)
+            d += p->tail_off;
+        else {
+            size_t avail = p->open && uniws__lwstls_pending(p->tls) < CHUNK
+                               ? uniws__stream_out_peek(s, &d)
+                               : 0;
+            if (avail) {
+                long took = uniws__lwstls_write(p->tls, d, avail > TLS_CHUNK ? TLS_CHUNK : avail,
+                                                msg, sizeof msg);
+                if (took < 0) {
+                    detach(p);
+                    end(p, UNIWS_ETLS, msg);
+                    return -1;
+                }
+                uniws__stream_out_consume(s, (size_t)took);
+                if (lws_wsi_user(wsi) != p)
+                    return 0; /* the core let go of the socket */
             }
-            uniws__stream_out_consume(s, (size_t)took);
-            if (lws_wsi_user(wsi) != p)
-                return 0; /* the core let go of the socket */
+            n = uniws__lwstls_take(p->tls, p->ll->wbuf, CHUNK);
+            if (n == 0)
+                break;
+            d = p->ll->wbuf;
         }
-        size_t n = uniws__lwstls_take(p->tls, out, CHUNK);
-        if (n == 0)
-            break;
-        /* For RAW, lws either sends it all or keeps the tail itself. */
-        int w = lws_write(wsi, out, n, LWS_WRITE_RAW);
-        if (w < (int)n) {
+        long w = UNIWS__FD_VALID(fd) ? uniws__stream_send_some(fd, d, n) : 0;
+        if (w < 0) {
+            int e = errno;
+            snprintf(msg, sizeof msg, "write failed: %s", strerror(e));
             detach(p);
-            end(p, UNIWS_EIO, "write failed");
+            end(p, e == EPIPE || e == ECONNRESET ? UNIWS_ERESET : UNIWS_EIO, msg);
             return -1;
+        }
+        if (d != p->ll->wbuf) {
+            p->tail_off += (size_t)w;
+            if (p->tail_off == p->tail_len)
+                tail_drop(p);
+        } else if ((size_t)w < n && tail_keep(p, d + w, n - (size_t)w) < 0) {
+            detach(p);
+            end(p, UNIWS_ENOMEM, "out of memory for TLS output");
+            return -1;
+        }
+        if ((size_t)w < n) {
+            lws_callback_on_writable(wsi); /* the socket is full */
+            p->ll->dirty = 1;
+            return 0;
         }
     }
     tls_touch(p);
@@ -1435,7 +1488,9 @@ static void lws_destroy(uniws_socket *s)
         pthread_mutex_unlock(&lk->mu);
         lookup_release(lk);
     }
-    int established = p->open;
+    /* Half a TLS record still waiting (p->tail) cannot end politely: as
+     * when lws held the tail of a short write (linger_close). */
+    int established = p->open && p->tail_off == p->tail_len;
     struct lws *wsi = detach(p);
     if (wsi && established)
         linger_close(p->ll, wsi);
@@ -1443,6 +1498,7 @@ static void lws_destroy(uniws_socket *s)
         kill_wsi(p->ll, wsi);
     uniws__lwstls_free(p->tls);
     p->tls = NULL;
+    tail_drop(p);
     uniws__free(p->addr);
     p->addr = NULL;
     p->ended = 1;

@@ -3,9 +3,10 @@
  * socket with one gathering sendmsg() per call. Shared by the native stream
  * backends that put the core's frames on the wire themselves (lws on ws://,
  * curl on plain TCP), and the single send() of a big frame's slice that
- * core/txdirect.c writes through them.
+ * core/txdirect.c writes through them (or lws its TLS records).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -43,11 +44,19 @@ int uniws__stream_write_fd(uniws_socket *s, int fd)
     return (size_t)w < n ? UNIWS__WRITE_FULL : UNIWS__WRITE_MORE;
 }
 
-size_t uniws__stream_send_fd(int fd, const uint8_t *p, size_t n)
+long uniws__stream_send_some(int fd, const uint8_t *p, size_t n)
 {
     ssize_t w;
     do
-        w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        w = send(fd, p, n > LONG_MAX ? LONG_MAX : n, MSG_NOSIGNAL | MSG_DONTWAIT);
     while (w < 0 && errno == EINTR);
+    if (w < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    return (long)w;
+}
+
+size_t uniws__stream_send_fd(int fd, const uint8_t *p, size_t n)
+{
+    long w = uniws__stream_send_some(fd, p, n);
     return w > 0 ? (size_t)w : 0;
 }

@@ -2,7 +2,7 @@
  * sockwrite.c — writes a stream socket's queued output to a non-blocking
  * Winsock socket with one gathering WSASend() per call (the Windows twin of
  * platforms/posix/sockwrite.c), and the single send() of a big frame's
- * slice that core/txdirect.c writes through them.
+ * slice that core/txdirect.c writes through them (or lws its TLS records).
  */
 #include <winsock2.h>
 #include <errno.h>
@@ -57,10 +57,22 @@ int uniws__stream_write_fd(uniws_socket *s, uniws__fd fd)
     return (size_t)sent < n ? UNIWS__WRITE_FULL : UNIWS__WRITE_MORE;
 }
 
-size_t uniws__stream_send_fd(uniws__fd fd, const uint8_t *p, size_t n)
+long uniws__stream_send_some(uniws__fd fd, const uint8_t *p, size_t n)
 {
     /* One send() takes an int length; a short count is a partial write. */
     int len = n > (size_t)INT_MAX ? INT_MAX : (int)n;
     int w = send((SOCKET)fd, (const char *)p, len, 0);
+    if (w != SOCKET_ERROR)
+        return w;
+    int e = WSAGetLastError();
+    if (e == WSAEWOULDBLOCK)
+        return 0;
+    errno = to_errno(e);
+    return -1;
+}
+
+size_t uniws__stream_send_fd(uniws__fd fd, const uint8_t *p, size_t n)
+{
+    long w = uniws__stream_send_some(fd, p, n);
     return w > 0 ? (size_t)w : 0;
 }
