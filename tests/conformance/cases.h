@@ -147,9 +147,9 @@ void case_wire_pong(cx *c, const conf_case *k);
 void case_wire_client_frames(cx *c, const conf_case *k);
 
 /* cases_tls.c */
+void case_both_ways_full(cx *c, const conf_case *k);
 void case_wss_echo(cx *c, const conf_case *k);
 void case_wss_verify_fails(cx *c, const conf_case *k);
-void case_wss_both_ways_full(cx *c, const conf_case *k);
 void case_wss_close(cx *c, const conf_case *k);
 void case_wss_tcp_end(cx *c, const conf_case *k);
 void case_wss_broken_midstream(cx *c, const conf_case *k);

@@ -56,35 +56,6 @@ void case_wss_echo(cx *c, const conf_case *k)
     TRY(close_and_wait(r));
 }
 
-/* Both directions full at once over TLS: the peer stops reading, streams
- * 16 MiB at the client and reads again only once all of it is written,
- * while the client sends 16 MiB of its own. The client has to go on reading
- * while its own output waits for the socket. A TLS layer that reads nothing
- * while it holds the tail of a short write (lws 4.1 for what lws_write()
- * kept) and a peer that reads nothing while its output waits then wait for
- * each other for ever: the lws backend hung so, once in about 130 16 MiB
- * echoes against the bench server, before it wrote its records itself. */
-void case_wss_both_ways_full(cx *c, const conf_case *k)
-{
-    char url[128];
-    uniws_options o;
-    memset(&o, 0, sizeof o);
-    TRY(cx_trust_test_ca(c, &o));
-    TRY(cx_wss_url(c, url, sizeof url, k->sarg));
-    rec *r = cx_connect(c, url, &o);
-    TRY(r);
-    TRY(rec_wait_open(r));
-    const size_t n = (size_t)16 << 20;
-    unsigned char *buf = cx_malloc(c, n);
-    TRY(buf);
-    conf_pattern(buf, n, UNIWS_BINARY); /* the peer's binstream has the same bytes */
-    CHECK_RC(c, uniws_send_binary(r->s, buf, n), 0);
-    TRY(rec_wait_msgs(r, 2));
-    TRY(expect_msg(r, 0, UNIWS_BINARY, buf, n));
-    TRY(expect_msg(r, 1, UNIWS_BINARY, buf, n));
-    TRY(close_and_wait(r));
-}
-
 /* arg 0: no CA option (the system store does not know the test CA); 1: an
  * unrelated CA. Either way: UNIWS_ETLS, then close 1006, never open. */
 void case_wss_verify_fails(cx *c, const conf_case *k)
