@@ -553,7 +553,7 @@ static void closer_unlink(lws_loop *ll, closer *g)
 static void linger_close(lws_loop *ll, struct lws *wsi)
 {
     int fd = lws_get_socket_fd(wsi);
-    if (fd < 0 || lws_partial_buffered(wsi)) {
+    if (fd < 0) {
         kill_wsi(ll, wsi);
         return;
     }
@@ -868,7 +868,7 @@ static int classify(struct lws *wsi, const char *text, char *msg, size_t size)
 static int write_plain(lws_sock *p, struct lws *wsi)
 {
     int fd = lws_get_socket_fd(wsi);
-    if (fd < 0 || lws_partial_buffered(wsi)) {
+    if (fd < 0) {
         want_output(p);
         return 0;
     }
@@ -945,11 +945,11 @@ static int write_tls(lws_sock *p, struct lws *wsi)
     uniws__fd fd = (uniws__fd)lws_get_socket_fd(wsi);
     char msg[200] = "";
     for (;;) {
-        const uint8_t *d = p->tail;
-        size_t n = p->tail_len - p->tail_off;
-        if (n)
-            d += p->tail_off;
-        else {
+        /* First what a short send left, else the next records. */
+        int from_tail = p->tail_off < p->tail_len;
+        const uint8_t *d = from_tail ? p->tail + p->tail_off : p->ll->wbuf;
+        size_t n = from_tail ? p->tail_len - p->tail_off : 0;
+        if (!from_tail) {
             size_t avail = p->open && uniws__lwstls_pending(p->tls) < CHUNK
                                ? uniws__stream_out_peek(s, &d)
                                : 0;
@@ -978,7 +978,7 @@ static int write_tls(lws_sock *p, struct lws *wsi)
             end(p, e == EPIPE || e == ECONNRESET ? UNIWS_ERESET : UNIWS_EIO, msg);
             return -1;
         }
-        if (d != p->ll->wbuf) {
+        if (from_tail) {
             p->tail_off += (size_t)w;
             if (p->tail_off == p->tail_len)
                 tail_drop(p);
@@ -1106,11 +1106,6 @@ static int on_rx(lws_sock *p, struct lws *wsi, const void *in, size_t len)
 
 static int on_writable(lws_sock *p, struct lws *wsi)
 {
-    if (lws_partial_buffered(wsi)) {
-        /* lws still holds the tail of a short write: let it drain first. */
-        want_output(p);
-        return 0;
-    }
     return p->tls ? write_tls(p, wsi) : write_plain(p, wsi);
 }
 
@@ -1488,8 +1483,8 @@ static void lws_destroy(uniws_socket *s)
         pthread_mutex_unlock(&lk->mu);
         lookup_release(lk);
     }
-    /* Half a TLS record still waiting (p->tail) cannot end politely: as
-     * when lws held the tail of a short write (linger_close). */
+    /* Half a TLS record still waiting (p->tail) cannot end politely: the
+     * peer would read a truncated record before our FIN. */
     int established = p->open && p->tail_off == p->tail_len;
     struct lws *wsi = detach(p);
     if (wsi && established)
@@ -1518,7 +1513,7 @@ static int lws_trim(uniws_socket *s)
 static size_t lws_write_now(uniws_socket *s, const uint8_t *d, size_t n)
 {
     lws_sock *p = uniws__sock_priv(s);
-    if (!p->ll || !p->wsi || !p->open || p->ended || p->tls || lws_partial_buffered(p->wsi))
+    if (!p->ll || !p->wsi || !p->open || p->ended || p->tls)
         return 0;
     int fd = lws_get_socket_fd(p->wsi);
     return fd < 0 ? 0 : uniws__stream_send_fd(fd, d, n);

@@ -9,6 +9,7 @@
 #include "cases.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KIB ((size_t)1024)
@@ -422,10 +423,13 @@ void case_both_ways_full(cx *c, const conf_case *k)
     } else {
         snprintf(url, sizeof url, "%s", k->sarg);
     }
+    /* The client sends as much as the peer's binstream holds. */
+    const char *bs = strstr(k->sarg, "binstream:");
+    const size_t n = bs ? (size_t)strtoull(bs + 10, NULL, 10) : 0;
+    CHECK(c, n > 0, "the case's path names no binstream: %s", k->sarg);
     rec *r = cx_connect(c, url, &o);
     TRY(r);
     TRY(rec_wait_open(r));
-    const size_t n = (size_t)8 << 20;
     unsigned char *buf = cx_malloc(c, n);
     TRY(buf);
     conf_pattern(buf, n, UNIWS_BINARY); /* the peer's binstream has the same bytes */
